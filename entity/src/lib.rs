@@ -1,0 +1,8 @@
+//! sea-orm entities: one module per table. Tenant-owned tables carry `organization_id`.
+pub mod api_key;
+pub mod invitation;
+pub mod membership;
+pub mod organization;
+pub mod refresh_token;
+pub mod session;
+pub mod user;

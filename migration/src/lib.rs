@@ -1,0 +1,15 @@
+//! Database migrations, applied by the server at start and runnable on their own:
+//! `cargo run -p migration -- status|up|down`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform;
+
+/// Every migration of the product, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_platform::Migration)]
+    }
+}

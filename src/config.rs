@@ -1,0 +1,163 @@
+//! The one typed configuration: command-line flags, each also read from the environment
+//! (and a `.env` file). `nazar --help` documents every setting.
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Parser, Subcommand};
+
+/// A secret setting: never printed, not even by `Debug`.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Nazar: a headless customer-feedback backend (GraphQL over HTTP).
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Database URL: `postgres://…` for PostgreSQL, `sqlite://…` for SQLite.
+    /// Unset: SQLite at `<data-dir>/nazar.db`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<Secret>,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub database_max_connections: u32,
+
+    /// Redis URL for the shared cache and rate limits. Unset: an in-process cache.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<Secret>,
+
+    /// Prefix of every cache key, so several deployments can share one Redis.
+    #[arg(long, env = "CACHE_PREFIX", default_value = "nazar:", global = true)]
+    pub cache_prefix: String,
+
+    /// Folder for local state: the SQLite database and the generated signing secret.
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000", global = true)]
+    pub bind: SocketAddr,
+
+    /// Origins allowed to call the staff API from a browser (comma-separated, e.g.
+    /// `https://app.example.com`). Empty: no cross-origin staff calls.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Issuer (`iss`) of access tokens.
+    #[arg(long, env = "JWT_ISSUER", default_value = "nazar", global = true)]
+    pub jwt_issuer: String,
+
+    /// Audience (`aud`) of access tokens.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "nazar-api", global = true)]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token, in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_MINUTES", default_value_t = 15, global = true)]
+    pub access_token_minutes: i64,
+
+    /// Lifetime of a session (its refresh tokens), in days.
+    #[arg(long, env = "REFRESH_TOKEN_DAYS", default_value_t = 30, global = true)]
+    pub refresh_token_days: i64,
+
+    /// HMAC secret that signs access tokens (at least 32 bytes). Unset: generated on first
+    /// start and kept in `<data-dir>/jwt-secret`. Required in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Production mode: no GraphiQL, no introspection, no field suggestions, JSON logs,
+    /// and JWT_SECRET required.
+    #[arg(long, env = "PRODUCTION", default_value_t = false, global = true)]
+    pub production: bool,
+
+    /// TLS certificate chain (PEM). With --tls-key, the server speaks HTTPS itself.
+    #[arg(long, env = "TLS_CERT_PATH", requires = "tls_key", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(long, env = "TLS_KEY_PATH", requires = "tls_cert", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1 << 20, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Time a request may take before it is answered with TIMEOUT, in milliseconds.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    pub request_timeout_ms: u64,
+
+    /// Deepest query nesting accepted.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 12, global = true)]
+    pub max_query_depth: usize,
+
+    /// Largest query complexity accepted (each field counts 1, list fields times their page size).
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000, global = true)]
+    pub max_query_complexity: usize,
+
+    /// Most operations in one batched (JSON array) request; larger batches are refused.
+    #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 10, global = true)]
+    pub max_batch_size: usize,
+
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
+    pub log_filter: String,
+}
+
+/// What to do; serving is the default.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print the GraphQL schema (SDL) to standard output.
+    Schema,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+impl Config {
+    /// Reads `.env` (if present), the environment and the command line.
+    pub fn load() -> Self {
+        let _ = dotenvy::dotenv();
+        Config::parse()
+    }
+
+    /// Defaults for embedding and tests: every setting as if none were given.
+    pub fn defaults() -> Self {
+        Config::parse_from(["nazar"])
+    }
+
+    /// The database URL in effect (SQLite in the data folder when none is set).
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("nazar.db").display()),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The database: SQLite by default, PostgreSQL when `DATABASE_URL` says so.
+//!
+//! SQLite runs in WAL mode with foreign keys on and a busy timeout. Write transactions start
+//! with `BEGIN IMMEDIATE` ([`Db::begin_write`]): a deferred transaction that reads and then
+//! writes fails at once with SQLITE_BUSY when another writer got in first, whatever the timeout.
+use std::{path::Path, str::FromStr, time::Duration};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    sqlx::{
+        ConnectOptions as _,
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    },
+};
+
+use crate::BoxError;
+
+/// How long a SQLite writer waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects to `url` (creating a SQLite file and its folder if needed).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, BoxError> {
+        let conn = if url.starts_with("sqlite:") {
+            connect_sqlite(url, max_connections).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut opts = ConnectOptions::new(url.to_owned());
+            opts.max_connections(max_connections)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(5))
+                .acquire_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            Database::connect(opts).await.map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?
+        } else {
+            return Err("DATABASE_URL must start with postgres:// or sqlite://".into());
+        };
+        Ok(Db { conn })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// The pooled connection, for reads and single-statement writes.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let sqlite_transaction_mode =
+            (self.backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
+        self.conn
+            .begin_with_options(TransactionOptions { sqlite_transaction_mode, ..Default::default() })
+            .await
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+}
+
+async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConnection, BoxError> {
+    let opts = SqliteConnectOptions::from_str(url).map_err(|e| format!("invalid SQLite URL: {e}"))?;
+    if let Some(folder) = opts.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_folder(folder)?;
+    }
+    let opts = opts
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .disable_statement_logging();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections.max(2))
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(opts)
+        .await
+        .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+fn create_folder(folder: &Path) -> Result<(), BoxError> {
+    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()).into())
+}

@@ -1,0 +1,182 @@
+//! The one application error type and its mapping to GraphQL errors.
+//!
+//! Every error a client can receive has a stable code in [`code`]. `AppError` deliberately
+//! does not implement `Display`: async-graphql turns any `Display` error into a client message,
+//! and this type must only reach clients through [`From<AppError> for async_graphql::Error`],
+//! which keeps internal details in the log.
+use async_graphql::ErrorExtensions;
+
+/// Stable, machine-readable error codes (`extensions.code`). Never rename one.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// The HTTP request itself is malformed (not JSON, no query, wrong content type).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The request body is larger than the configured cap.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The request did not finish within the configured time.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The query text is not valid GraphQL.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The query is valid GraphQL but not valid against the schema or over a limit.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+/// Result of service functions and resolvers.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// No valid credentials were presented.
+    Unauthenticated(String),
+    /// Credentials are valid but do not allow this action.
+    Forbidden(String),
+    /// The thing does not exist, or belongs to another organization.
+    NotFound(String),
+    /// An input is invalid; `field` is its path in the request (e.g. `input.email`).
+    BadInput { field: String, message: String },
+    /// The request conflicts with the current state (duplicate, last owner…).
+    Conflict { field: Option<String>, message: String },
+    /// Too many requests; retry after the given number of seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// A failure of ours or of a dependency. The text is logged, never sent to the client.
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Conflict { field: Some(field.into()), message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        AppError::Internal(format!("{context}: {err}"))
+    }
+
+    /// The stable code clients see.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => code::UNAUTHENTICATED,
+            AppError::Forbidden(_) => code::FORBIDDEN,
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::BadInput { .. } => code::BAD_USER_INPUT,
+            AppError::Conflict { .. } => code::CONFLICT,
+            AppError::RateLimited { .. } => code::RATE_LIMITED,
+            AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message clients see: never internal details.
+    pub fn client_message(&self) -> String {
+        match self {
+            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) => m.clone(),
+            AppError::BadInput { message, .. } | AppError::Conflict { message, .. } => message.clone(),
+            AppError::RateLimited { retry_after_secs } => {
+                format!("rate limit exceeded; retry after {retry_after_secs} s")
+            }
+            AppError::Internal(_) => "internal server error".to_owned(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::internal("database", err)
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The id of the HTTP request being served, so errors can name it.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, if a request is being served on this task.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let request_id = current_request_id();
+        if let AppError::Internal(detail) = &err {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "internal error");
+        }
+        async_graphql::Error::new(err.client_message()).extend_with(|_, ext| {
+            ext.set("code", err.code());
+            match &err {
+                AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::Conflict { field: Some(field), .. } => ext.set("field", field.as_str()),
+                AppError::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                _ => {}
+            }
+            if let Some(id) = &request_id {
+                ext.set("requestId", id.as_str());
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(err: AppError) -> (String, async_graphql::Value, Option<async_graphql::Value>) {
+        let gql: async_graphql::Error = err.into();
+        let ext = gql.extensions.expect("extensions set");
+        (gql.message, ext.get("code").cloned().unwrap(), ext.get("field").cloned())
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_code() {
+        let cases = [
+            (AppError::Unauthenticated("x".into()), code::UNAUTHENTICATED),
+            (AppError::Forbidden("x".into()), code::FORBIDDEN),
+            (AppError::NotFound("x".into()), code::NOT_FOUND),
+            (AppError::bad_input("input.email", "bad"), code::BAD_USER_INPUT),
+            (AppError::conflict("input.email", "taken"), code::CONFLICT),
+            (AppError::RateLimited { retry_after_secs: 3 }, code::RATE_LIMITED),
+            (AppError::Internal("boom".into()), code::INTERNAL_SERVER_ERROR),
+        ];
+        for (err, expected) in cases {
+            let (_, code, _) = ext(err);
+            assert_eq!(code, async_graphql::Value::from(expected));
+        }
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let (message, _, field) = ext(AppError::bad_input("input.timeZone", "unknown time zone"));
+        assert_eq!(message, "unknown time zone");
+        assert_eq!(field, Some(async_graphql::Value::from("input.timeZone")));
+    }
+
+    #[test]
+    fn internal_details_never_reach_the_client() {
+        let db = sea_orm::DbErr::Custom("SELECT secret FROM users; syntax error".into());
+        let (message, code, _) = ext(db.into());
+        assert_eq!(message, "internal server error");
+        assert_eq!(code, async_graphql::Value::from(code::INTERNAL_SERVER_ERROR));
+    }
+}

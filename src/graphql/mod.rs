@@ -1,0 +1,57 @@
+//! The GraphQL API: one module per area, merged into one schema.
+//!
+//! [`schema_builder`] needs no database, so printing the SDL and schema tests run without one;
+//! the server adds its [`AppState`](crate::app::AppState) with `.data(...)`.
+mod api_key;
+mod auth;
+pub mod context;
+pub mod id;
+mod member;
+mod node;
+mod organization;
+mod pagination;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+/// Every query field of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(auth::AuthQuery, organization::OrganizationQuery, member::MemberQuery, api_key::ApiKeyQuery, node::NodeQuery);
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::AuthMutation, organization::OrganizationMutation, member::MemberMutation, api_key::ApiKeyMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits that protect the server from abusive queries.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Production: no introspection, no field suggestions.
+    pub production: bool,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits { max_depth: 12, max_complexity: 5000, production: false }
+    }
+}
+
+/// The schema with its limits but without runtime data.
+pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(20);
+    if limits.production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
+}
+
+/// The SDL that `schema.graphql` holds: `nazar schema` prints it.
+pub fn sdl() -> String {
+    schema_builder(QueryLimits::default()).finish().sdl()
+}

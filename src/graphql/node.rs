@@ -1,0 +1,68 @@
+//! `node(id:)`: any object by its global ID, for Relay clients.
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::{
+    api_key::ApiKey,
+    context::ContextExt,
+    id::{self, NodeKind},
+    member::{Member, User},
+    organization::Organization,
+};
+use crate::{
+    auth::Action,
+    error::{AppError, AppResult},
+    service,
+};
+
+/// NOT_FOUND becomes null; every other error stays an error.
+fn found<T>(result: AppResult<T>) -> AppResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// An object with a global ID that `node(id:)` finds again.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global ID."))]
+pub enum Node {
+    Organization(Organization),
+    User(User),
+    Member(Member),
+    ApiKey(ApiKey),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The object with this global ID, if it exists in the caller's organization and the caller
+    /// may see it; null otherwise.
+    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID from any `id` field.")] id: ID) -> AppResult<Option<Node>> {
+        let (kind, uuid) = id::decode_any(&id, "id")?;
+        let conn = ctx.state()?.db.conn();
+        let found = match kind {
+            NodeKind::Organization => {
+                let tenant = ctx.authorize(Action::ReadOrganization)?;
+                (tenant.organization_id == uuid)
+                    .then_some(service::organization::get(conn, tenant).await?)
+                    .map(|o| Node::Organization(Organization(o)))
+            }
+            NodeKind::User => {
+                let tenant = ctx.authorize(Action::ReadMembers)?;
+                found(service::member::get_user(conn, tenant, uuid).await)?.map(|u| Node::User(User(u)))
+            }
+            NodeKind::Member => {
+                let tenant = ctx.authorize(Action::ReadMembers)?;
+                found(service::member::get(conn, tenant, uuid).await)?.map(|m| Node::Member(Member(m)))
+            }
+            NodeKind::ApiKey => {
+                let tenant = ctx.authorize(Action::ManageApiKeys)?;
+                found(service::api_key::get(conn, tenant, uuid).await)?.map(|k| Node::ApiKey(ApiKey(k)))
+            }
+        };
+        Ok(found)
+    }
+}

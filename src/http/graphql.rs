@@ -1,0 +1,220 @@
+//! GraphQL over HTTP (POST, JSON body). Answers `application/graphql-response+json` when the
+//! client accepts it (request errors then get 400) and `application/json` otherwise (200 for
+//! every well-formed request). Malformed requests get 400/406/413/415, batches are capped,
+//! rate-limited API keys get 429, and every operation runs under a time limit.
+use async_graphql::{BatchResponse, ErrorExtensionValues, ServerError, http::GraphiQLSource};
+use poem::{
+    Body, IntoResponse, Request, Response, handler,
+    error::ReadBodyError,
+    http::{HeaderValue, StatusCode, header},
+    web::{Data, Html},
+};
+use serde_json::{Value, json};
+
+use super::{HttpSettings, credentials};
+use crate::{
+    app::AppState,
+    error::{AppError, code, current_request_id},
+    graphql::AppSchema,
+    service::api_key::RateLimitStatus,
+};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// GraphiQL outside production; 405 in production (operations are POSTed).
+#[handler]
+pub async fn graphiql(Data(settings): Data<&HttpSettings>) -> Response {
+    if settings.graphiql {
+        Html(GraphiQLSource::build().endpoint("/graphql").title("Nazar GraphQL").finish()).into_response()
+    } else {
+        Response::builder()
+            .status(StatusCode::METHOD_NOT_ALLOWED)
+            .header(header::ALLOW, "POST")
+            .body(Body::empty())
+    }
+}
+
+/// Which media type to answer with; `None` when the client accepts neither.
+fn negotiate(accept: Option<&str>) -> Option<&'static str> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(JSON) };
+    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+    if types.contains(&GRAPHQL_RESPONSE) {
+        Some(GRAPHQL_RESPONSE)
+    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+fn json_response(status: StatusCode, media: &str, body: &Value) -> Response {
+    Response::builder().status(status).content_type(media).body(body.to_string())
+}
+
+/// An error answered before any operation ran, in the GraphQL error shape.
+fn request_error(status: StatusCode, media: &str, code: &str, message: &str) -> Response {
+    let mut extensions = json!({ "code": code });
+    if let Some(id) = current_request_id() {
+        extensions["requestId"] = json!(id);
+    }
+    json_response(status, media, &json!({ "errors": [{ "message": message, "extensions": extensions }] }))
+}
+
+fn set_code(err: &mut ServerError, value: &str) {
+    let ext = err.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    if ext.get("code").is_none() {
+        ext.set("code", value);
+    }
+}
+
+/// Whether the operation failed as a whole before execution (parse or validation, which
+/// includes the depth and complexity limits), and gives those errors their codes.
+fn classify_request_errors(query: &str, response: &mut async_graphql::Response) -> bool {
+    let failed_before_execution =
+        response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    if failed_before_execution {
+        let code = if async_graphql::parser::parse_query(query).is_err() {
+            code::GRAPHQL_PARSE_FAILED
+        } else {
+            code::GRAPHQL_VALIDATION_FAILED
+        };
+        response.errors.iter_mut().for_each(|e| set_code(e, code));
+    }
+    failed_before_execution
+}
+
+fn add_rate_limit_headers(response: &mut Response, status: Option<RateLimitStatus>) {
+    let Some(status) = status else { return };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("ratelimit-limit", status.limit),
+        ("ratelimit-remaining", status.remaining),
+        ("ratelimit-reset", status.reset_secs),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+#[handler]
+pub async fn graphql_post(
+    req: &Request,
+    body: Body,
+    Data(state): Data<&AppState>,
+    Data(schema): Data<&AppSchema>,
+    Data(settings): Data<&HttpSettings>,
+) -> Response {
+    let Some(media) = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
+        let message = format!("accept {GRAPHQL_RESPONSE} or {JSON}");
+        return request_error(StatusCode::NOT_ACCEPTABLE, JSON, code::BAD_REQUEST, &message);
+    };
+    let content_type = req.content_type().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    if !content_type.eq_ignore_ascii_case(JSON) {
+        let message = "send the operation as JSON with `Content-Type: application/json`";
+        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
+    }
+    let bytes = match body.into_bytes_limit(settings.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(ReadBodyError::PayloadTooLarge) => {
+            let message = format!("request body is larger than {} bytes", settings.max_body_bytes);
+            return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, code::PAYLOAD_TOO_LARGE, &message);
+        }
+        Err(_) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, "could not read the request body"),
+    };
+    let (requests, is_batch) = match parse_body(&bytes, settings.max_batch_size) {
+        Ok(parsed) => parsed,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
+    };
+    let names: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
+    if !names.is_empty() {
+        tracing::Span::current().record("operation", names.join(",").as_str());
+    }
+
+    let (auth, rate_limit) = match credentials::resolve(state, req.headers()).await {
+        Ok(resolved) => resolved,
+        Err(err @ AppError::RateLimited { retry_after_secs }) => {
+            let mut response = request_error(StatusCode::TOO_MANY_REQUESTS, media, err.code(), &err.client_message());
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return response;
+        }
+        Err(err) => return request_error(StatusCode::INTERNAL_SERVER_ERROR, media, err.code(), &err.client_message()),
+    };
+
+    let run = async {
+        let mut responses = Vec::with_capacity(requests.len());
+        let mut request_failed = false;
+        for request in requests {
+            let query = request.query.clone();
+            let mut response = schema.execute(request.data(auth.clone())).await;
+            request_failed |= classify_request_errors(&query, &mut response);
+            responses.push(response);
+        }
+        (responses, request_failed)
+    };
+    let (mut responses, request_failed) = match tokio::time::timeout(settings.request_timeout, run).await {
+        Ok(done) => done,
+        Err(_) => {
+            let message = format!("the request took longer than {} ms", settings.request_timeout.as_millis());
+            return request_error(StatusCode::SERVICE_UNAVAILABLE, media, code::TIMEOUT, &message);
+        }
+    };
+
+    let body = if is_batch {
+        serde_json::to_value(BatchResponse::Batch(responses))
+    } else {
+        serde_json::to_value(responses.remove(0))
+    };
+    let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
+    let status = if media == GRAPHQL_RESPONSE && request_failed && !is_batch { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let mut response = json_response(status, media, &body);
+    add_rate_limit_headers(&mut response, rate_limit);
+    response
+}
+
+/// One operation or a batch (JSON array) of at most `max_batch` operations.
+fn parse_body(bytes: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Request>, bool), String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let one = |v: Value| {
+        let has_query = v.get("query").and_then(Value::as_str).is_some_and(|q| !q.trim().is_empty());
+        let persisted = v.pointer("/extensions/persistedQuery").is_some();
+        if !has_query && !persisted {
+            return Err("not a GraphQL request: `query` must be a non-empty string".to_owned());
+        }
+        serde_json::from_value::<async_graphql::Request>(v)
+            .map_err(|e| format!("not a GraphQL request (`variables` must be an object): {e}"))
+    };
+    match value {
+        Value::Object(_) => Ok((vec![one(value)?], false)),
+        Value::Array(items) if items.is_empty() => Err("an empty batch".to_owned()),
+        Value::Array(items) if items.len() > max_batch => {
+            Err(format!("a batch may hold at most {max_batch} operations; this one has {}", items.len()))
+        }
+        Value::Array(items) => Ok((items.into_iter().map(one).collect::<Result<_, _>>()?, true)),
+        _ => Err("the body must be a JSON object (or an array of them)".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate(None), Some(JSON));
+        assert_eq!(negotiate(Some("application/graphql-response+json, application/json;q=0.9")), Some(GRAPHQL_RESPONSE));
+        assert_eq!(negotiate(Some("application/json")), Some(JSON));
+        assert_eq!(negotiate(Some("*/*")), Some(JSON));
+        assert_eq!(negotiate(Some("text/html")), None);
+    }
+
+    #[test]
+    fn batches_are_capped() {
+        let one = r#"{"query":"{ __typename }"}"#;
+        let batch = |n: usize| format!("[{}]", vec![one; n].join(","));
+        assert!(parse_body(batch(3).as_bytes(), 3).is_ok());
+        assert!(parse_body(batch(4).as_bytes(), 3).unwrap_err().contains("at most 3"));
+        assert!(parse_body(b"[]", 3).is_err());
+        assert!(parse_body(b"{\"variables\":{}}", 3).is_err());
+        assert!(parse_body(b"42", 3).is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL outside production),
+//! `/healthz`, `/readyz`. Room is left for `/graphql/ws` (subscriptions) and the public
+//! respondent endpoint, which will answer any origin without credentials.
+mod credentials;
+mod graphql;
+mod health;
+mod observe;
+
+use std::time::Duration;
+
+use poem::{Endpoint, EndpointExt, Route, get, http::Method, middleware::Cors};
+
+use crate::{app::AppState, config::Config, graphql::AppSchema};
+
+/// Settings of the GraphQL endpoint.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_batch_size: usize,
+    /// Serve GraphiQL on `GET /graphql` (off in production).
+    pub graphiql: bool,
+}
+
+impl HttpSettings {
+    pub fn from_config(config: &Config) -> Self {
+        HttpSettings {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+            max_batch_size: config.max_batch_size.max(1),
+            graphiql: !config.production,
+        }
+    }
+}
+
+/// CORS of the staff API: only the configured origins, with credentials.
+fn staff_cors(origins: &[String]) -> Cors {
+    let cors = Cors::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(["authorization", "content-type", "accept", "x-request-id"])
+        .expose_headers(["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"])
+        .allow_credentials(true)
+        .max_age(600);
+    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+    if origins.is_empty() {
+        // poem's Cors answers every origin when none is listed; refuse them all instead.
+        cors.allow_origins_fn(|_| false)
+    } else {
+        cors.allow_origins(origins)
+    }
+}
+
+/// Every route with its middleware.
+pub fn routes(state: AppState, schema: AppSchema, config: &Config) -> impl Endpoint + 'static {
+    let settings = HttpSettings::from_config(config);
+    Route::new()
+        .at("/graphql", get(graphql::graphiql).post(graphql::graphql_post).with(staff_cors(&config.cors_origins)))
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .data(state)
+        .data(schema)
+        .data(settings)
+        .around(observe::observe)
+}

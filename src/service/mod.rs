@@ -1,0 +1,16 @@
+//! The rules and the queries, one module per area. Functions take a connection
+//! (`&impl ConnectionTrait`) or the [`Db`](crate::db::Db) when they open their own write
+//! transaction, so they run the same inside a transaction, in resolvers and in tests.
+pub mod api_key;
+pub mod auth;
+pub mod member;
+pub mod organization;
+pub mod page;
+pub mod validate;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current time at the precision every backend stores (microseconds).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,207 @@
+//! `spawn_app()`: the real application on a free port with a fresh database, and a client.
+use std::{net::SocketAddr, time::Duration};
+
+use nazar::{app::App, config::{Config, Secret}, db::Db};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The signing secret of test apps, so tests can forge tokens.
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Db,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<()>>,
+    _data_dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings for a test app: a temporary data folder, a port of its own, the test secret, and
+/// PostgreSQL / Redis when the environment asks for them.
+pub async fn test_config() -> (Config, Option<tempfile::TempDir>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.path().to_path_buf();
+    config.jwt_secret = Some(Secret::new(JWT_SECRET));
+    config.database_max_connections = 5;
+    config.log_filter = "warn".to_owned();
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
+        config.database_url = Some(Secret::new(fresh_postgres_database(&admin_url).await));
+    }
+    if let Ok(redis_url) = std::env::var("TEST_REDIS_URL") {
+        config.redis_url = Some(Secret::new(redis_url));
+        config.cache_prefix = format!("nazar-test:{}:", Uuid::now_v7().simple());
+    }
+    (config, Some(dir))
+}
+
+/// Creates an empty database next to the one in `admin_url` and returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let admin = Database::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
+    let name = format!("nazar_test_{}", Uuid::now_v7().simple());
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    admin.close().await.ok();
+    let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /<database>");
+    format!("{base}/{name}")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (mut config, dir) = test_config().await;
+    adjust(&mut config);
+    start(config, dir).await
+}
+
+/// Starts an app with exactly this configuration.
+pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    let app = App::build(config).await.expect("app builds");
+    let db = app.state.db.clone();
+    let bound = app.bind().await.expect("app binds");
+    let addr = bound.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        bound
+            .serve(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    TestApp { addr, client, db, shutdown: Some(tx), server: Some(server), _data_dir: dir }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server and waits until it has finished its in-flight requests.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+    }
+
+    /// Keeps the data folder when the app is dropped, to start another app on it.
+    pub fn take_data_dir(&mut self) -> Option<tempfile::TempDir> {
+        self._data_dir.take()
+    }
+
+    /// POSTs a GraphQL operation; `token` is an access token or API key.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// The JSON answer to a GraphQL operation.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.post(token, query, variables).await;
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.expect("JSON body")
+    }
+
+    /// Signs up a new organization with a unique owner; returns the session.
+    pub async fn sign_up(&self) -> Session {
+        let email = format!("owner-{}@example.com", Uuid::now_v7().simple());
+        self.sign_up_as(&email, "Acme").await
+    }
+
+    pub async fn sign_up_as(&self, email: &str, organization: &str) -> Session {
+        let body = self
+            .gql(
+                None,
+                r#"mutation($input: SignUpInput!) { signUp(input: $input) {
+                    accessToken refreshToken role organization { id } user { id } } }"#,
+                json!({ "input": { "organizationName": organization, "timeZone": "Asia/Tehran",
+                                   "name": "Owner", "email": email, "password": PASSWORD } }),
+            )
+            .await;
+        Session::from_json(&body["data"]["signUp"], email)
+    }
+
+    /// Invites `email` with `role` and accepts the invitation; returns the new member's session.
+    pub async fn add_member(&self, owner: &Session, role: &str) -> Session {
+        let email = format!("member-{}@example.com", Uuid::now_v7().simple());
+        let body = self
+            .gql(
+                Some(&owner.access_token),
+                r#"mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitationToken member { id } } }"#,
+                json!({ "input": { "email": email, "role": role } }),
+            )
+            .await;
+        let token = body["data"]["inviteMember"]["invitationToken"].as_str().unwrap_or_else(|| panic!("invited: {body}")).to_owned();
+        let member_id = body["data"]["inviteMember"]["member"]["id"].as_str().unwrap().to_owned();
+        let body = self
+            .gql(
+                None,
+                r#"mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) {
+                    accessToken refreshToken role organization { id } user { id } } }"#,
+                json!({ "input": { "token": token, "password": PASSWORD, "name": "Member" } }),
+            )
+            .await;
+        let mut session = Session::from_json(&body["data"]["acceptInvitation"], &email);
+        session.member_id = Some(member_id);
+        session
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in member.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub member_id: Option<String>,
+}
+
+impl Session {
+    fn from_json(value: &Value, email: &str) -> Session {
+        let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("session field missing in {value}")).to_owned();
+        Session {
+            email: email.to_owned(),
+            access_token: text(&value["accessToken"]),
+            refresh_token: text(&value["refreshToken"]),
+            organization_id: text(&value["organization"]["id"]),
+            user_id: text(&value["user"]["id"]),
+            role: text(&value["role"]),
+            member_id: None,
+        }
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The `extensions.field` of the first error.
+pub fn error_field(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("no error field in {body}"))
+}

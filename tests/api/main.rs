@@ -1,0 +1,13 @@
+//! The API test suite: every test drives the real server over HTTP with a fresh database.
+//! SQLite and the in-process cache by default; PostgreSQL and Redis when `TEST_DATABASE_URL`
+//! and `TEST_REDIS_URL` are set (see the README).
+mod api_keys;
+mod auth;
+mod cache;
+mod helpers;
+mod http;
+mod limits;
+mod members;
+mod schema;
+mod tenancy;
+mod tokens;

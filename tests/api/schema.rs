@@ -1,0 +1,50 @@
+//! The checked-in schema is the code's, and everything in it is described.
+use nazar::graphql::{QueryLimits, schema_builder, sdl};
+use serde_json::Value;
+
+#[test]
+fn schema_file_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == sdl(),
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql` and commit it"
+    );
+}
+
+#[tokio::test]
+async fn every_type_field_argument_and_value_has_a_description() {
+    let schema = schema_builder(QueryLimits::default()).finish();
+    let query = r#"{ __schema { types { name kind description
+        fields(includeDeprecated: true) { name description args { name description } }
+        inputFields { name description }
+        enumValues(includeDeprecated: true) { name description } } } }"#;
+    let response = schema.execute(query).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data: Value = response.data.into_json().unwrap();
+    let described = |v: &Value| v["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+    let mut missing = Vec::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        // Introspection types and the scalars the GraphQL specification defines are not ours.
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        if !described(ty) {
+            missing.push(name.to_owned());
+        }
+        for (list, label) in [("fields", "field"), ("inputFields", "input field"), ("enumValues", "value")] {
+            for item in ty[list].as_array().into_iter().flatten() {
+                if !described(item) {
+                    missing.push(format!("{label} {name}.{}", item["name"].as_str().unwrap()));
+                }
+                for arg in item["args"].as_array().into_iter().flatten() {
+                    if !described(arg) {
+                        missing.push(format!("argument {name}.{}({})", item["name"].as_str().unwrap(), arg["name"].as_str().unwrap()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undescribed: {missing:#?}");
+}
