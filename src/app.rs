@@ -58,7 +58,11 @@ impl App {
             production = config.production,
             "application ready"
         );
-        Ok(App { config: Arc::new(config), state, schema })
+        Ok(App {
+            config: Arc::new(config),
+            state,
+            schema,
+        })
     }
 
     /// Binds the configured address (port 0 picks a free one), with TLS when configured.
@@ -78,7 +82,11 @@ impl App {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .ok_or("the listener has no address")?;
-        Ok(BoundApp { app: self, acceptor, addr })
+        Ok(BoundApp {
+            app: self,
+            acceptor,
+            addr,
+        })
     }
 }
 
@@ -101,7 +109,9 @@ impl BoundApp {
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /healthz, /readyz");
         let routes = http::routes(state, schema, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
-        Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(routes, shutdown, Some(grace)).await?;
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes, shutdown, Some(grace))
+            .await?;
         tracing::info!("stopped");
         Ok(())
     }

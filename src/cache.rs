@@ -31,7 +31,13 @@ impl Expiry<String, Entry> for PerEntryTtl {
     fn expire_after_create(&self, _key: &String, entry: &Entry, _now: Instant) -> Option<Duration> {
         Some(entry.ttl)
     }
-    fn expire_after_update(&self, _key: &String, entry: &Entry, _now: Instant, _left: Option<Duration>) -> Option<Duration> {
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &Entry,
+        _now: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
         Some(entry.ttl)
     }
 }
@@ -48,12 +54,18 @@ impl Local {
         Local {
             values: Moka::builder().max_capacity(100_000).expire_after(PerEntryTtl).build(),
             // Counters key on their window, so the longest window bounds their life.
-            counters: Moka::builder().max_capacity(100_000).time_to_live(Duration::from_secs(3600)).build(),
+            counters: Moka::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
         }
     }
 
     async fn incr(&self, key: &str) -> u64 {
-        let counter = self.counters.get_with(key.to_owned(), async { Arc::new(AtomicU64::new(0)) }).await;
+        let counter = self
+            .counters
+            .get_with(key.to_owned(), async { Arc::new(AtomicU64::new(0)) })
+            .await;
         counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
@@ -76,7 +88,11 @@ pub struct Cache {
 impl Cache {
     /// An in-process cache.
     pub fn memory(prefix: impl Into<String>) -> Self {
-        Cache { backend: Backend::Memory, prefix: prefix.into(), local: Local::new() }
+        Cache {
+            backend: Backend::Memory,
+            prefix: prefix.into(),
+            local: Local::new(),
+        }
     }
 
     /// Connects to Redis; an unreachable Redis at start is an error, not a silent fallback.
@@ -87,11 +103,18 @@ impl Cache {
             .set_response_timeout(Some(REDIS_CALL_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(2));
-        let manager = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager_with_config(config))
-            .await
-            .map_err(|_| "cannot reach Redis: timed out".to_owned())?
-            .map_err(|e| format!("cannot reach Redis: {e}"))?;
-        let cache = Cache { backend: Backend::Redis(manager), prefix: prefix.into(), local: Local::new() };
+        let manager = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| "cannot reach Redis: timed out".to_owned())?
+        .map_err(|e| format!("cannot reach Redis: {e}"))?;
+        let cache = Cache {
+            backend: Backend::Redis(manager),
+            prefix: prefix.into(),
+            local: Local::new(),
+        };
         cache.ping().await.map_err(|e| format!("cannot reach Redis: {e}"))?;
         Ok(cache)
     }
@@ -124,7 +147,18 @@ impl Cache {
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) {
         let key = self.key(key);
         match &self.backend {
-            Backend::Memory => self.local.values.insert(key, Entry { value: value.into(), ttl }).await,
+            Backend::Memory => {
+                self.local
+                    .values
+                    .insert(
+                        key,
+                        Entry {
+                            value: value.into(),
+                            ttl,
+                        },
+                    )
+                    .await
+            }
             Backend::Redis(conn) => {
                 let mut conn = conn.clone();
                 let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -168,7 +202,9 @@ impl Cache {
             Backend::Memory => Ok(()),
             Backend::Redis(conn) => {
                 let mut conn = conn.clone();
-                match tokio::time::timeout(REDIS_CALL_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn)).await {
+                match tokio::time::timeout(REDIS_CALL_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn))
+                    .await
+                {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("timed out".to_owned()),

@@ -7,8 +7,8 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
     sqlx::{
         ConnectOptions as _,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -38,7 +38,9 @@ impl Db {
                 .connect_timeout(Duration::from_secs(5))
                 .acquire_timeout(Duration::from_secs(10))
                 .sqlx_logging(false);
-            Database::connect(opts).await.map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?
+            Database::connect(opts)
+                .await
+                .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?
         } else {
             return Err("DATABASE_URL must start with postgres:// or sqlite://".into());
         };
@@ -61,10 +63,12 @@ impl Db {
 
     /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        let sqlite_transaction_mode =
-            (self.backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
+        let sqlite_transaction_mode = (self.backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
         self.conn
-            .begin_with_options(TransactionOptions { sqlite_transaction_mode, ..Default::default() })
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode,
+                ..Default::default()
+            })
             .await
     }
 

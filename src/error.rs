@@ -51,11 +51,17 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::BadInput { field: field.into(), message: message.into() }
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Conflict { field: Some(field.into()), message: message.into() }
+        AppError::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -145,7 +151,11 @@ mod tests {
     fn ext(err: AppError) -> (String, async_graphql::Value, Option<async_graphql::Value>) {
         let gql: async_graphql::Error = err.into();
         let ext = gql.extensions.expect("extensions set");
-        (gql.message, ext.get("code").cloned().unwrap(), ext.get("field").cloned())
+        (
+            gql.message,
+            ext.get("code").cloned().unwrap(),
+            ext.get("field").cloned(),
+        )
     }
 
     #[test]

@@ -56,7 +56,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("ux_users_email", "users", &["email"], true)).await?;
+        manager
+            .create_index(index("ux_users_email", "users", &["email"], true))
+            .await?;
 
         manager
             .create_table(
@@ -68,18 +70,34 @@ impl MigrationTrait for Migration {
                     .col(string_len("role", 16))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut fk("fk_memberships_organization", ("memberships", "organization_id"), "organizations"))
+                    .foreign_key(&mut fk(
+                        "fk_memberships_organization",
+                        ("memberships", "organization_id"),
+                        "organizations",
+                    ))
                     .foreign_key(&mut fk("fk_memberships_user", ("memberships", "user_id"), "users"))
                     .take(),
             )
             .await?;
         manager
-            .create_index(index("ux_memberships_org_user", "memberships", &["organization_id", "user_id"], true))
+            .create_index(index(
+                "ux_memberships_org_user",
+                "memberships",
+                &["organization_id", "user_id"],
+                true,
+            ))
             .await?;
         manager
-            .create_index(index("ux_memberships_org_id", "memberships", &["organization_id", "id"], true))
+            .create_index(index(
+                "ux_memberships_org_id",
+                "memberships",
+                &["organization_id", "id"],
+                true,
+            ))
             .await?;
-        manager.create_index(index("ix_memberships_user", "memberships", &["user_id"], false)).await?;
+        manager
+            .create_index(index("ix_memberships_user", "memberships", &["user_id"], false))
+            .await?;
 
         manager
             .create_table(
@@ -93,7 +111,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("accepted_at"))
-                    .foreign_key(&mut fk("fk_invitations_organization", ("invitations", "organization_id"), "organizations"))
+                    .foreign_key(&mut fk(
+                        "fk_invitations_organization",
+                        ("invitations", "organization_id"),
+                        "organizations",
+                    ))
                     .foreign_key(&mut fk("fk_invitations_user", ("invitations", "user_id"), "users"))
                     .take(),
             )
@@ -102,7 +124,12 @@ impl MigrationTrait for Migration {
             .create_index(index("ux_invitations_token", "invitations", &["token_hash"], true))
             .await?;
         manager
-            .create_index(index("ix_invitations_org_user", "invitations", &["organization_id", "user_id"], false))
+            .create_index(index(
+                "ix_invitations_org_user",
+                "invitations",
+                &["organization_id", "user_id"],
+                false,
+            ))
             .await?;
 
         manager
@@ -115,13 +142,22 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut fk("fk_sessions_organization", ("sessions", "organization_id"), "organizations"))
+                    .foreign_key(&mut fk(
+                        "fk_sessions_organization",
+                        ("sessions", "organization_id"),
+                        "organizations",
+                    ))
                     .foreign_key(&mut fk("fk_sessions_user", ("sessions", "user_id"), "users"))
                     .take(),
             )
             .await?;
         manager
-            .create_index(index("ix_sessions_org_user", "sessions", &["organization_id", "user_id"], false))
+            .create_index(index(
+                "ix_sessions_org_user",
+                "sessions",
+                &["organization_id", "user_id"],
+                false,
+            ))
             .await?;
 
         manager
@@ -135,8 +171,16 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("used_at"))
-                    .foreign_key(&mut fk("fk_refresh_tokens_organization", ("refresh_tokens", "organization_id"), "organizations"))
-                    .foreign_key(&mut fk("fk_refresh_tokens_session", ("refresh_tokens", "session_id"), "sessions"))
+                    .foreign_key(&mut fk(
+                        "fk_refresh_tokens_organization",
+                        ("refresh_tokens", "organization_id"),
+                        "organizations",
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_refresh_tokens_session",
+                        ("refresh_tokens", "session_id"),
+                        "sessions",
+                    ))
                     .take(),
             )
             .await?;
@@ -144,7 +188,12 @@ impl MigrationTrait for Migration {
             .create_index(index("ux_refresh_tokens_hash", "refresh_tokens", &["token_hash"], true))
             .await?;
         manager
-            .create_index(index("ix_refresh_tokens_org_session", "refresh_tokens", &["organization_id", "session_id"], false))
+            .create_index(index(
+                "ix_refresh_tokens_org_session",
+                "refresh_tokens",
+                &["organization_id", "session_id"],
+                false,
+            ))
             .await?;
 
         manager
@@ -163,20 +212,41 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("expires_at"))
                     .col(timestamp_with_time_zone_null("last_used_at"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut fk("fk_api_keys_organization", ("api_keys", "organization_id"), "organizations"))
+                    .foreign_key(&mut fk(
+                        "fk_api_keys_organization",
+                        ("api_keys", "organization_id"),
+                        "organizations",
+                    ))
                     .take(),
             )
             .await?;
-        manager.create_index(index("ux_api_keys_prefix", "api_keys", &["prefix"], true)).await?;
         manager
-            .create_index(index("ux_api_keys_org_id", "api_keys", &["organization_id", "id"], true))
+            .create_index(index("ux_api_keys_prefix", "api_keys", &["prefix"], true))
+            .await?;
+        manager
+            .create_index(index(
+                "ux_api_keys_org_id",
+                "api_keys",
+                &["organization_id", "id"],
+                true,
+            ))
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["api_keys", "refresh_tokens", "sessions", "invitations", "memberships", "users", "organizations"] {
-            manager.drop_table(Table::drop().table(table).if_exists().take()).await?;
+        for table in [
+            "api_keys",
+            "refresh_tokens",
+            "sessions",
+            "invitations",
+            "memberships",
+            "users",
+            "organizations",
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).if_exists().take())
+                .await?;
         }
         Ok(())
     }

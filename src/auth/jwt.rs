@@ -85,7 +85,13 @@ impl JwtKeys {
     }
 
     /// Signs an access token for a user's session; returns it with its expiry.
-    pub fn issue(&self, user_id: Uuid, organization_id: Uuid, session_id: Uuid, now: DateTime<Utc>) -> Result<(String, DateTime<Utc>), AppError> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        organization_id: Uuid,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), AppError> {
         let exp = now + self.lifetime;
         let claims = AccessClaims {
             sub: user_id,
@@ -142,7 +148,11 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Secret, BoxError> {
 #[cfg(unix)]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())
 }
 

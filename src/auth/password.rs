@@ -14,10 +14,16 @@ pub const MAX_LEN: usize = 256;
 pub fn check_policy(password: &str, field: &str) -> AppResult<()> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Err(AppError::bad_input(field, format!("password must have at least {MIN_LEN} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("password must have at least {MIN_LEN} characters"),
+        ));
     }
     if len > MAX_LEN {
-        return Err(AppError::bad_input(field, format!("password must have at most {MAX_LEN} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("password must have at most {MAX_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -48,7 +54,8 @@ pub async fn verify(password: String, phc: Option<String>) -> AppResult<bool> {
 }
 
 /// A valid Argon2id hash of a random string nobody knows, with the default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mNaf0NOB8E5ZWBnvd+MbHJWgY2XHsI0ruBZVvXlqoQ";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mNaf0NOB8E5ZWBnvd+MbHJWgY2XHsI0ruBZVvXlqoQ";
 
 #[cfg(test)]
 mod tests {

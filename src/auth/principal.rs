@@ -131,9 +131,18 @@ impl Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
     /// A staff member signed in to one organization.
-    Member { user_id: Uuid, organization_id: Uuid, role: Role, session_id: Uuid },
+    Member {
+        user_id: Uuid,
+        organization_id: Uuid,
+        role: Role,
+        session_id: Uuid,
+    },
     /// A partner's API key.
-    ApiKey { key_id: Uuid, organization_id: Uuid, scopes: Vec<Scope> },
+    ApiKey {
+        key_id: Uuid,
+        organization_id: Uuid,
+        scopes: Vec<Scope>,
+    },
 }
 
 impl Principal {
@@ -154,13 +163,17 @@ impl Principal {
         };
         if !allowed {
             let needed = match (self, key_rule) {
-                (Principal::ApiKey { .. }, KeyRule::Scope(scope)) => format!("this API key lacks the {} scope", scope.as_str()),
+                (Principal::ApiKey { .. }, KeyRule::Scope(scope)) => {
+                    format!("this API key lacks the {} scope", scope.as_str())
+                }
                 (Principal::ApiKey { .. }, _) => "API keys may not do this; sign in as a member".to_owned(),
                 (Principal::Member { .. }, _) => format!("this needs the {} role or higher", least_role.as_str()),
             };
             return Err(AppError::Forbidden(needed));
         }
-        Ok(Tenant { organization_id: self.organization_id() })
+        Ok(Tenant {
+            organization_id: self.organization_id(),
+        })
     }
 }
 
@@ -183,14 +196,22 @@ mod tests {
     use super::*;
 
     fn member(role: Role) -> Principal {
-        Principal::Member { user_id: Uuid::nil(), organization_id: Uuid::nil(), role, session_id: Uuid::nil() }
+        Principal::Member {
+            user_id: Uuid::nil(),
+            organization_id: Uuid::nil(),
+            role,
+            session_id: Uuid::nil(),
+        }
     }
 
     #[test]
     fn roles_are_ordered_and_checked() {
         assert!(member(Role::Admin).authorize(Action::ManageMembers).is_ok());
         assert!(member(Role::Owner).authorize(Action::ManageApiKeys).is_ok());
-        assert!(matches!(member(Role::Editor).authorize(Action::ManageMembers), Err(AppError::Forbidden(_))));
+        assert!(matches!(
+            member(Role::Editor).authorize(Action::ManageMembers),
+            Err(AppError::Forbidden(_))
+        ));
         assert!(member(Role::Analyst).authorize(Action::ReadMembers).is_ok());
         let editor_action = Action::Scoped(Scope::FormsWrite, Role::Editor);
         assert!(member(Role::Editor).authorize(editor_action).is_ok());
@@ -199,7 +220,11 @@ mod tests {
 
     #[test]
     fn api_keys_need_the_scope() {
-        let key = Principal::ApiKey { key_id: Uuid::nil(), organization_id: Uuid::nil(), scopes: vec![Scope::FormsRead] };
+        let key = Principal::ApiKey {
+            key_id: Uuid::nil(),
+            organization_id: Uuid::nil(),
+            scopes: vec![Scope::FormsRead],
+        };
         assert!(key.authorize(Action::Scoped(Scope::FormsRead, Role::Analyst)).is_ok());
         assert!(key.authorize(Action::Scoped(Scope::FormsWrite, Role::Editor)).is_err());
         assert!(key.authorize(Action::ManageApiKeys).is_err());

@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn sha256_matches_a_known_vector() {
-        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(constant_time_eq("x", "x"));
         assert!(!constant_time_eq("x", "y"));
         assert!(!constant_time_eq("x", "xy"));

@@ -108,7 +108,8 @@ impl ApiKeyQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
     ) -> AppResult<ApiKeyConnection> {
         let tenant = ctx.authorize(Action::ManageApiKeys)?;
         let page = service::api_key::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
@@ -122,7 +123,11 @@ pub struct ApiKeyMutation;
 #[Object]
 impl ApiKeyMutation {
     /// Creates an API key for a partner. Needs ADMIN or OWNER.
-    async fn create_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "The key's name, scopes and limits.")] input: CreateApiKeyInput) -> AppResult<CreateApiKeyPayload> {
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key's name, scopes and limits.")] input: CreateApiKeyInput,
+    ) -> AppResult<CreateApiKeyPayload> {
         let tenant = ctx.authorize(Action::ManageApiKeys)?;
         let created_by = match ctx.principal()? {
             Principal::Member { user_id, .. } => Some(*user_id),
@@ -135,14 +140,19 @@ impl ApiKeyMutation {
             expires_at: input.expires_at,
         };
         let (key, secret) = service::api_key::create(ctx.state()?.db.conn(), tenant, created_by, new).await?;
-        Ok(CreateApiKeyPayload { api_key: ApiKey(key), secret })
+        Ok(CreateApiKeyPayload {
+            api_key: ApiKey(key),
+            secret,
+        })
     }
 
     /// Revokes an API key: its next request is refused. Needs ADMIN or OWNER.
     async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "The key's ID.")] id: ID) -> AppResult<ApiKey> {
         let tenant = ctx.authorize(Action::ManageApiKeys)?;
         let uuid = id::decode(&id, NodeKind::ApiKey, "id")?;
-        Ok(ApiKey(service::api_key::revoke(ctx.state()?.db.conn(), tenant, uuid).await?))
+        Ok(ApiKey(
+            service::api_key::revoke(ctx.state()?.db.conn(), tenant, uuid).await?,
+        ))
     }
 }
 

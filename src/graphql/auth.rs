@@ -51,13 +51,19 @@ impl Session {
     }
     /// The signed-in user.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<User> {
-        let found = user::Entity::find_by_id(self.0.user_id).one(ctx.state()?.db.conn()).await?;
+        let found = user::Entity::find_by_id(self.0.user_id)
+            .one(ctx.state()?.db.conn())
+            .await?;
         found.map(User).ok_or_else(|| AppError::not_found("user"))
     }
     /// The organization the session is for.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
-        let found = organization::Entity::find_by_id(self.0.organization_id).one(ctx.state()?.db.conn()).await?;
-        found.map(Organization).ok_or_else(|| AppError::not_found("organization"))
+        let found = organization::Entity::find_by_id(self.0.organization_id)
+            .one(ctx.state()?.db.conn())
+            .await?;
+        found
+            .map(Organization)
+            .ok_or_else(|| AppError::not_found("organization"))
     }
     /// The user's role in that organization.
     async fn role(&self) -> Role {
@@ -89,19 +95,30 @@ impl Viewer {
     }
     /// The signed-in user; null for an API key.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        let Principal::Member { user_id, .. } = self.0 else { return Ok(None) };
-        Ok(user::Entity::find_by_id(user_id).one(ctx.state()?.db.conn()).await?.map(User))
+        let Principal::Member { user_id, .. } = self.0 else {
+            return Ok(None);
+        };
+        Ok(user::Entity::find_by_id(user_id)
+            .one(ctx.state()?.db.conn())
+            .await?
+            .map(User))
     }
     /// The API key; null for a member.
     async fn api_key(&self, ctx: &Context<'_>) -> AppResult<Option<ApiKey>> {
-        let Principal::ApiKey { key_id, .. } = self.0 else { return Ok(None) };
+        let Principal::ApiKey { key_id, .. } = self.0 else {
+            return Ok(None);
+        };
         let tenant = self.0.authorize(Action::ReadOrganization)?;
-        Ok(Some(ApiKey(service::api_key::get(ctx.state()?.db.conn(), tenant, key_id).await?)))
+        Ok(Some(ApiKey(
+            service::api_key::get(ctx.state()?.db.conn(), tenant, key_id).await?,
+        )))
     }
     /// The organization the caller acts in.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = self.0.authorize(Action::ReadOrganization)?;
-        Ok(Organization(service::organization::get(ctx.state()?.db.conn(), tenant).await?))
+        Ok(Organization(
+            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
+        ))
     }
     /// The member's role, read from the database on every request; null for an API key.
     async fn role(&self) -> Option<Role> {
@@ -174,7 +191,11 @@ pub struct AuthMutation;
 #[Object]
 impl AuthMutation {
     /// Creates an organization with the caller as its owner, and signs them in.
-    async fn sign_up(&self, ctx: &Context<'_>, #[graphql(desc = "The organization and its owner.")] input: SignUpInput) -> AppResult<Session> {
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization and its owner.")] input: SignUpInput,
+    ) -> AppResult<Session> {
         let state = ctx.state()?;
         let sign_up = SignUp {
             organization_name: input.organization_name,
@@ -183,24 +204,45 @@ impl AuthMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(Session(service::auth::sign_up(&state.db, &state.sessions, sign_up).await?))
+        Ok(Session(
+            service::auth::sign_up(&state.db, &state.sessions, sign_up).await?,
+        ))
     }
 
     /// Signs in. A wrong email and a wrong password get the same UNAUTHENTICATED error.
-    async fn sign_in(&self, ctx: &Context<'_>, #[graphql(desc = "Email, password and optionally the organization.")] input: SignInInput) -> AppResult<Session> {
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Email, password and optionally the organization.")] input: SignInInput,
+    ) -> AppResult<Session> {
         let state = ctx.state()?;
         let organization_id = input
             .organization_id
             .as_ref()
             .map(|id| id::decode(id, NodeKind::Organization, "input.organizationId"))
             .transpose()?;
-        Ok(Session(service::auth::sign_in(&state.db, &state.sessions, &input.email, input.password, organization_id).await?))
+        Ok(Session(
+            service::auth::sign_in(
+                &state.db,
+                &state.sessions,
+                &input.email,
+                input.password,
+                organization_id,
+            )
+            .await?,
+        ))
     }
 
     /// Trades a refresh token for a new access token and refresh token.
-    async fn refresh_session(&self, ctx: &Context<'_>, #[graphql(desc = "The latest refresh token of the session.")] refresh_token: String) -> AppResult<Session> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The latest refresh token of the session.")] refresh_token: String,
+    ) -> AppResult<Session> {
         let state = ctx.state()?;
-        Ok(Session(service::auth::refresh(&state.db, &state.sessions, &refresh_token).await?))
+        Ok(Session(
+            service::auth::refresh(&state.db, &state.sessions, &refresh_token).await?,
+        ))
     }
 
     /// Ends the caller's session: its access and refresh tokens stop working at once.
@@ -210,14 +252,27 @@ impl AuthMutation {
                 service::auth::sign_out(ctx.state()?.db.conn(), *session_id).await?;
                 Ok(true)
             }
-            Principal::ApiKey { .. } => Err(AppError::Forbidden("API keys have no session; revoke the key instead".to_owned())),
+            Principal::ApiKey { .. } => Err(AppError::Forbidden(
+                "API keys have no session; revoke the key instead".to_owned(),
+            )),
         }
     }
 
     /// Sets a password for an invitation and signs the new member in.
-    async fn accept_invitation(&self, ctx: &Context<'_>, #[graphql(desc = "The invitation token and the new password.")] input: AcceptInvitationInput) -> AppResult<Session> {
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation token and the new password.")] input: AcceptInvitationInput,
+    ) -> AppResult<Session> {
         let state = ctx.state()?;
-        let tokens = service::member::accept_invitation(&state.db, &state.sessions, &input.token, input.password, input.name.as_deref()).await?;
+        let tokens = service::member::accept_invitation(
+            &state.db,
+            &state.sessions,
+            &input.token,
+            input.password,
+            input.name.as_deref(),
+        )
+        .await?;
         Ok(Session(tokens))
     }
 }

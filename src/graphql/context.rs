@@ -32,7 +32,8 @@ pub trait ContextExt {
 
 impl ContextExt for Context<'_> {
     fn state(&self) -> AppResult<&AppState> {
-        self.data::<AppState>().map_err(|_| AppError::Internal("application state missing from schema".to_owned()))
+        self.data::<AppState>()
+            .map_err(|_| AppError::Internal("application state missing from schema".to_owned()))
     }
 
     fn principal(&self) -> AppResult<&Principal> {

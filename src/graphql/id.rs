@@ -15,7 +15,12 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 4] = [NodeKind::Organization, NodeKind::User, NodeKind::Member, NodeKind::ApiKey];
+    const ALL: [NodeKind; 4] = [
+        NodeKind::Organization,
+        NodeKind::User,
+        NodeKind::Member,
+        NodeKind::ApiKey,
+    ];
 
     fn tag(self) -> &'static str {
         match self {
@@ -34,7 +39,11 @@ pub fn encode(kind: NodeKind, id: Uuid) -> ID {
 /// Any global ID; `field` names the argument in errors.
 pub fn decode_any(id: &ID, field: &str) -> AppResult<(NodeKind, Uuid)> {
     let invalid = || AppError::bad_input(field, "is not a valid ID");
-    let text = URL_SAFE_NO_PAD.decode(id.as_str()).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
+    let text = URL_SAFE_NO_PAD
+        .decode(id.as_str())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
     let (tag, uuid) = text.split_once(':').ok_or_else(invalid)?;
     let kind = NodeKind::ALL.into_iter().find(|k| k.tag() == tag).ok_or_else(invalid)?;
     Ok((kind, Uuid::parse_str(uuid).map_err(|_| invalid())?))

@@ -74,11 +74,17 @@ impl Member {
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = ctx.authorize(Action::ReadOrganization)?;
-        Ok(Organization(service::organization::get(ctx.state()?.db.conn(), tenant).await?))
+        Ok(Organization(
+            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
+        ))
     }
 }
 
-pub(super) async fn list_members(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> AppResult<MemberConnection> {
+pub(super) async fn list_members(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> AppResult<MemberConnection> {
     let tenant = ctx.authorize(Action::ReadMembers)?;
     let page = service::member::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
     Ok(MemberConnection::from_page(page.map(|m| (m.membership.id, Member(m)))))
@@ -125,7 +131,8 @@ impl MemberQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
     ) -> AppResult<MemberConnection> {
         list_members(ctx, first, after).await
     }
@@ -137,24 +144,47 @@ pub struct MemberMutation;
 #[Object]
 impl MemberMutation {
     /// Adds a person to the organization. Needs ADMIN or OWNER.
-    async fn invite_member(&self, ctx: &Context<'_>, #[graphql(desc = "Who and with which role.")] input: InviteMemberInput) -> AppResult<InviteMemberPayload> {
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who and with which role.")] input: InviteMemberInput,
+    ) -> AppResult<InviteMemberPayload> {
         let tenant = ctx.authorize(Action::ManageMembers)?;
-        let invited =
-            service::member::invite(&ctx.state()?.db, tenant, ctx.principal()?, &input.email, input.name.as_deref(), input.role).await?;
-        Ok(InviteMemberPayload { member: Member(invited.member), invitation_token: invited.invitation_token })
+        let invited = service::member::invite(
+            &ctx.state()?.db,
+            tenant,
+            ctx.principal()?,
+            &input.email,
+            input.name.as_deref(),
+            input.role,
+        )
+        .await?;
+        Ok(InviteMemberPayload {
+            member: Member(invited.member),
+            invitation_token: invited.invitation_token,
+        })
     }
 
     /// Changes a member's role. Needs ADMIN or OWNER.
-    async fn change_member_role(&self, ctx: &Context<'_>, #[graphql(desc = "The member and the new role.")] input: ChangeMemberRoleInput) -> AppResult<Member> {
+    async fn change_member_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member and the new role.")] input: ChangeMemberRoleInput,
+    ) -> AppResult<Member> {
         let tenant = ctx.authorize(Action::ManageMembers)?;
         let member_id = id::decode(&input.member_id, NodeKind::Member, "input.memberId")?;
-        let member = service::member::change_role(&ctx.state()?.db, tenant, ctx.principal()?, member_id, input.role).await?;
+        let member =
+            service::member::change_role(&ctx.state()?.db, tenant, ctx.principal()?, member_id, input.role).await?;
         Ok(Member(member))
     }
 
     /// Removes a member; their sessions in this organization end at once. Needs ADMIN or OWNER
     /// (OWNER to remove an owner); the last owner cannot be removed. Returns the removed member's ID.
-    async fn remove_member(&self, ctx: &Context<'_>, #[graphql(desc = "The member's ID.")] member_id: ID) -> AppResult<ID> {
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's ID.")] member_id: ID,
+    ) -> AppResult<ID> {
         let tenant = ctx.authorize(Action::ManageMembers)?;
         let uuid = id::decode(&member_id, NodeKind::Member, "memberId")?;
         let removed = service::member::remove(&ctx.state()?.db, tenant, ctx.principal()?, uuid).await?;

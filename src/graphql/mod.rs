@@ -15,11 +15,22 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 /// Every query field of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(auth::AuthQuery, organization::OrganizationQuery, member::MemberQuery, api_key::ApiKeyQuery, node::NodeQuery);
+pub struct Query(
+    auth::AuthQuery,
+    organization::OrganizationQuery,
+    member::MemberQuery,
+    api_key::ApiKeyQuery,
+    node::NodeQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, organization::OrganizationMutation, member::MemberMutation, api_key::ApiKeyMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    organization::OrganizationMutation,
+    member::MemberMutation,
+    api_key::ApiKeyMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -34,7 +45,11 @@ pub struct QueryLimits {
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        QueryLimits { max_depth: 12, max_complexity: 5000, production: false }
+        QueryLimits {
+            max_depth: 12,
+            max_complexity: 5000,
+            production: false,
+        }
     }
 }
 

@@ -40,7 +40,11 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object with this global ID, if it exists in the caller's organization and the caller
     /// may see it; null otherwise.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID from any `id` field.")] id: ID) -> AppResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID from any `id` field.")] id: ID,
+    ) -> AppResult<Option<Node>> {
         let (kind, uuid) = id::decode_any(&id, "id")?;
         let conn = ctx.state()?.db.conn();
         let found = match kind {

@@ -48,7 +48,8 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")] after: Option<String>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
     ) -> AppResult<MemberConnection> {
         super::member::list_members(ctx, first, after).await
     }
@@ -71,7 +72,9 @@ impl OrganizationQuery {
     /// The caller's organization. Any member or API key.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = ctx.authorize(Action::ReadOrganization)?;
-        Ok(Organization(service::organization::get(ctx.state()?.db.conn(), tenant).await?))
+        Ok(Organization(
+            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
+        ))
     }
 }
 
@@ -87,7 +90,12 @@ impl OrganizationMutation {
         #[graphql(desc = "The changes.")] input: UpdateOrganizationInput,
     ) -> AppResult<Organization> {
         let tenant = ctx.authorize(Action::ManageOrganization)?;
-        let changes = OrganizationChanges { name: input.name, time_zone: input.time_zone };
-        Ok(Organization(service::organization::update(ctx.state()?.db.conn(), tenant, changes).await?))
+        let changes = OrganizationChanges {
+            name: input.name,
+            time_zone: input.time_zone,
+        };
+        Ok(Organization(
+            service::organization::update(ctx.state()?.db.conn(), tenant, changes).await?,
+        ))
     }
 }

@@ -10,7 +10,9 @@ use crate::{
 
 /// Complexity of a list field: its children's cost times the page size asked for.
 pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let size = first.map_or(DEFAULT_PAGE_SIZE as usize, |f| f.clamp(0, MAX_PAGE_SIZE as i32) as usize);
+    let size = first.map_or(DEFAULT_PAGE_SIZE as usize, |f| {
+        f.clamp(0, MAX_PAGE_SIZE as i32) as usize
+    });
     size.max(1).saturating_mul(child_complexity.max(1))
 }
 
@@ -19,7 +21,12 @@ pub fn page_request(first: Option<i32>, after: Option<String>) -> AppResult<Page
     let first = match first {
         None => DEFAULT_PAGE_SIZE,
         Some(n) if (1..=MAX_PAGE_SIZE as i32).contains(&n) => n as u64,
-        Some(_) => return Err(AppError::bad_input("first", format!("must be between 1 and {MAX_PAGE_SIZE}"))),
+        Some(_) => {
+            return Err(AppError::bad_input(
+                "first",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
     };
     let after = after.map(|cursor| decode_cursor(&cursor)).transpose()?;
     Ok(PageRequest { first, after })
@@ -83,6 +90,16 @@ pub(crate) use connection;
 /// The edges of a page and its page info; `edge` builds one edge from a cursor and an item.
 pub fn edges<T, E>(page: Page<(Uuid, T)>, edge: impl Fn(String, T) -> E) -> (Vec<E>, PageInfo) {
     let end_cursor = page.items.last().map(|(id, _)| encode_cursor(*id));
-    let edges = page.items.into_iter().map(|(id, node)| edge(encode_cursor(id), node)).collect();
-    (edges, PageInfo { has_next_page: page.has_next_page, end_cursor })
+    let edges = page
+        .items
+        .into_iter()
+        .map(|(id, node)| edge(encode_cursor(id), node))
+        .collect();
+    (
+        edges,
+        PageInfo {
+            has_next_page: page.has_next_page,
+            end_cursor,
+        },
+    )
 }

@@ -4,8 +4,9 @@
 //! rate-limited API keys get 429, and every operation runs under a time limit.
 use async_graphql::{BatchResponse, ErrorExtensionValues, ServerError, http::GraphiQLSource};
 use poem::{
-    Body, IntoResponse, Request, Response, handler,
+    Body, IntoResponse, Request, Response,
     error::ReadBodyError,
+    handler,
     http::{HeaderValue, StatusCode, header},
     web::{Data, Html},
 };
@@ -26,7 +27,13 @@ const JSON: &str = "application/json";
 #[handler]
 pub async fn graphiql(Data(settings): Data<&HttpSettings>) -> Response {
     if settings.graphiql {
-        Html(GraphiQLSource::build().endpoint("/graphql").title("Nazar GraphQL").finish()).into_response()
+        Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Nazar GraphQL")
+                .finish(),
+        )
+        .into_response()
     } else {
         Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -37,8 +44,13 @@ pub async fn graphiql(Data(settings): Data<&HttpSettings>) -> Response {
 
 /// Which media type to answer with; `None` when the client accepts neither.
 fn negotiate(accept: Option<&str>) -> Option<&'static str> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(JSON) };
-    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Some(JSON);
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
     if types.contains(&GRAPHQL_RESPONSE) {
         Some(GRAPHQL_RESPONSE)
     } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
@@ -49,7 +61,10 @@ fn negotiate(accept: Option<&str>) -> Option<&'static str> {
 }
 
 fn json_response(status: StatusCode, media: &str, body: &Value) -> Response {
-    Response::builder().status(status).content_type(media).body(body.to_string())
+    Response::builder()
+        .status(status)
+        .content_type(media)
+        .body(body.to_string())
 }
 
 /// An error answered before any operation ran, in the GraphQL error shape.
@@ -58,7 +73,11 @@ fn request_error(status: StatusCode, media: &str, code: &str, message: &str) -> 
     if let Some(id) = current_request_id() {
         extensions["requestId"] = json!(id);
     }
-    json_response(status, media, &json!({ "errors": [{ "message": message, "extensions": extensions }] }))
+    json_response(
+        status,
+        media,
+        &json!({ "errors": [{ "message": message, "extensions": extensions }] }),
+    )
 }
 
 fn set_code(err: &mut ServerError, value: &str) {
@@ -71,8 +90,9 @@ fn set_code(err: &mut ServerError, value: &str) {
 /// Whether the operation failed as a whole before execution (parse or validation, which
 /// includes the depth and complexity limits), and gives those errors their codes.
 fn classify_request_errors(query: &str, response: &mut async_graphql::Response) -> bool {
-    let failed_before_execution =
-        response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    let failed_before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
     if failed_before_execution {
         let code = if async_graphql::parser::parse_query(query).is_err() {
             code::GRAPHQL_PARSE_FAILED
@@ -108,7 +128,13 @@ pub async fn graphql_post(
         let message = format!("accept {GRAPHQL_RESPONSE} or {JSON}");
         return request_error(StatusCode::NOT_ACCEPTABLE, JSON, code::BAD_REQUEST, &message);
     };
-    let content_type = req.content_type().unwrap_or_default().split(';').next().unwrap_or_default().trim();
+    let content_type = req
+        .content_type()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim();
     if !content_type.eq_ignore_ascii_case(JSON) {
         let message = "send the operation as JSON with `Content-Type: application/json`";
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
@@ -119,7 +145,14 @@ pub async fn graphql_post(
             let message = format!("request body is larger than {} bytes", settings.max_body_bytes);
             return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, code::PAYLOAD_TOO_LARGE, &message);
         }
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, "could not read the request body"),
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                code::BAD_REQUEST,
+                "could not read the request body",
+            );
+        }
     };
     let (requests, is_batch) = match parse_body(&bytes, settings.max_batch_size) {
         Ok(parsed) => parsed,
@@ -134,10 +167,19 @@ pub async fn graphql_post(
         Ok(resolved) => resolved,
         Err(err @ AppError::RateLimited { retry_after_secs }) => {
             let mut response = request_error(StatusCode::TOO_MANY_REQUESTS, media, err.code(), &err.client_message());
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return response;
         }
-        Err(err) => return request_error(StatusCode::INTERNAL_SERVER_ERROR, media, err.code(), &err.client_message()),
+        Err(err) => {
+            return request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                err.code(),
+                &err.client_message(),
+            );
+        }
     };
 
     let run = async {
@@ -154,7 +196,10 @@ pub async fn graphql_post(
     let (mut responses, request_failed) = match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(done) => done,
         Err(_) => {
-            let message = format!("the request took longer than {} ms", settings.request_timeout.as_millis());
+            let message = format!(
+                "the request took longer than {} ms",
+                settings.request_timeout.as_millis()
+            );
             return request_error(StatusCode::SERVICE_UNAVAILABLE, media, code::TIMEOUT, &message);
         }
     };
@@ -165,7 +210,11 @@ pub async fn graphql_post(
         serde_json::to_value(responses.remove(0))
     };
     let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
-    let status = if media == GRAPHQL_RESPONSE && request_failed && !is_batch { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if media == GRAPHQL_RESPONSE && request_failed && !is_batch {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let mut response = json_response(status, media, &body);
     add_rate_limit_headers(&mut response, rate_limit);
     response
@@ -175,7 +224,10 @@ pub async fn graphql_post(
 fn parse_body(bytes: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Request>, bool), String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let one = |v: Value| {
-        let has_query = v.get("query").and_then(Value::as_str).is_some_and(|q| !q.trim().is_empty());
+        let has_query = v
+            .get("query")
+            .and_then(Value::as_str)
+            .is_some_and(|q| !q.trim().is_empty());
         let persisted = v.pointer("/extensions/persistedQuery").is_some();
         if !has_query && !persisted {
             return Err("not a GraphQL request: `query` must be a non-empty string".to_owned());
@@ -186,9 +238,10 @@ fn parse_body(bytes: &[u8], max_batch: usize) -> Result<(Vec<async_graphql::Requ
     match value {
         Value::Object(_) => Ok((vec![one(value)?], false)),
         Value::Array(items) if items.is_empty() => Err("an empty batch".to_owned()),
-        Value::Array(items) if items.len() > max_batch => {
-            Err(format!("a batch may hold at most {max_batch} operations; this one has {}", items.len()))
-        }
+        Value::Array(items) if items.len() > max_batch => Err(format!(
+            "a batch may hold at most {max_batch} operations; this one has {}",
+            items.len()
+        )),
         Value::Array(items) => Ok((items.into_iter().map(one).collect::<Result<_, _>>()?, true)),
         _ => Err("the body must be a JSON object (or an array of them)".to_owned()),
     }
@@ -201,7 +254,10 @@ mod tests {
     #[test]
     fn negotiation() {
         assert_eq!(negotiate(None), Some(JSON));
-        assert_eq!(negotiate(Some("application/graphql-response+json, application/json;q=0.9")), Some(GRAPHQL_RESPONSE));
+        assert_eq!(
+            negotiate(Some("application/graphql-response+json, application/json;q=0.9")),
+            Some(GRAPHQL_RESPONSE)
+        );
         assert_eq!(negotiate(Some("application/json")), Some(JSON));
         assert_eq!(negotiate(Some("*/*")), Some(JSON));
         assert_eq!(negotiate(Some("text/html")), None);

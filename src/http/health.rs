@@ -1,5 +1,9 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
-use poem::{handler, http::StatusCode, web::{Data, Json}};
+use poem::{
+    handler,
+    http::StatusCode,
+    web::{Data, Json},
+};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
@@ -22,7 +26,11 @@ pub async fn readyz(Data(state): Data<&AppState>) -> (StatusCode, Json<Value>) {
         tracing::warn!(error = %err, "readiness: cache unavailable");
     }
     let ok = database.is_ok() && cache.is_ok();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     (
         status,

@@ -38,7 +38,13 @@ fn staff_cors(origins: &[String]) -> Cors {
     let cors = Cors::new()
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(["authorization", "content-type", "accept", "x-request-id"])
-        .expose_headers(["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"])
+        .expose_headers([
+            "x-request-id",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "retry-after",
+        ])
         .allow_credentials(true)
         .max_age(600);
     let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
@@ -54,7 +60,12 @@ fn staff_cors(origins: &[String]) -> Cors {
 pub fn routes(state: AppState, schema: AppSchema, config: &Config) -> impl Endpoint + 'static {
     let settings = HttpSettings::from_config(config);
     Route::new()
-        .at("/graphql", get(graphql::graphiql).post(graphql::graphql_post).with(staff_cors(&config.cors_origins)))
+        .at(
+            "/graphql",
+            get(graphql::graphiql)
+                .post(graphql::graphql_post)
+                .with(staff_cors(&config.cors_origins)),
+        )
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .data(state)

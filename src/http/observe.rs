@@ -15,7 +15,9 @@ fn request_id(req: &Request) -> String {
     req.headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string())
 }
@@ -30,7 +32,10 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
         operation = Empty,
     );
     let started = Instant::now();
-    let result = REQUEST_ID.scope(id.clone(), next.call(req)).instrument(span.clone()).await;
+    let result = REQUEST_ID
+        .scope(id.clone(), next.call(req))
+        .instrument(span.clone())
+        .await;
     let mut response = match result {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),

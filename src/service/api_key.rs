@@ -1,7 +1,9 @@
 //! Partners' API keys: shown once, stored as SHA-256, found by prefix, rate limited per key.
 use chrono::{DateTime, Duration, Utc};
 use entity::api_key;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, Condition, EntityTrait, QueryFilter, Set, prelude::Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set, prelude::Expr,
+};
 use uuid::Uuid;
 
 use super::{
@@ -41,7 +43,12 @@ fn scoped(tenant: Tenant) -> sea_orm::Select<api_key::Entity> {
 }
 
 /// Creates a key; returns it with the full secret, which is never shown again.
-pub async fn create(conn: &impl ConnectionTrait, tenant: Tenant, created_by: Option<Uuid>, input: NewApiKey) -> AppResult<(api_key::Model, String)> {
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    created_by: Option<Uuid>,
+    input: NewApiKey,
+) -> AppResult<(api_key::Model, String)> {
     let name = validate::name(&input.name, "input.name")?;
     if input.scopes.is_empty() {
         return Err(AppError::bad_input("input.scopes", "give at least one scope"));
@@ -82,7 +89,11 @@ pub async fn create(conn: &impl ConnectionTrait, tenant: Tenant, created_by: Opt
     Ok((model, full))
 }
 
-pub async fn list(conn: &impl ConnectionTrait, tenant: Tenant, request: PageRequest) -> AppResult<Page<api_key::Model>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    request: PageRequest,
+) -> AppResult<Page<api_key::Model>> {
     page::fetch(conn, scoped(tenant), api_key::Column::Id, request).await
 }
 
@@ -119,9 +130,16 @@ pub fn is_api_key(raw: &str) -> bool {
 }
 
 /// Checks a presented key, counts the request against its limit and notes its use.
-pub async fn authenticate(conn: &impl ConnectionTrait, cache: &Cache, raw: &str) -> AppResult<(Principal, RateLimitStatus)> {
+pub async fn authenticate(
+    conn: &impl ConnectionTrait,
+    cache: &Cache,
+    raw: &str,
+) -> AppResult<(Principal, RateLimitStatus)> {
     let invalid = || AppError::Unauthenticated("invalid API key".to_owned());
-    let (prefix, secret) = raw.strip_prefix(KEY_PREFIX).and_then(|rest| rest.split_once('_')).ok_or_else(invalid)?;
+    let (prefix, secret) = raw
+        .strip_prefix(KEY_PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+        .ok_or_else(invalid)?;
     let key = api_key::Entity::find()
         .filter(api_key::Column::Prefix.eq(prefix))
         .one(conn)
@@ -140,13 +158,24 @@ pub async fn authenticate(conn: &impl ConnectionTrait, cache: &Cache, raw: &str)
 
     let window = at.timestamp().div_euclid(60) as u64;
     let reset_secs = 60 - at.timestamp().rem_euclid(60) as u64;
-    let count = cache.incr_window(&format!("ratelimit:apikey:{}", key.id), window, std::time::Duration::from_secs(60)).await;
+    let count = cache
+        .incr_window(
+            &format!("ratelimit:apikey:{}", key.id),
+            window,
+            std::time::Duration::from_secs(60),
+        )
+        .await;
     let limit = key.rate_limit_per_minute.max(1) as u64;
     if count > limit {
-        return Err(AppError::RateLimited { retry_after_secs: reset_secs });
+        return Err(AppError::RateLimited {
+            retry_after_secs: reset_secs,
+        });
     }
 
-    if key.last_used_at.is_none_or(|t| t <= at - Duration::seconds(LAST_USED_RESOLUTION_SECS)) {
+    if key
+        .last_used_at
+        .is_none_or(|t| t <= at - Duration::seconds(LAST_USED_RESOLUTION_SECS))
+    {
         // Conditional, so that many instances and requests write at most once a minute.
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, Expr::value(at))
@@ -159,6 +188,17 @@ pub async fn authenticate(conn: &impl ConnectionTrait, cache: &Cache, raw: &str)
             .exec(conn)
             .await?;
     }
-    let principal = Principal::ApiKey { key_id: key.id, organization_id: key.organization_id, scopes: scopes_of(&key) };
-    Ok((principal, RateLimitStatus { limit, remaining: limit.saturating_sub(count), reset_secs }))
+    let principal = Principal::ApiKey {
+        key_id: key.id,
+        organization_id: key.organization_id,
+        scopes: scopes_of(&key),
+    };
+    Ok((
+        principal,
+        RateLimitStatus {
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset_secs,
+        },
+    ))
 }

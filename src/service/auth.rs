@@ -66,7 +66,12 @@ pub async fn sign_up(db: &Db, settings: &SessionSettings, input: SignUp) -> AppR
 
     const TAKEN: &str = "an account with this email already exists; sign in instead";
     let txn = db.begin_write().await?;
-    if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&txn).await?.is_some() {
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
         return Err(AppError::conflict("input.email", TAKEN));
     }
     let at = now();
@@ -114,7 +119,10 @@ pub async fn sign_in(
     organization_id: Option<Uuid>,
 ) -> AppResult<SessionTokens> {
     let email = email.trim().to_lowercase();
-    let user = user::Entity::find().filter(user::Column::Email.eq(&email)).one(db.conn()).await?;
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(db.conn())
+        .await?;
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let valid = password::verify(password_text, stored_hash).await?;
     let user = match (valid, user) {
@@ -179,7 +187,10 @@ async fn issue_tokens(
     }
     .insert(conn)
     .await?;
-    let (access_token, access_token_expires_at) = settings.keys.issue(session.user_id, session.organization_id, session.id, at)?;
+    let (access_token, access_token_expires_at) =
+        settings
+            .keys
+            .issue(session.user_id, session.organization_id, session.id, at)?;
     Ok(SessionTokens {
         access_token,
         access_token_expires_at,
@@ -204,7 +215,10 @@ pub async fn refresh(db: &Db, settings: &SessionSettings, refresh_text: &str) ->
     else {
         return Err(invalid());
     };
-    let session = session::Entity::find_by_id(stored.session_id).one(&txn).await?.ok_or_else(invalid)?;
+    let session = session::Entity::find_by_id(stored.session_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
     if session.revoked_at.is_some() || stored.expires_at <= at {
         return Err(invalid());
     }

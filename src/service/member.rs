@@ -40,7 +40,10 @@ fn scoped(tenant: Tenant) -> sea_orm::Select<membership::Entity> {
 
 async fn with_users(conn: &impl ConnectionTrait, memberships: Vec<membership::Model>) -> AppResult<Vec<Member>> {
     let ids: Vec<Uuid> = memberships.iter().map(|m| m.user_id).collect();
-    let users = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(conn).await?;
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
     memberships
         .into_iter()
         .map(|membership| {
@@ -58,7 +61,10 @@ async fn with_users(conn: &impl ConnectionTrait, memberships: Vec<membership::Mo
 pub async fn list(conn: &impl ConnectionTrait, tenant: Tenant, request: PageRequest) -> AppResult<Page<Member>> {
     let page = page::fetch(conn, scoped(tenant), membership::Column::Id, request).await?;
     let items = with_users(conn, page.items).await?;
-    Ok(Page { items, has_next_page: page.has_next_page })
+    Ok(Page {
+        items,
+        has_next_page: page.has_next_page,
+    })
 }
 
 /// A member by membership id, within the tenant.
@@ -92,7 +98,9 @@ fn actor_role(actor: &Principal) -> AppResult<Role> {
 /// Only owners make or unmake owners.
 fn check_may_assign(actor: Role, from: Option<Role>, to: Role) -> AppResult<()> {
     if (to == Role::Owner || from == Some(Role::Owner)) && actor != Role::Owner {
-        return Err(AppError::Forbidden("only an owner may grant or take the OWNER role".to_owned()));
+        return Err(AppError::Forbidden(
+            "only an owner may grant or take the OWNER role".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -104,7 +112,14 @@ pub struct Invited {
     pub invitation_token: Option<String>,
 }
 
-pub async fn invite(db: &Db, tenant: Tenant, actor: &Principal, email: &str, name: Option<&str>, role: Role) -> AppResult<Invited> {
+pub async fn invite(
+    db: &Db,
+    tenant: Tenant,
+    actor: &Principal,
+    email: &str,
+    name: Option<&str>,
+    role: Role,
+) -> AppResult<Invited> {
     check_may_assign(actor_role(actor)?, None, role)?;
     let email = validate::email(email, "input.email")?;
     let name = match name {
@@ -113,10 +128,18 @@ pub async fn invite(db: &Db, tenant: Tenant, actor: &Principal, email: &str, nam
     };
     let at = now();
     let txn = db.begin_write().await?;
-    let existing = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&txn).await?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
     let (user, invitation_token) = match existing {
         Some(user) => {
-            if scoped(tenant).filter(membership::Column::UserId.eq(user.id)).one(&txn).await?.is_some() {
+            if scoped(tenant)
+                .filter(membership::Column::UserId.eq(user.id))
+                .one(&txn)
+                .await?
+                .is_some()
+            {
                 return Err(AppError::conflict("input.email", "this person is already a member"));
             }
             let needs_password = user.password_hash.is_none();
@@ -169,7 +192,10 @@ pub async fn invite(db: &Db, tenant: Tenant, actor: &Principal, email: &str, nam
         None
     };
     txn.commit().await?;
-    Ok(Invited { member: Member { membership, user }, invitation_token })
+    Ok(Invited {
+        member: Member { membership, user },
+        invitation_token,
+    })
 }
 
 /// Sets the invited user's password and name and signs them in.
@@ -208,7 +234,10 @@ pub async fn accept_invitation(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::bad_input("input.token", "the invitation was withdrawn"))?;
-    let user = user::Entity::find_by_id(stored.user_id).one(&txn).await?.ok_or_else(invalid)?;
+    let user = user::Entity::find_by_id(stored.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
     let mut user = user.into_active_model();
     user.password_hash = Set(Some(password_hash));
     if let Some(name) = name {
@@ -223,7 +252,10 @@ pub async fn accept_invitation(
 }
 
 async fn count_owners(conn: &impl ConnectionTrait, tenant: Tenant) -> AppResult<u64> {
-    Ok(scoped(tenant).filter(membership::Column::Role.eq(Role::Owner.as_str())).count(conn).await?)
+    Ok(scoped(tenant)
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .count(conn)
+        .await?)
 }
 
 pub async fn change_role(db: &Db, tenant: Tenant, actor: &Principal, member_id: Uuid, role: Role) -> AppResult<Member> {
@@ -233,14 +265,20 @@ pub async fn change_role(db: &Db, tenant: Tenant, actor: &Principal, member_id: 
     let current = member.role()?;
     check_may_assign(actor, Some(current), role)?;
     if current == Role::Owner && role != Role::Owner && count_owners(&txn, tenant).await? <= 1 {
-        return Err(AppError::conflict("input.role", "the last owner cannot give up the OWNER role; make another owner first"));
+        return Err(AppError::conflict(
+            "input.role",
+            "the last owner cannot give up the OWNER role; make another owner first",
+        ));
     }
     let mut model = member.membership.into_active_model();
     model.role = Set(role.as_str().to_owned());
     model.updated_at = Set(now());
     let membership = model.update(&txn).await?;
     txn.commit().await?;
-    Ok(Member { membership, user: member.user })
+    Ok(Member {
+        membership,
+        user: member.user,
+    })
 }
 
 /// Removes a member and ends their sessions in this organization.
@@ -257,7 +295,9 @@ pub async fn remove(db: &Db, tenant: Tenant, actor: &Principal, member_id: Uuid)
             return Err(AppError::conflict("memberId", "the last owner cannot be removed"));
         }
     }
-    membership::Entity::delete_by_id(member.membership.id).exec(&txn).await?;
+    membership::Entity::delete_by_id(member.membership.id)
+        .exec(&txn)
+        .await?;
     auth::revoke_user_sessions(&txn, tenant.organization_id, member.user.id).await?;
     txn.commit().await?;
     Ok(member)

@@ -24,7 +24,11 @@ pub struct OrganizationChanges {
 }
 
 /// Renames the organization or changes its time zone.
-pub async fn update(conn: &impl ConnectionTrait, tenant: Tenant, changes: OrganizationChanges) -> AppResult<organization::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    changes: OrganizationChanges,
+) -> AppResult<organization::Model> {
     let current = get(conn, tenant).await?;
     let mut model = current.into_active_model();
     if let Some(name) = changes.name {

@@ -11,7 +11,10 @@ pub fn name(value: &str, field: &str) -> AppResult<String> {
         return Err(AppError::bad_input(field, "must not be empty"));
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::bad_input(field, format!("must have at most {MAX_NAME_CHARS} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("must have at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -24,7 +27,11 @@ pub fn email(value: &str, field: &str) -> AppResult<String> {
         && !email.chars().any(char::is_whitespace)
         && match email.split_once('@') {
             Some((local, domain)) => {
-                !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             }
             None => false,
         };
@@ -40,7 +47,12 @@ pub fn time_zone(value: &str, field: &str) -> AppResult<String> {
         .trim()
         .parse::<chrono_tz::Tz>()
         .map(|tz| tz.name().to_owned())
-        .map_err(|_| AppError::bad_input(field, format!("`{value}` is not an IANA time zone (e.g. Asia/Tehran, UTC)")))
+        .map_err(|_| {
+            AppError::bad_input(
+                field,
+                format!("`{value}` is not an IANA time zone (e.g. Asia/Tehran, UTC)"),
+            )
+        })
 }
 
 #[cfg(test)]

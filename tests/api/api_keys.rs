@@ -12,7 +12,10 @@ async fn create_key(app: &TestApp, owner: &Session, input: Value) -> (String, St
         )
         .await;
     let created = &body["data"]["createApiKey"];
-    let secret = created["secret"].as_str().unwrap_or_else(|| panic!("no key: {body}")).to_owned();
+    let secret = created["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {body}"))
+        .to_owned();
     assert!(secret.starts_with(created["apiKey"]["prefix"].as_str().unwrap()));
     (created["apiKey"]["id"].as_str().unwrap().to_owned(), secret)
 }
@@ -21,9 +24,20 @@ async fn create_key(app: &TestApp, owner: &Session, input: Value) -> (String, St
 async fn a_key_acts_for_its_organization_within_its_scopes() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let (_, secret) = create_key(&app, &owner, json!({ "name": "CRM sync", "scopes": ["REPORTS_READ", "FORMS_READ"] })).await;
+    let (_, secret) = create_key(
+        &app,
+        &owner,
+        json!({ "name": "CRM sync", "scopes": ["REPORTS_READ", "FORMS_READ"] }),
+    )
+    .await;
 
-    let me = app.gql(Some(&secret), "{ me { kind role scopes apiKey { name } organization { id } } }", json!({})).await;
+    let me = app
+        .gql(
+            Some(&secret),
+            "{ me { kind role scopes apiKey { name } organization { id } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(me["data"]["me"]["kind"], "API_KEY", "{me}");
     assert!(me["data"]["me"]["role"].is_null());
     assert_eq!(me["data"]["me"]["scopes"], json!(["FORMS_READ", "REPORTS_READ"]));
@@ -35,7 +49,13 @@ async fn a_key_acts_for_its_organization_within_its_scopes() {
         let body = app.gql(Some(&secret), query, json!({})).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
     }
-    let body = app.gql(Some(&secret), "mutation { createApiKey(input: { name: \"x\", scopes: [FORMS_READ] }) { secret } }", json!({})).await;
+    let body = app
+        .gql(
+            Some(&secret),
+            "mutation { createApiKey(input: { name: \"x\", scopes: [FORMS_READ] }) { secret } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
 
@@ -44,7 +64,13 @@ async fn the_secret_is_shown_once_and_stored_hashed() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
     let (_, secret) = create_key(&app, &owner, json!({ "name": "BI", "scopes": ["REPORTS_READ"] })).await;
-    let list = app.gql(Some(&owner.access_token), "{ apiKeys { nodes { name prefix active lastUsedAt } } }", json!({})).await;
+    let list = app
+        .gql(
+            Some(&owner.access_token),
+            "{ apiKeys { nodes { name prefix active lastUsedAt } } }",
+            json!({}),
+        )
+        .await;
     let text = list.to_string();
     let secret_part = secret.rsplit('_').next().unwrap();
     assert!(!text.contains(secret_part), "the secret is listed: {text}");
@@ -69,10 +95,18 @@ async fn bad_key_inputs_name_their_field() {
     for (input, field) in [
         (json!({ "name": "x", "scopes": [] }), "input.scopes"),
         (json!({ "name": "", "scopes": ["FORMS_READ"] }), "input.name"),
-        (json!({ "name": "x", "scopes": ["FORMS_READ"], "rateLimitPerMinute": 0 }), "input.rateLimitPerMinute"),
-        (json!({ "name": "x", "scopes": ["FORMS_READ"], "expiresAt": "2020-01-01T00:00:00Z" }), "input.expiresAt"),
+        (
+            json!({ "name": "x", "scopes": ["FORMS_READ"], "rateLimitPerMinute": 0 }),
+            "input.rateLimitPerMinute",
+        ),
+        (
+            json!({ "name": "x", "scopes": ["FORMS_READ"], "expiresAt": "2020-01-01T00:00:00Z" }),
+            "input.expiresAt",
+        ),
     ] {
-        let body = app.gql(Some(&owner.access_token), query, json!({ "input": input })).await;
+        let body = app
+            .gql(Some(&owner.access_token), query, json!({ "input": input }))
+            .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
         assert_eq!(crate::helpers::error_field(&body), field);
     }
@@ -83,9 +117,18 @@ async fn revoked_and_unknown_keys_are_refused() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
     let (id, secret) = create_key(&app, &owner, json!({ "name": "old", "scopes": ["FORMS_READ"] })).await;
-    assert_eq!(app.gql(Some(&secret), "{ me { kind } }", json!({})).await["data"]["me"]["kind"], "API_KEY");
+    assert_eq!(
+        app.gql(Some(&secret), "{ me { kind } }", json!({})).await["data"]["me"]["kind"],
+        "API_KEY"
+    );
 
-    let body = app.gql(Some(&owner.access_token), "mutation($id: ID!) { revokeApiKey(id: $id) { active revokedAt } }", json!({ "id": id })).await;
+    let body = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation($id: ID!) { revokeApiKey(id: $id) { active revokedAt } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(body["data"]["revokeApiKey"]["active"], false, "{body}");
     let body = app.gql(Some(&secret), "{ me { kind } }", json!({})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
@@ -104,7 +147,12 @@ async fn revoked_and_unknown_keys_are_refused() {
 async fn keys_are_rate_limited_with_stated_headers() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let (_, secret) = create_key(&app, &owner, json!({ "name": "burst", "scopes": ["FORMS_READ"], "rateLimitPerMinute": 3 })).await;
+    let (_, secret) = create_key(
+        &app,
+        &owner,
+        json!({ "name": "burst", "scopes": ["FORMS_READ"], "rateLimitPerMinute": 3 }),
+    )
+    .await;
     // Stay inside one window: wait out the end of a minute if it is close.
     let second = chrono::Utc::now().timestamp().rem_euclid(60);
     if second > 50 {
@@ -114,7 +162,10 @@ async fn keys_are_rate_limited_with_stated_headers() {
         let response = app.post(Some(&secret), "{ me { kind } }", json!({})).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["ratelimit-limit"], "3");
-        assert_eq!(response.headers()["ratelimit-remaining"], remaining.to_string().as_str());
+        assert_eq!(
+            response.headers()["ratelimit-remaining"],
+            remaining.to_string().as_str()
+        );
     }
     let response = app.post(Some(&secret), "{ me { kind } }", json!({})).await;
     assert_eq!(response.status(), 429);
@@ -123,7 +174,10 @@ async fn keys_are_rate_limited_with_stated_headers() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "RATE_LIMITED");
     // Members are not limited by a key's budget.
-    assert_eq!(app.gql(Some(&owner.access_token), "{ me { kind } }", json!({})).await["data"]["me"]["kind"], "MEMBER");
+    assert_eq!(
+        app.gql(Some(&owner.access_token), "{ me { kind } }", json!({})).await["data"]["me"]["kind"],
+        "MEMBER"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +186,13 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     let owner = app.sign_up().await;
     let (_, secret) = create_key(&app, &owner, json!({ "name": "poller", "scopes": ["REPORTS_READ"] })).await;
     let last_used = || async {
-        let body = app.gql(Some(&owner.access_token), "{ apiKeys { nodes { lastUsedAt } } }", json!({})).await;
+        let body = app
+            .gql(
+                Some(&owner.access_token),
+                "{ apiKeys { nodes { lastUsedAt } } }",
+                json!({}),
+            )
+            .await;
         body["data"]["apiKeys"]["nodes"][0]["lastUsedAt"].clone()
     };
     assert!(last_used().await.is_null());

@@ -43,8 +43,12 @@ async fn sign_up_names_each_bad_field() {
 async fn unicode_names_round_trip_exactly() {
     let app = spawn_app().await;
     let name = "فروشگاه نمونه‌ای ك ي 🛒";
-    let session = app.sign_up_as(&format!("fa-{}@example.com", uuid::Uuid::now_v7().simple()), name).await;
-    let body = app.gql(Some(&session.access_token), "{ organization { name } }", json!({})).await;
+    let session = app
+        .sign_up_as(&format!("fa-{}@example.com", uuid::Uuid::now_v7().simple()), name)
+        .await;
+    let body = app
+        .gql(Some(&session.access_token), "{ organization { name } }", json!({}))
+        .await;
     assert_eq!(body["data"]["organization"]["name"], name);
 }
 
@@ -69,14 +73,38 @@ const SIGN_IN: &str = "mutation($input: SignInInput!) { signIn(input: $input) { 
 async fn sign_in_errors_do_not_reveal_whether_the_email_exists() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let ok = app.gql(None, SIGN_IN, json!({ "input": { "email": owner.email, "password": PASSWORD } })).await;
+    let ok = app
+        .gql(
+            None,
+            SIGN_IN,
+            json!({ "input": { "email": owner.email, "password": PASSWORD } }),
+        )
+        .await;
     assert_eq!(ok["data"]["signIn"]["role"], "OWNER", "{ok}");
 
-    let wrong_password = app.gql(None, SIGN_IN, json!({ "input": { "email": owner.email, "password": "wrong password!!" } })).await;
-    let unknown_email = app.gql(None, SIGN_IN, json!({ "input": { "email": "nobody@example.com", "password": PASSWORD } })).await;
+    let wrong_password = app
+        .gql(
+            None,
+            SIGN_IN,
+            json!({ "input": { "email": owner.email, "password": "wrong password!!" } }),
+        )
+        .await;
+    let unknown_email = app
+        .gql(
+            None,
+            SIGN_IN,
+            json!({ "input": { "email": "nobody@example.com", "password": PASSWORD } }),
+        )
+        .await;
     assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
-    assert_eq!(wrong_password["errors"][0]["message"], unknown_email["errors"][0]["message"]);
-    assert_eq!(wrong_password["errors"][0]["extensions"]["code"], unknown_email["errors"][0]["extensions"]["code"]);
+    assert_eq!(
+        wrong_password["errors"][0]["message"],
+        unknown_email["errors"][0]["message"]
+    );
+    assert_eq!(
+        wrong_password["errors"][0]["extensions"]["code"],
+        unknown_email["errors"][0]["extensions"]["code"]
+    );
 }
 
 const REFRESH: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
@@ -87,8 +115,14 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session() {
     let owner = app.sign_up().await;
 
     let first = app.gql(None, REFRESH, json!({ "t": owner.refresh_token })).await;
-    let rotated = first["data"]["refreshSession"]["refreshToken"].as_str().expect("rotated").to_owned();
-    let new_access = first["data"]["refreshSession"]["accessToken"].as_str().unwrap().to_owned();
+    let rotated = first["data"]["refreshSession"]["refreshToken"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    let new_access = first["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(rotated, owner.refresh_token);
     let me = app.gql(Some(&new_access), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["role"], "OWNER");
@@ -97,23 +131,39 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session() {
     let reuse = app.gql(None, REFRESH, json!({ "t": owner.refresh_token })).await;
     assert_eq!(error_code(&reuse), "UNAUTHENTICATED");
     let after = app.gql(None, REFRESH, json!({ "t": rotated })).await;
-    assert_eq!(error_code(&after), "UNAUTHENTICATED", "the newest refresh token died with its session");
+    assert_eq!(
+        error_code(&after),
+        "UNAUTHENTICATED",
+        "the newest refresh token died with its session"
+    );
     let me = app.gql(Some(&new_access), ME, json!({})).await;
-    assert_eq!(error_code(&me), "UNAUTHENTICATED", "access tokens of a revoked session stop at once");
+    assert_eq!(
+        error_code(&me),
+        "UNAUTHENTICATED",
+        "access tokens of a revoked session stop at once"
+    );
 }
 
 #[tokio::test]
 async fn sign_out_ends_the_session_at_once() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let body = app.gql(Some(&owner.access_token), "mutation { signOut }", json!({})).await;
+    let body = app
+        .gql(Some(&owner.access_token), "mutation { signOut }", json!({}))
+        .await;
     assert_eq!(body["data"]["signOut"], true, "{body}");
     let me = app.gql(Some(&owner.access_token), ME, json!({})).await;
     assert_eq!(error_code(&me), "UNAUTHENTICATED");
     let refresh = app.gql(None, REFRESH, json!({ "t": owner.refresh_token })).await;
     assert_eq!(error_code(&refresh), "UNAUTHENTICATED");
     // Another session of the same user is untouched.
-    let again = app.gql(None, SIGN_IN, json!({ "input": { "email": owner.email, "password": PASSWORD } })).await;
+    let again = app
+        .gql(
+            None,
+            SIGN_IN,
+            json!({ "input": { "email": owner.email, "password": PASSWORD } }),
+        )
+        .await;
     let token = again["data"]["signIn"]["accessToken"].as_str().unwrap();
     assert_eq!(app.gql(Some(token), ME, json!({})).await["data"]["me"]["role"], "OWNER");
 }

@@ -26,7 +26,11 @@ async fn exercise(cache: &Cache) {
     for expected in 1..=3 {
         assert_eq!(cache.incr_window(&counter, 7, Duration::from_secs(60)).await, expected);
     }
-    assert_eq!(cache.incr_window(&counter, 8, Duration::from_secs(60)).await, 1, "a new window starts at 1");
+    assert_eq!(
+        cache.incr_window(&counter, 8, Duration::from_secs(60)).await,
+        1,
+        "a new window starts at 1"
+    );
     assert!(cache.ping().await.is_ok());
 }
 
@@ -46,20 +50,26 @@ async fn the_redis_cache_works() {
     assert_eq!(cache.kind(), "redis");
     exercise(&cache).await;
     // Keys carry the prefix, so tests and deployments sharing a Redis do not collide.
-    let other = Cache::redis(&url, format!("nazar-test:{}:", Uuid::now_v7().simple())).await.unwrap();
+    let other = Cache::redis(&url, format!("nazar-test:{}:", Uuid::now_v7().simple()))
+        .await
+        .unwrap();
     cache.set("shared-name", b"mine", Duration::from_secs(60)).await;
     assert_eq!(other.get("shared-name").await, None);
 }
 
 #[tokio::test]
 async fn an_unreachable_redis_at_start_is_a_clear_error() {
-    let Err(err) = Cache::redis("redis://127.0.0.1:1", "x:").await else { panic!("connected to nothing") };
+    let Err(err) = Cache::redis("redis://127.0.0.1:1", "x:").await else {
+        panic!("connected to nothing")
+    };
     assert!(err.to_string().contains("cannot reach Redis"), "{err}");
 
     let (config, _) = crate::helpers::test_config().await;
     let mut config = config;
     config.redis_url = Some(nazar::config::Secret::new("redis://127.0.0.1:1"));
-    let Err(err) = nazar::app::App::build(config).await else { panic!("started without its Redis") };
+    let Err(err) = nazar::app::App::build(config).await else {
+        panic!("started without its Redis")
+    };
     assert!(err.to_string().contains("cannot reach Redis"), "{err}");
 }
 
@@ -71,9 +81,22 @@ struct OwnRedis {
 
 impl OwnRedis {
     async fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -112,7 +135,10 @@ async fn a_redis_failing_later_degrades_instead_of_failing_requests() {
         .gql(Some(&owner.access_token), "mutation { createApiKey(input: { name: \"k\", scopes: [FORMS_READ], rateLimitPerMinute: 1000 }) { secret } }", json!({}))
         .await;
     let secret = key["data"]["createApiKey"]["secret"].as_str().unwrap().to_owned();
-    assert_eq!(app.gql(Some(&secret), "{ me { kind } }", json!({})).await["data"]["me"]["kind"], "API_KEY");
+    assert_eq!(
+        app.gql(Some(&secret), "{ me { kind } }", json!({})).await["data"]["me"]["kind"],
+        "API_KEY"
+    );
 
     let _ = redis.child.kill();
     let _ = redis.child.wait();
@@ -126,7 +152,11 @@ async fn a_redis_failing_later_degrades_instead_of_failing_requests() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["data"]["me"]["kind"], "API_KEY", "{body}");
     }
-    assert!(started.elapsed() < Duration::from_secs(10), "degraded requests took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "degraded requests took {:?}",
+        started.elapsed()
+    );
     // Readiness reports the outage.
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);

@@ -1,7 +1,15 @@
 //! `spawn_app()`: the real application on a free port with a fresh database, and a client.
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
-use nazar::{app::App, config::{Config, Secret}, db::Db};
+use nazar::{
+    app::App,
+    config::{Config, Secret},
+    db::Db,
+};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -47,14 +55,52 @@ pub async fn test_config() -> (Config, Option<tempfile::TempDir>) {
     (config, Some(dir))
 }
 
-/// Creates an empty database next to the one in `admin_url` and returns its URL.
+/// Creates an empty database next to the one in `admin_url` and returns its URL. The first
+/// call of a run also drops test databases more than an hour old (their names carry a UUIDv7,
+/// hence their creation time).
 async fn fresh_postgres_database(admin_url: &str) -> String {
-    let admin = Database::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
+    static CLEANED: AtomicBool = AtomicBool::new(false);
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    if !CLEANED.swap(true, Ordering::SeqCst) {
+        drop_stale_databases(&admin).await;
+    }
     let name = format!("nazar_test_{}", Uuid::now_v7().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
     admin.close().await.ok();
-    let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /<database>");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends with /<database>");
     format!("{base}/{name}")
+}
+
+async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'nazar_test_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    let hour_ago = chrono::Utc::now().timestamp() - 3600;
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let created = Uuid::parse_str(name.trim_start_matches("nazar_test_"))
+            .ok()
+            .and_then(|id| id.get_timestamp())
+            .map(|ts| ts.to_unix().0 as i64);
+        if created.is_some_and(|t| t < hour_ago) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -82,8 +128,18 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
             .await
             .expect("server runs");
     });
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { addr, client, db, shutdown: Some(tx), server: Some(server), _data_dir: dir }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        client,
+        db,
+        shutdown: Some(tx),
+        server: Some(server),
+        _data_dir: dir,
+    }
 }
 
 impl TestApp {
@@ -108,7 +164,10 @@ impl TestApp {
 
     /// POSTs a GraphQL operation; `token` is an access token or API key.
     pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> reqwest::Response {
-        let mut request = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -151,8 +210,14 @@ impl TestApp {
                 json!({ "input": { "email": email, "role": role } }),
             )
             .await;
-        let token = body["data"]["inviteMember"]["invitationToken"].as_str().unwrap_or_else(|| panic!("invited: {body}")).to_owned();
-        let member_id = body["data"]["inviteMember"]["member"]["id"].as_str().unwrap().to_owned();
+        let token = body["data"]["inviteMember"]["invitationToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("invited: {body}"))
+            .to_owned();
+        let member_id = body["data"]["inviteMember"]["member"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let body = self
             .gql(
                 None,
@@ -183,7 +248,11 @@ pub struct Session {
 
 impl Session {
     fn from_json(value: &Value, email: &str) -> Session {
-        let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("session field missing in {value}")).to_owned();
+        let text = |v: &Value| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("session field missing in {value}"))
+                .to_owned()
+        };
         Session {
             email: email.to_owned(),
             access_token: text(&value["accessToken"]),
@@ -198,10 +267,14 @@ impl Session {
 
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
 /// The `extensions.field` of the first error.
 pub fn error_field(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("no error field in {body}"))
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field in {body}"))
 }

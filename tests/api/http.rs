@@ -11,17 +11,78 @@ const GQL_RESPONSE: &str = "application/graphql-response+json";
 async fn malformed_requests_get_the_right_status() {
     let app = spawn_app_with(|c| c.max_body_bytes = 4096).await;
     let post = |body: String, content_type: &'static str, accept: &'static str| {
-        app.client.post(app.url("/graphql")).header(CONTENT_TYPE, content_type).header(ACCEPT, accept).body(body).send()
+        app.client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, content_type)
+            .header(ACCEPT, accept)
+            .body(body)
+            .send()
     };
     let cases: Vec<(&str, String, &str, &str, u16, &str)> = vec![
-        ("not JSON", "{not json".into(), "application/json", "application/json", 400, "BAD_REQUEST"),
-        ("no query", r#"{"variables":{}}"#.into(), "application/json", "application/json", 400, "BAD_REQUEST"),
-        ("variables not an object", r#"{"query":"{ __typename }","variables":[1]}"#.into(), "application/json", "application/json", 400, "BAD_REQUEST"),
-        ("a bare string", r#""{ __typename }""#.into(), "application/json", "application/json", 400, "BAD_REQUEST"),
-        ("wrong content type", r#"{"query":"{ __typename }"}"#.into(), "text/plain", "application/json", 415, "BAD_REQUEST"),
-        ("unacceptable accept", r#"{"query":"{ __typename }"}"#.into(), "application/json", "text/html", 406, "BAD_REQUEST"),
-        ("too large", format!(r#"{{"query":"{{ __typename }}","x":"{}"}}"#, "a".repeat(5000)), "application/json", "application/json", 413, "PAYLOAD_TOO_LARGE"),
-        ("empty batch", "[]".into(), "application/json", "application/json", 400, "BAD_REQUEST"),
+        (
+            "not JSON",
+            "{not json".into(),
+            "application/json",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "no query",
+            r#"{"variables":{}}"#.into(),
+            "application/json",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "variables not an object",
+            r#"{"query":"{ __typename }","variables":[1]}"#.into(),
+            "application/json",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "a bare string",
+            r#""{ __typename }""#.into(),
+            "application/json",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "wrong content type",
+            r#"{"query":"{ __typename }"}"#.into(),
+            "text/plain",
+            "application/json",
+            415,
+            "BAD_REQUEST",
+        ),
+        (
+            "unacceptable accept",
+            r#"{"query":"{ __typename }"}"#.into(),
+            "application/json",
+            "text/html",
+            406,
+            "BAD_REQUEST",
+        ),
+        (
+            "too large",
+            format!(r#"{{"query":"{{ __typename }}","x":"{}"}}"#, "a".repeat(5000)),
+            "application/json",
+            "application/json",
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "empty batch",
+            "[]".into(),
+            "application/json",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
     ];
     for (case, body, content_type, accept, status, code) in cases {
         let response = post(body, content_type, accept).await.unwrap();
@@ -36,18 +97,35 @@ async fn malformed_requests_get_the_right_status() {
 async fn graphql_response_media_type_marks_request_errors_with_400() {
     let app = spawn_app().await;
     let send = |query: &'static str, accept: &'static str| {
-        app.client.post(app.url("/graphql")).header(ACCEPT, accept).json(&json!({ "query": query })).send()
+        app.client
+            .post(app.url("/graphql"))
+            .header(ACCEPT, accept)
+            .json(&json!({ "query": query }))
+            .send()
     };
-    for (query, code) in [("{ me { ", "GRAPHQL_PARSE_FAILED"), ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED")] {
+    for (query, code) in [
+        ("{ me { ", "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
         let response = send(query, GQL_RESPONSE).await.unwrap();
         assert_eq!(response.status(), 400, "{query}");
-        assert!(response.headers()[CONTENT_TYPE].to_str().unwrap().starts_with(GQL_RESPONSE));
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(GQL_RESPONSE)
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(error_code(&body), code);
         // The legacy media type answers 200 with the same errors.
         let response = send(query, "application/json").await.unwrap();
         assert_eq!(response.status(), 200);
-        assert!(response.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
         assert_eq!(error_code(&response.json::<Value>().await.unwrap()), code);
     }
     // A field error is not a request error: 200 with data.
@@ -62,12 +140,24 @@ async fn graphql_response_media_type_marks_request_errors_with_400() {
 async fn batches_are_capped() {
     let app = spawn_app_with(|c| c.max_batch_size = 3).await;
     let op = json!({ "query": "{ __typename }" });
-    let ok = app.client.post(app.url("/graphql")).json(&json!([op, op, op])).send().await.unwrap();
+    let ok = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([op, op, op]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body.as_array().map(Vec::len), Some(3));
     assert_eq!(body[2]["data"]["__typename"], "Query");
-    let too_many = app.client.post(app.url("/graphql")).json(&json!([op, op, op, op])).send().await.unwrap();
+    let too_many = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([op, op, op, op]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(too_many.status(), 400);
     let body: Value = too_many.json().await.unwrap();
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 3"));
@@ -82,15 +172,24 @@ async fn graphiql_and_introspection_outside_production_only() {
     let body = dev.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
     let typo = dev.gql(None, "{ organizatio { id } }", json!({})).await;
-    assert!(typo["errors"][0]["message"].as_str().unwrap().contains("Did you mean"), "{typo}");
+    assert!(
+        typo["errors"][0]["message"].as_str().unwrap().contains("Did you mean"),
+        "{typo}"
+    );
 
     let prod = spawn_app_with(|c| c.production = true).await;
     let page = prod.client.get(prod.url("/graphql")).send().await.unwrap();
     assert_eq!(page.status(), 405);
     let body = prod.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
-    assert!(body["data"].is_null() || body["data"]["__schema"].is_null(), "introspection answered in production: {body}");
+    assert!(
+        body["data"].is_null() || body["data"]["__schema"].is_null(),
+        "introspection answered in production: {body}"
+    );
     let typo = prod.gql(None, "{ organizatio { id } }", json!({})).await;
-    assert!(!typo["errors"][0]["message"].as_str().unwrap().contains("Did you mean"), "{typo}");
+    assert!(
+        !typo["errors"][0]["message"].as_str().unwrap().contains("Did you mean"),
+        "{typo}"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +202,11 @@ async fn probes_answer() {
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["database"], "ok");
     assert_eq!(body["cache"]["status"], "ok");
-    let expected_cache = if std::env::var("TEST_REDIS_URL").is_ok() { "redis" } else { "memory" };
+    let expected_cache = if std::env::var("TEST_REDIS_URL").is_ok() {
+        "redis"
+    } else {
+        "memory"
+    };
     assert_eq!(body["cache"]["kind"], expected_cache);
 }
 
@@ -122,7 +225,13 @@ async fn request_ids_are_echoed_and_named_in_errors() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["requestId"], "client-chosen-42");
     // An unsafe id is replaced.
-    let response = app.client.get(app.url("/healthz")).header("x-request-id", "<script>").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "<script>")
+        .send()
+        .await
+        .unwrap();
     assert_ne!(response.headers()["x-request-id"], "<script>");
 }
 
@@ -132,7 +241,9 @@ async fn internal_errors_never_leak_details() {
     let owner = app.sign_up().await;
     use sea_orm::ConnectionTrait;
     app.db.conn().execute_unprepared("DROP TABLE api_keys").await.unwrap();
-    let response = app.post(Some(&owner.access_token), "{ apiKeys { nodes { id } } }", json!({})).await;
+    let response = app
+        .post(Some(&owner.access_token), "{ apiKeys { nodes { id } } }", json!({}))
+        .await;
     assert_eq!(response.status(), 200);
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
@@ -157,7 +268,10 @@ async fn cors_answers_only_configured_origins() {
             .send()
     };
     let allowed = preflight("https://app.example.com").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     assert_eq!(allowed.headers()["access-control-allow-credentials"], "true");
     let refused = preflight("https://evil.example.com").await.unwrap();
     assert!(refused.headers().get("access-control-allow-origin").is_none());
@@ -193,9 +307,7 @@ async fn slow_requests_time_out() {
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
     let mut app = spawn_app().await;
-    let sign_up = |n: usize| {
-        json!({ "query": format!("mutation {{ signUp(input: {{ organizationName: \"A\", name: \"B\", email: \"drain{n}@example.com\", password: \"long enough password\" }}) {{ role }} }}") })
-    };
+    let sign_up = |n: usize| json!({ "query": format!("mutation {{ signUp(input: {{ organizationName: \"A\", name: \"B\", email: \"drain{n}@example.com\", password: \"long enough password\" }}) {{ role }} }}") });
     let batch: Vec<Value> = (0..8).map(sign_up).collect();
     let request = app.client.post(app.url("/graphql")).json(&batch).send();
     let in_flight = tokio::spawn(request);
@@ -204,7 +316,13 @@ async fn shutdown_lets_in_flight_requests_finish() {
     let response = in_flight.await.unwrap().expect("the in-flight request was answered");
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert!(body.as_array().unwrap().iter().all(|r| r["data"]["signUp"]["role"] == "OWNER"), "{body}");
+    assert!(
+        body.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["data"]["signUp"]["role"] == "OWNER"),
+        "{body}"
+    );
     // Nothing new is accepted.
     assert!(app.client.get(app.url("/healthz")).send().await.is_err());
 }
@@ -214,7 +332,17 @@ async fn tls_serves_https_when_configured() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -224,7 +352,11 @@ async fn tls_serves_https_when_configured() {
         eprintln!("skipped: openssl is not installed");
         return;
     };
-    assert!(output.status.success(), "openssl: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let app = spawn_app_with(|c| {
         c.tls_cert = Some(cert.clone());
         c.tls_key = Some(key.clone());
@@ -233,7 +365,10 @@ async fn tls_serves_https_when_configured() {
     // curl blocks: run it off this test's single-threaded runtime, which also serves the app.
     let url = format!("https://localhost:{}/healthz", app.addr.port());
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("curl").args(["-sk", "--max-time", "10", &url]).output().expect("curl runs")
+        std::process::Command::new("curl")
+            .args(["-sk", "--max-time", "10", &url])
+            .output()
+            .expect("curl runs")
     })
     .await
     .unwrap();

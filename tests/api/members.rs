@@ -17,12 +17,32 @@ async fn invited_members_get_their_role_and_rights() {
     assert_eq!(editor.organization_id, owner.organization_id);
 
     // An editor reads the member list but cannot manage members or keys.
-    let list = app.gql(Some(&editor.access_token), "{ members { nodes { role user { email } } } }", json!({})).await;
-    let roles: Vec<&str> = list["data"]["members"]["nodes"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let list = app
+        .gql(
+            Some(&editor.access_token),
+            "{ members { nodes { role user { email } } } }",
+            json!({}),
+        )
+        .await;
+    let roles: Vec<&str> = list["data"]["members"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["OWNER", "EDITOR"]);
-    let invite = app.gql(Some(&editor.access_token), INVITE, json!({ "input": { "email": "x@example.com", "role": "ANALYST" } })).await;
+    let invite = app
+        .gql(
+            Some(&editor.access_token),
+            INVITE,
+            json!({ "input": { "email": "x@example.com", "role": "ANALYST" } }),
+        )
+        .await;
     assert_eq!(error_code(&invite), "FORBIDDEN");
-    assert_eq!(error_code(&app.gql(Some(&editor.access_token), CREATE_KEY, json!({})).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(&app.gql(Some(&editor.access_token), CREATE_KEY, json!({})).await),
+        "FORBIDDEN"
+    );
 }
 
 #[tokio::test]
@@ -31,10 +51,22 @@ async fn inviting_someone_twice_is_a_conflict_and_accounts_are_reused() {
     let owner = app.sign_up().await;
     let other = app.sign_up().await;
     // A person with an account elsewhere is added at once, without an invitation token.
-    let body = app.gql(Some(&owner.access_token), INVITE, json!({ "input": { "email": other.email, "role": "ANALYST" } })).await;
+    let body = app
+        .gql(
+            Some(&owner.access_token),
+            INVITE,
+            json!({ "input": { "email": other.email, "role": "ANALYST" } }),
+        )
+        .await;
     assert!(body["data"]["inviteMember"]["invitationToken"].is_null(), "{body}");
     assert_eq!(body["data"]["inviteMember"]["member"]["user"]["hasPassword"], true);
-    let again = app.gql(Some(&owner.access_token), INVITE, json!({ "input": { "email": other.email, "role": "ANALYST" } })).await;
+    let again = app
+        .gql(
+            Some(&owner.access_token),
+            INVITE,
+            json!({ "input": { "email": other.email, "role": "ANALYST" } }),
+        )
+        .await;
     assert_eq!(error_code(&again), "CONFLICT");
     // They can now sign in to either organization.
     let sign_in = "mutation($input: SignInInput!) { signIn(input: $input) { role organization { id } } }";
@@ -42,7 +74,10 @@ async fn inviting_someone_twice_is_a_conflict_and_accounts_are_reused() {
         .gql(None, sign_in, json!({ "input": { "email": other.email, "password": crate::helpers::PASSWORD, "organizationId": owner.organization_id } }))
         .await;
     assert_eq!(body["data"]["signIn"]["role"], "ANALYST", "{body}");
-    assert_eq!(body["data"]["signIn"]["organization"]["id"], owner.organization_id.as_str());
+    assert_eq!(
+        body["data"]["signIn"]["organization"]["id"],
+        owner.organization_id.as_str()
+    );
 }
 
 #[tokio::test]
@@ -54,10 +89,19 @@ async fn a_lowered_role_applies_at_the_next_request() {
     assert!(body["data"]["createApiKey"]["secret"].is_string(), "{body}");
 
     let member_id = admin.member_id.clone().unwrap();
-    let body = app.gql(Some(&owner.access_token), CHANGE_ROLE, json!({ "input": { "memberId": member_id, "role": "ANALYST" } })).await;
+    let body = app
+        .gql(
+            Some(&owner.access_token),
+            CHANGE_ROLE,
+            json!({ "input": { "memberId": member_id, "role": "ANALYST" } }),
+        )
+        .await;
     assert_eq!(body["data"]["changeMemberRole"]["role"], "ANALYST", "{body}");
     // Same access token, next request: the new role counts.
-    assert_eq!(error_code(&app.gql(Some(&admin.access_token), CREATE_KEY, json!({})).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(&app.gql(Some(&admin.access_token), CREATE_KEY, json!({})).await),
+        "FORBIDDEN"
+    );
     let me = app.gql(Some(&admin.access_token), "{ me { role } }", json!({})).await;
     assert_eq!(me["data"]["me"]["role"], "ANALYST");
 }
@@ -67,29 +111,60 @@ async fn a_removed_member_loses_access_at_the_next_request() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
     let analyst = app.add_member(&owner, "ANALYST").await;
-    assert_eq!(app.gql(Some(&analyst.access_token), "{ me { role } }", json!({})).await["data"]["me"]["role"], "ANALYST");
-    let body = app.gql(Some(&owner.access_token), REMOVE, json!({ "id": analyst.member_id })).await;
-    assert_eq!(body["data"]["removeMember"], analyst.member_id.clone().unwrap().as_str(), "{body}");
-    assert_eq!(error_code(&app.gql(Some(&analyst.access_token), "{ me { role } }", json!({})).await), "UNAUTHENTICATED");
+    assert_eq!(
+        app.gql(Some(&analyst.access_token), "{ me { role } }", json!({})).await["data"]["me"]["role"],
+        "ANALYST"
+    );
+    let body = app
+        .gql(Some(&owner.access_token), REMOVE, json!({ "id": analyst.member_id }))
+        .await;
+    assert_eq!(
+        body["data"]["removeMember"],
+        analyst.member_id.clone().unwrap().as_str(),
+        "{body}"
+    );
+    assert_eq!(
+        error_code(&app.gql(Some(&analyst.access_token), "{ me { role } }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
     let refresh = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }";
-    assert_eq!(error_code(&app.gql(None, refresh, json!({ "t": analyst.refresh_token })).await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&app.gql(None, refresh, json!({ "t": analyst.refresh_token })).await),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
 async fn the_last_owner_stays() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let list = app.gql(Some(&owner.access_token), "{ members { nodes { id } } }", json!({})).await;
+    let list = app
+        .gql(Some(&owner.access_token), "{ members { nodes { id } } }", json!({}))
+        .await;
     let owner_member = list["data"]["members"]["nodes"][0]["id"].as_str().unwrap().to_owned();
 
-    let demote = app.gql(Some(&owner.access_token), CHANGE_ROLE, json!({ "input": { "memberId": owner_member, "role": "ADMIN" } })).await;
+    let demote = app
+        .gql(
+            Some(&owner.access_token),
+            CHANGE_ROLE,
+            json!({ "input": { "memberId": owner_member, "role": "ADMIN" } }),
+        )
+        .await;
     assert_eq!(error_code(&demote), "CONFLICT", "{demote}");
-    let remove = app.gql(Some(&owner.access_token), REMOVE, json!({ "id": owner_member })).await;
+    let remove = app
+        .gql(Some(&owner.access_token), REMOVE, json!({ "id": owner_member }))
+        .await;
     assert_eq!(error_code(&remove), "CONFLICT");
 
     // With a second owner, the first may step down.
     let second = app.add_member(&owner, "OWNER").await;
-    let demote = app.gql(Some(&second.access_token), CHANGE_ROLE, json!({ "input": { "memberId": owner_member, "role": "ADMIN" } })).await;
+    let demote = app
+        .gql(
+            Some(&second.access_token),
+            CHANGE_ROLE,
+            json!({ "input": { "memberId": owner_member, "role": "ADMIN" } }),
+        )
+        .await;
     assert_eq!(demote["data"]["changeMemberRole"]["role"], "ADMIN", "{demote}");
 }
 
@@ -99,11 +174,29 @@ async fn only_owners_make_owners() {
     let owner = app.sign_up().await;
     let admin = app.add_member(&owner, "ADMIN").await;
     let editor = app.add_member(&owner, "EDITOR").await;
-    let invite = app.gql(Some(&admin.access_token), INVITE, json!({ "input": { "email": "new@example.com", "role": "OWNER" } })).await;
+    let invite = app
+        .gql(
+            Some(&admin.access_token),
+            INVITE,
+            json!({ "input": { "email": "new@example.com", "role": "OWNER" } }),
+        )
+        .await;
     assert_eq!(error_code(&invite), "FORBIDDEN");
-    let promote = app.gql(Some(&admin.access_token), CHANGE_ROLE, json!({ "input": { "memberId": editor.member_id, "role": "OWNER" } })).await;
+    let promote = app
+        .gql(
+            Some(&admin.access_token),
+            CHANGE_ROLE,
+            json!({ "input": { "memberId": editor.member_id, "role": "OWNER" } }),
+        )
+        .await;
     assert_eq!(error_code(&promote), "FORBIDDEN");
-    let promote = app.gql(Some(&admin.access_token), CHANGE_ROLE, json!({ "input": { "memberId": editor.member_id, "role": "ADMIN" } })).await;
+    let promote = app
+        .gql(
+            Some(&admin.access_token),
+            CHANGE_ROLE,
+            json!({ "input": { "memberId": editor.member_id, "role": "ADMIN" } }),
+        )
+        .await;
     assert_eq!(promote["data"]["changeMemberRole"]["role"], "ADMIN", "{promote}");
 }
 
@@ -111,11 +204,20 @@ async fn only_owners_make_owners() {
 async fn invitations_work_once() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let body = app.gql(Some(&owner.access_token), INVITE, json!({ "input": { "email": "once@example.com", "role": "EDITOR" } })).await;
+    let body = app
+        .gql(
+            Some(&owner.access_token),
+            INVITE,
+            json!({ "input": { "email": "once@example.com", "role": "EDITOR" } }),
+        )
+        .await;
     let token = body["data"]["inviteMember"]["invitationToken"].as_str().unwrap();
     let accept = "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { role } }";
     let input = json!({ "input": { "token": token, "password": crate::helpers::PASSWORD } });
-    assert_eq!(app.gql(None, accept, input.clone()).await["data"]["acceptInvitation"]["role"], "EDITOR");
+    assert_eq!(
+        app.gql(None, accept, input.clone()).await["data"]["acceptInvitation"]["role"],
+        "EDITOR"
+    );
     let again = app.gql(None, accept, input).await;
     assert_eq!(error_code(&again), "BAD_USER_INPUT");
     assert_eq!(crate::helpers::error_field(&again), "input.token");
@@ -132,7 +234,9 @@ async fn member_lists_paginate_with_cursors() {
     let mut seen = Vec::new();
     let mut after = serde_json::Value::Null;
     loop {
-        let body = app.gql(Some(&owner.access_token), query, json!({ "after": after })).await;
+        let body = app
+            .gql(Some(&owner.access_token), query, json!({ "after": after }))
+            .await;
         let page = &body["data"]["members"];
         for node in page["nodes"].as_array().unwrap() {
             seen.push(node["id"].as_str().unwrap().to_owned());
@@ -147,9 +251,21 @@ async fn member_lists_paginate_with_cursors() {
     unique.dedup();
     assert_eq!(unique, seen);
 
-    let too_big = app.gql(Some(&owner.access_token), "{ members(first: 101) { nodes { id } } }", json!({})).await;
+    let too_big = app
+        .gql(
+            Some(&owner.access_token),
+            "{ members(first: 101) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&too_big), "BAD_USER_INPUT");
     assert_eq!(crate::helpers::error_field(&too_big), "first");
-    let bad_cursor = app.gql(Some(&owner.access_token), "{ members(after: \"zzz\") { nodes { id } } }", json!({})).await;
+    let bad_cursor = app
+        .gql(
+            Some(&owner.access_token),
+            "{ members(after: \"zzz\") { nodes { id } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(crate::helpers::error_field(&bad_cursor), "after");
 }

@@ -33,14 +33,22 @@ async fn every_type_field_argument_and_value_has_a_description() {
         if !described(ty) {
             missing.push(name.to_owned());
         }
-        for (list, label) in [("fields", "field"), ("inputFields", "input field"), ("enumValues", "value")] {
+        for (list, label) in [
+            ("fields", "field"),
+            ("inputFields", "input field"),
+            ("enumValues", "value"),
+        ] {
             for item in ty[list].as_array().into_iter().flatten() {
                 if !described(item) {
                     missing.push(format!("{label} {name}.{}", item["name"].as_str().unwrap()));
                 }
                 for arg in item["args"].as_array().into_iter().flatten() {
                     if !described(arg) {
-                        missing.push(format!("argument {name}.{}({})", item["name"].as_str().unwrap(), arg["name"].as_str().unwrap()));
+                        missing.push(format!(
+                            "argument {name}.{}({})",
+                            item["name"].as_str().unwrap(),
+                            arg["name"].as_str().unwrap()
+                        ));
                     }
                 }
             }

@@ -46,18 +46,40 @@ async fn forged_and_malformed_tokens_are_refused() {
         claims
     };
     let cases = [
-        ("expired", sign(Algorithm::HS256, &with("exp", json!(now - 3600)), JWT_SECRET)),
-        ("not yet valid", sign(Algorithm::HS256, &with("nbf", json!(now + 3600)), JWT_SECRET)),
-        ("wrong audience", sign(Algorithm::HS256, &with("aud", json!("someone-else")), JWT_SECRET)),
-        ("wrong issuer", sign(Algorithm::HS256, &with("iss", json!("evil")), JWT_SECRET)),
-        ("exp as a string", sign(Algorithm::HS256, &with("exp", json!((now + 600).to_string())), JWT_SECRET)),
+        (
+            "expired",
+            sign(Algorithm::HS256, &with("exp", json!(now - 3600)), JWT_SECRET),
+        ),
+        (
+            "not yet valid",
+            sign(Algorithm::HS256, &with("nbf", json!(now + 3600)), JWT_SECRET),
+        ),
+        (
+            "wrong audience",
+            sign(Algorithm::HS256, &with("aud", json!("someone-else")), JWT_SECRET),
+        ),
+        (
+            "wrong issuer",
+            sign(Algorithm::HS256, &with("iss", json!("evil")), JWT_SECRET),
+        ),
+        (
+            "exp as a string",
+            sign(
+                Algorithm::HS256,
+                &with("exp", json!((now + 600).to_string())),
+                JWT_SECRET,
+            ),
+        ),
         ("no exp", sign(Algorithm::HS256, &without("exp"), JWT_SECRET)),
         ("no nbf", sign(Algorithm::HS256, &without("nbf"), JWT_SECRET)),
         ("no iat", sign(Algorithm::HS256, &without("iat"), JWT_SECRET)),
         ("no sub", sign(Algorithm::HS256, &without("sub"), JWT_SECRET)),
         ("HS512", sign(Algorithm::HS512, &good, JWT_SECRET)),
         ("HS384", sign(Algorithm::HS384, &good, JWT_SECRET)),
-        ("another secret", sign(Algorithm::HS256, &good, "another-secret-that-is-long-enough-0123456789")),
+        (
+            "another secret",
+            sign(Algorithm::HS256, &good, "another-secret-that-is-long-enough-0123456789"),
+        ),
     ];
     for (case, token) in &cases {
         assert_refused(&app, token, case).await;
@@ -70,18 +92,27 @@ async fn forged_and_malformed_tokens_are_refused() {
     // A valid signature over a tampered payload.
     let parts: Vec<&str> = control.split('.').collect();
     let tampered = URL_SAFE_NO_PAD.encode(with("org", json!(uuid::Uuid::now_v7())).to_string());
-    assert_refused(&app, &format!("{}.{}.{}", parts[0], tampered, parts[2]), "tampered payload").await;
+    assert_refused(
+        &app,
+        &format!("{}.{}.{}", parts[0], tampered, parts[2]),
+        "tampered payload",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_expired_token_says_so() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
-    let expired = sign(Algorithm::HS256, &{
-        let mut c = claims_of(&owner);
-        c["exp"] = json!(chrono::Utc::now().timestamp() - 60);
-        c
-    }, JWT_SECRET);
+    let expired = sign(
+        Algorithm::HS256,
+        &{
+            let mut c = claims_of(&owner);
+            c["exp"] = json!(chrono::Utc::now().timestamp() - 60);
+            c
+        },
+        JWT_SECRET,
+    );
     let body = app.gql(Some(&expired), ME, json!({})).await;
     assert_eq!(body["errors"][0]["message"], "access token expired");
 }
