@@ -116,9 +116,7 @@ impl Viewer {
     /// The organization the caller acts in.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = self.0.authorize(Action::ReadOrganization)?;
-        Ok(Organization(
-            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
-        ))
+        Ok(Organization(ctx.organization(tenant).await?))
     }
     /// The member's role, read from the database on every request; null for an API key.
     async fn role(&self) -> Option<Role> {
@@ -209,7 +207,8 @@ impl AuthMutation {
         ))
     }
 
-    /// Signs in. A wrong email and a wrong password get the same UNAUTHENTICATED error.
+    /// Signs in. A wrong email and a wrong password get the same UNAUTHENTICATED error. At most
+    /// 10 attempts per email address in 15 minutes; past that, RATE_LIMITED with `retryAfter`.
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
@@ -224,6 +223,7 @@ impl AuthMutation {
         Ok(Session(
             service::auth::sign_in(
                 &state.db,
+                &state.cache,
                 &state.sessions,
                 &input.email,
                 input.password,

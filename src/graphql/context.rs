@@ -1,11 +1,20 @@
 //! What resolvers read from the request context, without `unwrap`.
 use async_graphql::Context;
+use entity::organization;
+use tokio::sync::OnceCell;
 
 use crate::{
     app::AppState,
     auth::{Action, Principal, Tenant},
     error::{AppError, AppResult},
+    service,
 };
+
+/// Values loaded at most once per operation, whatever the number of fields that ask for them.
+#[derive(Default)]
+pub struct OperationScope {
+    organization: OnceCell<organization::Model>,
+}
 
 /// The outcome of reading the request's credentials, decided once per HTTP request.
 #[derive(Debug, Clone)]
@@ -28,6 +37,9 @@ pub trait ContextExt {
     fn authorize(&self, action: Action) -> AppResult<Tenant> {
         self.principal()?.authorize(action)
     }
+    /// The caller's organization, read once per operation (every `organization` field of a
+    /// list shares it).
+    fn organization(&self, tenant: Tenant) -> impl Future<Output = AppResult<organization::Model>> + Send;
 }
 
 impl ContextExt for Context<'_> {
@@ -44,6 +56,19 @@ impl ContextExt for Context<'_> {
             Ok(RequestAuth::Anonymous) | Err(_) => Err(AppError::Unauthenticated(
                 "sign in: send `Authorization: Bearer <access token or API key>`".to_owned(),
             )),
+        }
+    }
+
+    fn organization(&self, tenant: Tenant) -> impl Future<Output = AppResult<organization::Model>> + Send {
+        async move {
+            let conn = self.state()?.db.conn();
+            let Ok(scope) = self.data::<OperationScope>() else {
+                return service::organization::get(conn, tenant).await;
+            };
+            let org = scope.organization.get_or_try_init(|| service::organization::get(conn, tenant)).await?;
+            // A principal acts in one organization, so the memo always holds the tenant's.
+            debug_assert_eq!(org.id, tenant.organization_id);
+            Ok(org.clone())
         }
     }
 }

@@ -74,9 +74,7 @@ impl Member {
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = ctx.authorize(Action::ReadOrganization)?;
-        Ok(Organization(
-            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
-        ))
+        Ok(Organization(ctx.organization(tenant).await?))
     }
 }
 

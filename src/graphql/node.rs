@@ -50,9 +50,11 @@ impl NodeQuery {
         let found = match kind {
             NodeKind::Organization => {
                 let tenant = ctx.authorize(Action::ReadOrganization)?;
-                (tenant.organization_id == uuid)
-                    .then_some(service::organization::get(conn, tenant).await?)
-                    .map(|o| Node::Organization(Organization(o)))
+                if tenant.organization_id == uuid {
+                    Some(Node::Organization(Organization(ctx.organization(tenant).await?)))
+                } else {
+                    None
+                }
             }
             NodeKind::User => {
                 let tenant = ctx.authorize(Action::ReadMembers)?;

@@ -72,9 +72,7 @@ impl OrganizationQuery {
     /// The caller's organization. Any member or API key.
     async fn organization(&self, ctx: &Context<'_>) -> AppResult<Organization> {
         let tenant = ctx.authorize(Action::ReadOrganization)?;
-        Ok(Organization(
-            service::organization::get(ctx.state()?.db.conn(), tenant).await?,
-        ))
+        Ok(Organization(ctx.organization(tenant).await?))
     }
 }
 

@@ -16,7 +16,7 @@ use super::{HttpSettings, credentials};
 use crate::{
     app::AppState,
     error::{AppError, code, current_request_id},
-    graphql::AppSchema,
+    graphql::{AppSchema, context::OperationScope},
     service::api_key::RateLimitStatus,
 };
 
@@ -187,7 +187,8 @@ pub async fn graphql_post(
         let mut request_failed = false;
         for request in requests {
             let query = request.query.clone();
-            let mut response = schema.execute(request.data(auth.clone())).await;
+            let request = request.data(auth.clone()).data(OperationScope::default());
+            let mut response = schema.execute(request).await;
             request_failed |= classify_request_errors(&query, &mut response);
             responses.push(response);
         }

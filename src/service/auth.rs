@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{now, validate};
 use crate::{
     auth::{JwtKeys, Principal, Role, password, token},
+    cache::Cache,
     db::Db,
     error::{AppError, AppResult},
 };
@@ -110,15 +111,38 @@ pub async fn sign_up(db: &Db, settings: &SessionSettings, input: SignUp) -> AppR
     Ok(tokens)
 }
 
+/// Sign-in attempts allowed per email address in one window, against password guessing.
+pub const SIGN_IN_ATTEMPTS_PER_WINDOW: u64 = 10;
+/// Length of that window.
+pub const SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
+
+/// Counts a sign-in attempt for `email`; RATE_LIMITED past the allowance. Counted whether or
+/// not the account exists, so the limit reveals nothing either.
+async fn throttle_sign_in(cache: &Cache, email: &str) -> AppResult<()> {
+    let now = now().timestamp();
+    let window = now.div_euclid(SIGN_IN_WINDOW_SECS) as u64;
+    let key = format!("signin:{}", token::sha256_hex(email));
+    let attempts = cache
+        .incr_window(&key, window, std::time::Duration::from_secs(SIGN_IN_WINDOW_SECS as u64))
+        .await;
+    if attempts > SIGN_IN_ATTEMPTS_PER_WINDOW {
+        let retry_after_secs = (SIGN_IN_WINDOW_SECS - now.rem_euclid(SIGN_IN_WINDOW_SECS)) as u64;
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    Ok(())
+}
+
 /// Signs a user in to one organization (the given one, or their oldest membership).
 pub async fn sign_in(
     db: &Db,
+    cache: &Cache,
     settings: &SessionSettings,
     email: &str,
     password_text: String,
     organization_id: Option<Uuid>,
 ) -> AppResult<SessionTokens> {
     let email = email.trim().to_lowercase();
+    throttle_sign_in(cache, &email).await?;
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(db.conn())

@@ -45,6 +45,13 @@ pub async fn test_config() -> (Config, Option<tempfile::TempDir>) {
     config.jwt_secret = Some(Secret::new(JWT_SECRET));
     config.database_max_connections = 5;
     config.log_filter = "warn".to_owned();
+    // Only what the test environment asks for; nothing inherited from the shell.
+    config.database_url = None;
+    config.redis_url = None;
+    config.production = false;
+    config.cors_origins = Vec::new();
+    config.tls_cert = None;
+    config.tls_key = None;
     if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
         config.database_url = Some(Secret::new(fresh_postgres_database(&admin_url).await));
     }

@@ -8,6 +8,7 @@ mod helpers;
 mod http;
 mod limits;
 mod members;
+mod organization;
 mod schema;
 mod tenancy;
 mod tokens;
