@@ -238,6 +238,13 @@ pub async fn accept_invitation(
         .one(&txn)
         .await?
         .ok_or_else(invalid)?;
+    if user.password_hash.is_some() {
+        // The account was activated through another invitation: never overwrite a password.
+        return Err(AppError::bad_input(
+            "input.token",
+            "this account already has a password; sign in instead",
+        ));
+    }
     let mut user = user.into_active_model();
     user.password_hash = Set(Some(password_hash));
     if let Some(name) = name {

@@ -269,3 +269,49 @@ async fn member_lists_paginate_with_cursors() {
         .await;
     assert_eq!(crate::helpers::error_field(&bad_cursor), "after");
 }
+
+#[tokio::test]
+async fn a_second_invitation_cannot_reset_a_password() {
+    let app = spawn_app().await;
+    let a = app.sign_up().await;
+    let b = app.sign_up().await;
+    let email = "twice@example.com";
+    let mut tokens = Vec::new();
+    for owner in [&a, &b] {
+        let body = app
+            .gql(
+                Some(&owner.access_token),
+                INVITE,
+                json!({ "input": { "email": email, "role": "ANALYST" } }),
+            )
+            .await;
+        tokens.push(
+            body["data"]["inviteMember"]["invitationToken"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let accept = "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { role } }";
+    let first = app
+        .gql(
+            None,
+            accept,
+            json!({ "input": { "token": tokens[0], "password": crate::helpers::PASSWORD } }),
+        )
+        .await;
+    assert_eq!(first["data"]["acceptInvitation"]["role"], "ANALYST", "{first}");
+    let second = app
+        .gql(
+            None,
+            accept,
+            json!({ "input": { "token": tokens[1], "password": "another password 123" } }),
+        )
+        .await;
+    assert_eq!(error_code(&second), "BAD_USER_INPUT");
+    // The first password still works, for both organizations.
+    let sign_in = "mutation($input: SignInInput!) { signIn(input: $input) { role } }";
+    let input = json!({ "input": { "email": email, "password": crate::helpers::PASSWORD, "organizationId": b.organization_id } });
+    let body = app.gql(None, sign_in, input).await;
+    assert_eq!(body["data"]["signIn"]["role"], "ANALYST", "{body}");
+}
