@@ -59,19 +59,17 @@ impl ContextExt for Context<'_> {
         }
     }
 
-    fn organization(&self, tenant: Tenant) -> impl Future<Output = AppResult<organization::Model>> + Send {
-        async move {
-            let conn = self.state()?.db.conn();
-            let Ok(scope) = self.data::<OperationScope>() else {
-                return service::organization::get(conn, tenant).await;
-            };
-            let org = scope
-                .organization
-                .get_or_try_init(|| service::organization::get(conn, tenant))
-                .await?;
-            // A principal acts in one organization, so the memo always holds the tenant's.
-            debug_assert_eq!(org.id, tenant.organization_id);
-            Ok(org.clone())
-        }
+    async fn organization(&self, tenant: Tenant) -> AppResult<organization::Model> {
+        let conn = self.state()?.db.conn();
+        let Ok(scope) = self.data::<OperationScope>() else {
+            return service::organization::get(conn, tenant).await;
+        };
+        let org = scope
+            .organization
+            .get_or_try_init(|| service::organization::get(conn, tenant))
+            .await?;
+        // A principal acts in one organization, so the memo always holds the tenant's.
+        debug_assert_eq!(org.id, tenant.organization_id);
+        Ok(org.clone())
     }
 }
