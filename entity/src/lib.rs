@@ -4,5 +4,6 @@ pub mod invitation;
 pub mod membership;
 pub mod organization;
 pub mod refresh_token;
+pub mod respondent_attribute;
 pub mod session;
 pub mod user;

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform;
+mod m20261123_000002_respondent_attributes;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_platform::Migration)]
+        vec![
+            Box::new(m20261123_000001_platform::Migration),
+            Box::new(m20261123_000002_respondent_attributes::Migration),
+        ]
     }
 }

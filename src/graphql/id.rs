@@ -12,14 +12,16 @@ pub enum NodeKind {
     User,
     Member,
     ApiKey,
+    RespondentAttribute,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 4] = [
+    const ALL: [NodeKind; 5] = [
         NodeKind::Organization,
         NodeKind::User,
         NodeKind::Member,
         NodeKind::ApiKey,
+        NodeKind::RespondentAttribute,
     ];
 
     fn tag(self) -> &'static str {
@@ -28,6 +30,7 @@ impl NodeKind {
             NodeKind::User => "User",
             NodeKind::Member => "Member",
             NodeKind::ApiKey => "ApiKey",
+            NodeKind::RespondentAttribute => "RespondentAttribute",
         }
     }
 }

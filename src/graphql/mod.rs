@@ -3,6 +3,7 @@
 //! [`schema_builder`] needs no database, so printing the SDL and schema tests run without one;
 //! the server adds its [`AppState`](crate::app::AppState) with `.data(...)`.
 mod api_key;
+mod attribute;
 mod auth;
 pub mod context;
 pub mod id;
@@ -21,6 +22,7 @@ pub struct Query(
     member::MemberQuery,
     api_key::ApiKeyQuery,
     node::NodeQuery,
+    attribute::AttributeQuery,
 );
 
 /// Every mutation of the API.
@@ -30,6 +32,7 @@ pub struct Mutation(
     organization::OrganizationMutation,
     member::MemberMutation,
     api_key::ApiKeyMutation,
+    attribute::AttributeMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

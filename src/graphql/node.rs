@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::{
     api_key::ApiKey,
+    attribute::{self, RespondentAttribute},
     context::ContextExt,
     id::{self, NodeKind},
     member::{Member, User},
@@ -31,6 +32,7 @@ pub enum Node {
     User(User),
     Member(Member),
     ApiKey(ApiKey),
+    RespondentAttribute(RespondentAttribute),
 }
 
 #[derive(Default)]
@@ -67,6 +69,11 @@ impl NodeQuery {
             NodeKind::ApiKey => {
                 let tenant = ctx.authorize(Action::ManageApiKeys)?;
                 found(service::api_key::get(conn, tenant, uuid).await)?.map(|k| Node::ApiKey(ApiKey(k)))
+            }
+            NodeKind::RespondentAttribute => {
+                let tenant = ctx.authorize(attribute::READ)?;
+                let attribute = found(service::attribute::get(conn, tenant, uuid).await)?;
+                attribute.map(|a| Node::RespondentAttribute(RespondentAttribute(a)))
             }
         };
         Ok(found)

@@ -2,6 +2,7 @@
 //! (`&impl ConnectionTrait`) or the [`Db`](crate::db::Db) when they open their own write
 //! transaction, so they run the same inside a transaction, in resolvers and in tests.
 pub mod api_key;
+pub mod attribute;
 pub mod auth;
 pub mod member;
 pub mod organization;

@@ -2,6 +2,7 @@
 //! SQLite and the in-process cache by default; PostgreSQL and Redis when `TEST_DATABASE_URL`
 //! and `TEST_REDIS_URL` are set (see the README).
 mod api_keys;
+mod attributes;
 mod auth;
 mod cache;
 mod helpers;
