@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod form;
 pub mod graphql;
 pub mod http;
 pub mod service;

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Longest attribute name and description.
-pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = crate::form::key::MAX_KEY_LEN;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 /// The type of an attribute's values.
@@ -59,14 +59,10 @@ pub fn type_of(model: &respondent_attribute::Model) -> AppResult<AttributeType> 
         .ok_or_else(|| AppError::Internal(format!("unknown stored attribute type {}", model.data_type)))
 }
 
-/// A machine name: lower-case letter first, then lower-case letters, digits and `_`.
+/// A machine name, with the same rules as question keys (e.g. `customer_since`).
 pub fn check_name(name: &str, field: &str) -> AppResult<String> {
     let name = name.trim();
-    let mut chars = name.chars();
-    let valid = name.len() <= MAX_NAME_LEN
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !valid {
+    if !crate::form::key::is_valid(name) {
         return Err(AppError::bad_input(
             field,
             format!(

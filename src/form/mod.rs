@@ -1,0 +1,26 @@
+//! Pure form logic, no I/O: question kinds and their typed rules, stable keys, and the text
+//! normalisation used by search. Storage and the API build on it.
+pub mod key;
+pub mod kind;
+pub mod text;
+
+/// One problem found in a form, with the path of the offending element and a stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Path in the input, e.g. `input.config.maxLength`.
+    pub path: String,
+    /// Stable machine-readable reason, e.g. `RANGE_INVERTED`.
+    pub code: &'static str,
+    /// For humans.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
