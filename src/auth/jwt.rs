@@ -126,11 +126,6 @@ impl JwtKeys {
                 AppError::Unauthenticated(why.to_owned())
             })
     }
-
-    /// The issuer and audience tokens carry (for tests and tools).
-    pub fn issuer_and_audience(&self) -> (&str, &str) {
-        (&self.issuer, &self.audience)
-    }
 }
 
 fn load_or_create_secret(data_dir: &Path) -> Result<Secret, BoxError> {
