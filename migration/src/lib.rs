@@ -2,6 +2,7 @@
 //! `cargo run -p migration -- status|up|down`.
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261123_000001_platform;
 mod m20261123_000002_respondent_attributes;
 

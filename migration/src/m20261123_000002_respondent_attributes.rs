@@ -1,6 +1,8 @@
 //! The respondent attribute catalogue: declared names and types per organization.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -20,37 +22,30 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
                     .col(timestamp_with_time_zone_null("retired_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_respondent_attributes_organization")
-                            .from("respondent_attributes", "organization_id")
-                            .to("organizations", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut fk(
+                        "fk_respondent_attributes_organization",
+                        ("respondent_attributes", "organization_id"),
+                        "organizations",
+                    ))
                     .take(),
             )
             .await?;
+        let table = "respondent_attributes";
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_respondent_attributes_org_name")
-                    .table("respondent_attributes")
-                    .col("organization_id")
-                    .col("name")
-                    .unique()
-                    .take(),
-            )
+            .create_index(index(
+                "ux_respondent_attributes_org_name",
+                table,
+                &["organization_id", "name"],
+                true,
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_respondent_attributes_org_id")
-                    .table("respondent_attributes")
-                    .col("organization_id")
-                    .col("id")
-                    .unique()
-                    .take(),
-            )
+            .create_index(index(
+                "ux_respondent_attributes_org_id",
+                table,
+                &["organization_id", "id"],
+                true,
+            ))
             .await
     }
 
