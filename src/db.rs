@@ -3,7 +3,15 @@
 //! SQLite runs in WAL mode with foreign keys on and a busy timeout. Write transactions start
 //! with `BEGIN IMMEDIATE` ([`Db::begin_write`]): a deferred transaction that reads and then
 //! writes fails at once with SQLITE_BUSY when another writer got in first, whatever the timeout.
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::Path,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -24,12 +32,13 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
 }
 
 impl Db {
     /// Connects to `url` (creating a SQLite file and its folder if needed).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, BoxError> {
-        let conn = if url.starts_with("sqlite:") {
+        let mut conn = if url.starts_with("sqlite:") {
             connect_sqlite(url, max_connections).await?
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
@@ -44,7 +53,18 @@ impl Db {
         } else {
             return Err("DATABASE_URL must start with postgres:// or sqlite://".into());
         };
-        Ok(Db { conn })
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Db { conn, statements })
+    }
+
+    /// How many SQL statements this handle (and its clones) has run: the figure that query-count
+    /// tests and benchmarks read before and after an operation.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Applies every pending migration.

@@ -25,6 +25,8 @@ pub mod code {
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     /// The query is valid GraphQL but not valid against the schema or over a limit.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// A form version cannot be published yet; `extensions.problems` lists every reason.
+    pub const FORM_NOT_PUBLISHABLE: &str = "FORM_NOT_PUBLISHABLE";
 }
 
 /// Result of service functions and resolvers.
@@ -43,6 +45,13 @@ pub enum AppError {
     BadInput { field: String, message: String },
     /// The request conflicts with the current state (duplicate, last owner…).
     Conflict { field: Option<String>, message: String },
+    /// Several problems found at once: `code` is the error's code, each problem has its own
+    /// path and reason, and the first one's path is the error's `field`.
+    Problems {
+        code: &'static str,
+        message: String,
+        problems: Vec<crate::form::Problem>,
+    },
     /// Too many requests; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
     /// A failure of ours or of a dependency. The text is logged, never sent to the client.
@@ -64,6 +73,22 @@ impl AppError {
         }
     }
 
+    /// Input problems found at once, reported as BAD_USER_INPUT; none means no error.
+    pub fn invalid(problems: Vec<crate::form::Problem>) -> AppResult<()> {
+        let Some((first, rest)) = problems.split_first() else {
+            return Ok(());
+        };
+        let mut message = format!("{}: {}", first.path, first.message);
+        if !rest.is_empty() {
+            message.push_str(&format!(" (and {} more problems)", rest.len()));
+        }
+        Err(AppError::Problems {
+            code: code::BAD_USER_INPUT,
+            message,
+            problems,
+        })
+    }
+
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound(format!("{what} not found"))
     }
@@ -80,6 +105,7 @@ impl AppError {
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::BadInput { .. } => code::BAD_USER_INPUT,
             AppError::Conflict { .. } => code::CONFLICT,
+            AppError::Problems { code, .. } => code,
             AppError::RateLimited { .. } => code::RATE_LIMITED,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
@@ -89,7 +115,9 @@ impl AppError {
     pub fn client_message(&self) -> String {
         match self {
             AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) => m.clone(),
-            AppError::BadInput { message, .. } | AppError::Conflict { message, .. } => message.clone(),
+            AppError::BadInput { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::Problems { message, .. } => message.clone(),
             AppError::RateLimited { retry_after_secs } => {
                 format!("rate limit exceeded; retry after {retry_after_secs} s")
             }
@@ -135,6 +163,22 @@ impl From<AppError> for async_graphql::Error {
                 AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
                 AppError::Conflict { field: Some(field), .. } => ext.set("field", field.as_str()),
                 AppError::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                AppError::Problems { problems, .. } => {
+                    if let Some(first) = problems.first() {
+                        ext.set("field", first.path.as_str());
+                    }
+                    let list: Vec<async_graphql::Value> = problems
+                        .iter()
+                        .map(|p| {
+                            let mut item = async_graphql::indexmap::IndexMap::new();
+                            item.insert(async_graphql::Name::new("path"), p.path.as_str().into());
+                            item.insert(async_graphql::Name::new("code"), p.code.into());
+                            item.insert(async_graphql::Name::new("message"), p.message.as_str().into());
+                            async_graphql::Value::Object(item)
+                        })
+                        .collect();
+                    ext.set("problems", list);
+                }
                 _ => {}
             }
             if let Some(id) = &request_id {

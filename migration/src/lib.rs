@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261123_000001_platform;
 mod m20261123_000002_respondent_attributes;
+mod m20261123_000003_forms;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_respondent_attributes::Migration),
+            Box::new(m20261123_000003_forms::Migration),
         ]
     }
 }

@@ -38,7 +38,8 @@ pub enum QuestionKind {
 }
 
 /// A standard customer-experience metric a question can feed.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(async_graphql::Enum, serde::Serialize, serde::Deserialize, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Metric {
     /// Net Promoter Score (0–10 question).
     Nps,
@@ -140,6 +141,19 @@ impl QuestionKind {
 }
 
 impl Metric {
+    /// The stored name, e.g. `NPS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Nps => "NPS",
+            Metric::Csat => "CSAT",
+            Metric::Ces => "CES",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Metric> {
+        [Metric::Nps, Metric::Csat, Metric::Ces].into_iter().find(|m| m.as_str() == value)
+    }
+
     /// The question kind whose scale the metric's definition needs.
     pub fn kind(self) -> QuestionKind {
         match self {

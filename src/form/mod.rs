@@ -2,6 +2,7 @@
 //! normalisation used by search. Storage and the API build on it.
 pub mod key;
 pub mod kind;
+pub mod model;
 pub mod rules;
 pub mod text;
 

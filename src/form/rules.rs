@@ -82,7 +82,75 @@ pub enum Rules {
     Hidden,
 }
 
+/// A kind's configuration without the kind: what clients send alongside a kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Config {
+    Text(TextRules),
+    Choice(ChoiceRules),
+    Rating(RatingRules),
+    Number(NumberRules),
+    Date(DateRules),
+}
+
+impl Config {
+    fn name(&self) -> &'static str {
+        match self {
+            Config::Text(_) => "text",
+            Config::Choice(_) => "choice",
+            Config::Rating(_) => "rating",
+            Config::Number(_) => "number",
+            Config::Date(_) => "date",
+        }
+    }
+}
+
 impl Rules {
+    /// The rules of a `kind` question with `config` (the kind's defaults when absent); a
+    /// configuration of another kind is a problem at `path`.
+    pub fn from_parts(kind: QuestionKind, config: Option<Config>, path: &str) -> Result<Rules, Problem> {
+        let Some(config) = config else {
+            return Ok(Rules::default_for(kind));
+        };
+        let name = config.name();
+        let rules = match (kind, config) {
+            (QuestionKind::ShortText, Config::Text(c)) => Rules::ShortText(c),
+            (QuestionKind::LongText, Config::Text(c)) => Rules::LongText(c),
+            (QuestionKind::SingleChoice, Config::Choice(c)) => Rules::SingleChoice(c),
+            (QuestionKind::MultipleChoice, Config::Choice(c)) => Rules::MultipleChoice(c),
+            (QuestionKind::Dropdown, Config::Choice(c)) => Rules::Dropdown(c),
+            (QuestionKind::Likert, Config::Choice(c)) => Rules::Likert(c),
+            (QuestionKind::Rating, Config::Rating(c)) => Rules::Rating(c),
+            (QuestionKind::Number, Config::Number(c)) => Rules::Number(c),
+            (QuestionKind::Date, Config::Date(c)) => Rules::Date(c),
+            (kind, _) => {
+                let expected = match Rules::default_for(kind).config() {
+                    Some(c) => format!("give `{}` instead", c.name()),
+                    None => "it takes no configuration".to_owned(),
+                };
+                return Err(Problem::new(
+                    path,
+                    "CONFIG_MISMATCH",
+                    format!("a `{name}` configuration does not fit a {} question: {expected}", kind.as_str()),
+                ));
+            }
+        };
+        Ok(rules)
+    }
+
+    /// The configuration part of the rules, if the kind has one.
+    pub fn config(&self) -> Option<Config> {
+        match self {
+            Rules::ShortText(c) | Rules::LongText(c) => Some(Config::Text(c.clone())),
+            Rules::SingleChoice(c) | Rules::MultipleChoice(c) | Rules::Dropdown(c) | Rules::Likert(c) => {
+                Some(Config::Choice(c.clone()))
+            }
+            Rules::Rating(c) => Some(Config::Rating(c.clone())),
+            Rules::Number(c) => Some(Config::Number(c.clone())),
+            Rules::Date(c) => Some(Config::Date(c.clone())),
+            Rules::YesNo | Rules::Nps | Rules::Csat | Rules::Ces | Rules::Email | Rules::Phone | Rules::Hidden => None,
+        }
+    }
+
     pub fn kind(&self) -> QuestionKind {
         match self {
             Rules::ShortText(_) => QuestionKind::ShortText,
@@ -281,6 +349,23 @@ mod tests {
             assert!(json.contains(kind.as_str()), "{json}");
             assert_eq!(serde_json::from_str::<Rules>(&json).unwrap(), rules);
         }
+    }
+
+    #[test]
+    fn configurations_fit_their_kinds_only() {
+        for kind in QuestionKind::ALL {
+            let defaults = Rules::default_for(kind);
+            assert_eq!(Rules::from_parts(kind, defaults.config(), "c").unwrap(), defaults);
+        }
+        let text = Config::Text(TextRules::default());
+        assert_eq!(
+            Rules::from_parts(QuestionKind::Nps, Some(text.clone()), "input.config").unwrap_err().code,
+            "CONFIG_MISMATCH"
+        );
+        assert_eq!(
+            Rules::from_parts(QuestionKind::Dropdown, Some(text), "input.config").unwrap_err().path,
+            "input.config"
+        );
     }
 
     #[test]

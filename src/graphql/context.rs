@@ -14,6 +14,8 @@ use crate::{
 #[derive(Default)]
 pub struct OperationScope {
     organization: OnceCell<organization::Model>,
+    /// Batch loaders of forms' versions and contents.
+    pub form_loaders: std::sync::OnceLock<super::form::FormLoaders>,
 }
 
 /// The outcome of reading the request's credentials, decided once per HTTP request.

@@ -13,15 +13,23 @@ pub enum NodeKind {
     Member,
     ApiKey,
     RespondentAttribute,
+    Form,
+    FormVersion,
+    Section,
+    Question,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [
+    const ALL: [NodeKind; 9] = [
         NodeKind::Organization,
         NodeKind::User,
         NodeKind::Member,
         NodeKind::ApiKey,
         NodeKind::RespondentAttribute,
+        NodeKind::Form,
+        NodeKind::FormVersion,
+        NodeKind::Section,
+        NodeKind::Question,
     ];
 
     fn tag(self) -> &'static str {
@@ -31,6 +39,10 @@ impl NodeKind {
             NodeKind::Member => "Member",
             NodeKind::ApiKey => "ApiKey",
             NodeKind::RespondentAttribute => "RespondentAttribute",
+            NodeKind::Form => "Form",
+            NodeKind::FormVersion => "FormVersion",
+            NodeKind::Section => "Section",
+            NodeKind::Question => "Question",
         }
     }
 }

@@ -6,6 +6,7 @@ mod api_key;
 mod attribute;
 mod auth;
 pub mod context;
+pub mod form;
 pub mod id;
 mod member;
 mod node;
@@ -23,6 +24,7 @@ pub struct Query(
     api_key::ApiKeyQuery,
     node::NodeQuery,
     attribute::AttributeQuery,
+    form::FormQuery,
 );
 
 /// Every mutation of the API.
@@ -33,6 +35,7 @@ pub struct Mutation(
     member::MemberMutation,
     api_key::ApiKeyMutation,
     attribute::AttributeMutation,
+    form::FormMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -5,6 +5,7 @@ use super::{
     api_key::ApiKey,
     attribute::{self, RespondentAttribute},
     context::ContextExt,
+    form::{self, Form, FormVersion},
     id::{self, NodeKind},
     member::{Member, User},
     organization::Organization,
@@ -33,6 +34,8 @@ pub enum Node {
     Member(Member),
     ApiKey(ApiKey),
     RespondentAttribute(RespondentAttribute),
+    Form(Form),
+    FormVersion(FormVersion),
 }
 
 #[derive(Default)]
@@ -75,6 +78,17 @@ impl NodeQuery {
                 let attribute = found(service::attribute::get(conn, tenant, uuid).await)?;
                 attribute.map(|a| Node::RespondentAttribute(RespondentAttribute(a)))
             }
+            NodeKind::Form => {
+                let tenant = ctx.authorize(form::READ)?;
+                found(service::form::get(conn, tenant, uuid).await)?.map(|f| Node::Form(Form::new(f)))
+            }
+            NodeKind::FormVersion => {
+                let tenant = ctx.authorize(form::READ)?;
+                found(service::form::version(conn, tenant, uuid).await)?.map(|v| Node::FormVersion(FormVersion::new(v)))
+            }
+            // Sections and questions are reached through their version: the same ID names
+            // them in every version of the form.
+            NodeKind::Section | NodeKind::Question => None,
         };
         Ok(found)
     }

@@ -1,0 +1,66 @@
+//! Per-request batch loaders: the versions and the contents asked for by any number of forms
+//! in one operation load in one query per table.
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{Context, dataloader::DataLoader, dataloader::Loader};
+use entity::form_version;
+use uuid::Uuid;
+
+use crate::{
+    db::Db,
+    error::{AppError, AppResult},
+    form::model::SectionDef,
+    graphql::context::{ContextExt, OperationScope},
+    service::form::store,
+};
+
+/// Version rows by id.
+pub struct VersionLoader(Db);
+
+impl Loader<Uuid> for VersionLoader {
+    type Value = Arc<form_version::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = crate::service::form::versions_by_id(self.0.conn(), keys.to_vec()).await?;
+        Ok(rows.into_iter().map(|row| (row.id, Arc::new(row))).collect())
+    }
+}
+
+/// Sections with their questions and options, by version id.
+pub struct SectionsLoader(Db);
+
+impl Loader<Uuid> for SectionsLoader {
+    type Value = Arc<Vec<SectionDef>>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let sections = store::load_sections(self.0.conn(), keys).await?;
+        Ok(sections.into_iter().map(|(id, s)| (id, Arc::new(s))).collect())
+    }
+}
+
+/// The loaders of one operation. Ids reach them only from rows already read within the
+/// caller's organization.
+pub struct FormLoaders {
+    pub versions: DataLoader<VersionLoader>,
+    pub sections: DataLoader<SectionsLoader>,
+}
+
+impl FormLoaders {
+    pub fn new(db: &Db) -> Self {
+        FormLoaders {
+            versions: DataLoader::new(VersionLoader(db.clone()), tokio::spawn),
+            sections: DataLoader::new(SectionsLoader(db.clone()), tokio::spawn),
+        }
+    }
+
+    /// This operation's loaders, created on first use.
+    pub fn of<'a>(ctx: &'a Context<'_>) -> AppResult<&'a FormLoaders> {
+        let state = ctx.state()?;
+        let scope = ctx
+            .data::<OperationScope>()
+            .map_err(|_| AppError::Internal("operation scope missing".to_owned()))?;
+        Ok(scope.form_loaders.get_or_init(|| FormLoaders::new(&state.db)))
+    }
+}

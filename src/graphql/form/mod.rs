@@ -1,0 +1,420 @@
+//! Forms: authoring, lifecycle and reading.
+mod input;
+mod loader;
+mod types;
+
+use async_graphql::{Context, ID, MaybeUndefined, Object};
+pub use loader::FormLoaders;
+pub use types::{Form, FormVersion};
+use uuid::Uuid;
+
+use self::{input::*, types::FormEdit};
+use super::{
+    context::ContextExt,
+    id::{self, NodeKind},
+    pagination::{connection, page_complexity, page_request},
+};
+use crate::{
+    auth::{Action, Role, Scope, Tenant},
+    error::AppResult,
+    form::{
+        Problem,
+        model::{FormDef, FormSettings},
+    },
+    service::{
+        self,
+        form::{
+            FormFilter, FormStatus, NewForm, Target, Transition,
+            edit::{self, FormPatch, QuestionDraft, QuestionPatch, SectionPatch},
+        },
+    },
+};
+
+/// Reading forms: any member, or an API key with `forms:read`.
+pub const READ: Action = Action::Scoped(Scope::FormsRead, Role::Analyst);
+/// Authoring forms: EDITOR and above, or an API key with `forms:write`.
+pub const WRITE: Action = Action::Scoped(Scope::FormsWrite, Role::Editor);
+
+fn decode(id: &ID, kind: NodeKind, field: &str) -> AppResult<Uuid> {
+    id::decode(id, kind, field)
+}
+
+#[derive(Default)]
+pub struct FormQuery;
+
+#[Object]
+impl FormQuery {
+    /// The organization's forms, oldest first, archived ones only when asked for by status.
+    /// Any member, or an API key with `forms:read`.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn forms(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only forms in these statuses (default: every status but ARCHIVED).")] status: Option<
+            Vec<FormStatus>,
+        >,
+        #[graphql(desc = "Only forms with this touchpoint label (exact).")] touchpoint: Option<String>,
+        #[graphql(
+            desc = "Words that must all appear in the title, in any of its languages; ي/ك match ی/ک, the zero-width non-joiner and case are ignored."
+        )]
+        search: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
+    ) -> AppResult<FormConnection> {
+        let tenant = ctx.authorize(READ)?;
+        let request = page_request(first, after)?;
+        let filter = FormFilter {
+            statuses: status.unwrap_or_default(),
+            touchpoint,
+            search,
+        };
+        let page = service::form::list(ctx.state()?.db.conn(), tenant, filter, request).await?;
+        Ok(FormConnection::from_page(page.map(|f| (f.id, Form::new(f)))))
+    }
+
+    /// A form by ID, or null. Any member, or an API key with `forms:read`.
+    async fn form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Option<Form>> {
+        let tenant = ctx.authorize(READ)?;
+        let uuid = decode(&id, NodeKind::Form, "id")?;
+        match service::form::get(ctx.state()?.db.conn(), tenant, uuid).await {
+            Ok(form) => Ok(Some(Form::new(form))),
+            Err(crate::error::AppError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+connection!(FormConnection, FormEdge, Form, "form");
+
+#[derive(Default)]
+pub struct FormMutation;
+
+async fn edit_form<R>(
+    ctx: &Context<'_>,
+    target: Target,
+    change: impl FnOnce(&mut FormDef, &service::form::History) -> AppResult<R>,
+) -> AppResult<(FormEdit, R)> {
+    let tenant = ctx.authorize(WRITE)?;
+    let (edited, result) = service::form::edit(&ctx.state()?.db, tenant, target, change).await?;
+    Ok((FormEdit::new(edited), result))
+}
+
+async fn transition(ctx: &Context<'_>, id: ID, transition: Transition) -> AppResult<Form> {
+    let tenant: Tenant = ctx.authorize(WRITE)?;
+    let uuid = decode(&id, NodeKind::Form, "id")?;
+    Ok(Form::new(
+        service::form::transition(&ctx.state()?.db, tenant, uuid, transition).await?,
+    ))
+}
+
+/// Every mutation of this area needs EDITOR or above, or an API key with `forms:write`.
+#[Object]
+impl FormMutation {
+    /// Creates a draft form (version 1) with one empty section.
+    async fn create_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Title, languages, touchpoint and settings.")] input: CreateFormInput,
+    ) -> AppResult<FormEdit> {
+        let tenant = ctx.authorize(WRITE)?;
+        let mut problems = Vec::new();
+        let title = text(input.title, "input.title", &mut problems);
+        let locales = input.locales.unwrap_or_else(|| title.keys().cloned().collect());
+        let mut def = FormDef::new(locales, title);
+        if let Some(description) = opt_text(input.description, "input.description", &mut problems) {
+            def.description = description;
+        }
+        let mut settings = FormSettings::default();
+        if let Some(patch) = input.settings {
+            patch.apply(&mut settings);
+        }
+        finish(problems)?;
+        let new = NewForm {
+            def,
+            touchpoint: input.touchpoint,
+            settings,
+        };
+        Ok(FormEdit::new(service::form::create(&ctx.state()?.db, tenant, new).await?))
+    }
+
+    /// Changes the title, description, languages, screens or theme (in the draft).
+    async fn update_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form and the fields to change.")] input: UpdateFormInput,
+    ) -> AppResult<FormEdit> {
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
+        let mut problems = Vec::new();
+        let patch = FormPatch {
+            locales: input.locales,
+            title: opt_text(input.title, "input.title", &mut problems),
+            description: opt_text(input.description, "input.description", &mut problems),
+            welcome: input.welcome.map(|s| s.into_screen("input.welcome", &mut problems)),
+            thank_you: input.thank_you.map(|s| s.into_screen("input.thankYou", &mut problems)),
+            theme: input.theme.map(Into::into),
+        };
+        finish(problems)?;
+        let (edit, ()) = edit_form(ctx, Target::Form(uuid), |def, _| edit::update_form(def, patch)).await?;
+        Ok(edit)
+    }
+
+    /// Changes the touchpoint and collection settings: not versioned, they apply at once.
+    async fn update_form_settings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form, its touchpoint and settings.")] input: UpdateFormSettingsInput,
+    ) -> AppResult<Form> {
+        let tenant = ctx.authorize(WRITE)?;
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
+        let touchpoint = match input.touchpoint {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(t) => Some(Some(t)),
+        };
+        let form = service::form::update_settings(&ctx.state()?.db, tenant, uuid, touchpoint, input.settings.map(
+            |patch| move |settings: &mut FormSettings| patch.apply(settings),
+        ))
+        .await?;
+        Ok(Form::new(form))
+    }
+
+    /// Adds a section (page).
+    async fn add_section(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form, the position and the texts.")] input: AddSectionInput,
+    ) -> AppResult<FormEdit> {
+        let uuid = decode(&input.form_id, NodeKind::Form, "input.formId")?;
+        let mut problems = Vec::new();
+        let title = opt_text(input.title, "input.title", &mut problems).unwrap_or_default();
+        let description = opt_text(input.description, "input.description", &mut problems).unwrap_or_default();
+        finish(problems)?;
+        let (edit, uid) = edit_form(ctx, Target::Form(uuid), |def, _| {
+            edit::add_section(def, input.position, title, description)
+        })
+        .await?;
+        Ok(edit.with_section(uid))
+    }
+
+    /// Changes a section's texts.
+    async fn update_section(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The section and its new texts.")] input: UpdateSectionInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.id, NodeKind::Section, "input.id")?;
+        let mut problems = Vec::new();
+        let patch = SectionPatch {
+            title: opt_text(input.title, "input.title", &mut problems),
+            description: opt_text(input.description, "input.description", &mut problems),
+        };
+        finish(problems)?;
+        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| edit::update_section(def, uid, patch)).await?;
+        Ok(edit.with_section(uid))
+    }
+
+    /// Deletes a section together with its questions (from the draft; published versions keep
+    /// them).
+    async fn delete_section(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The section's ID.")] id: ID,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&id, NodeKind::Section, "id")?;
+        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| edit::delete_section(def, uid)).await?;
+        Ok(edit)
+    }
+
+    /// Moves a section to another position.
+    async fn move_section(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The section and its new position.")] input: MoveSectionInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.id, NodeKind::Section, "input.id")?;
+        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| {
+            edit::move_section(def, uid, input.position)
+        })
+        .await?;
+        Ok(edit.with_section(uid))
+    }
+
+    /// Adds a question to a section.
+    async fn add_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The section, the position and the question.")] input: AddQuestionInput,
+    ) -> AppResult<FormEdit> {
+        let section = decode(&input.section_id, NodeKind::Section, "input.sectionId")?;
+        let mut problems: Vec<Problem> = Vec::new();
+        let draft = QuestionDraft {
+            key: input.key,
+            kind: input.kind,
+            config: input.config.map(Into::into),
+            required: input.required.unwrap_or(false),
+            metric: input.metric,
+            title: text(input.title, "input.title", &mut problems),
+            description: opt_text(input.description, "input.description", &mut problems).unwrap_or_default(),
+            options: options(input.options.unwrap_or_default(), "input.options", &mut problems),
+        };
+        finish(problems)?;
+        let (edit, uid) = edit_form(ctx, Target::Section(section), |def, history| {
+            edit::add_question(def, history, section, input.position, draft)
+        })
+        .await?;
+        Ok(edit.with_question(uid))
+    }
+
+    /// Changes a question.
+    async fn update_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question and the fields to change.")] input: UpdateQuestionInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.id, NodeKind::Question, "input.id")?;
+        let mut problems = Vec::new();
+        let patch = QuestionPatch {
+            key: input.key,
+            kind: input.kind,
+            config: input.config.map(Into::into),
+            required: input.required,
+            metric: match input.metric {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(m) => Some(Some(m)),
+            },
+            title: opt_text(input.title, "input.title", &mut problems),
+            description: opt_text(input.description, "input.description", &mut problems),
+            options: input.options.map(|o| options(o, "input.options", &mut problems)),
+        };
+        finish(problems)?;
+        let (edit, ()) = edit_form(ctx, Target::Question(uid), |def, history| {
+            edit::update_question(def, history, uid, patch)
+        })
+        .await?;
+        Ok(edit.with_question(uid))
+    }
+
+    /// Deletes a question (from the draft; published versions keep it, and its key stays
+    /// reserved for it).
+    async fn delete_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question's ID.")] id: ID,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&id, NodeKind::Question, "id")?;
+        let (edit, ()) = edit_form(ctx, Target::Question(uid), |def, _| edit::delete_question(def, uid)).await?;
+        Ok(edit)
+    }
+
+    /// Moves a question within its section or into another: one drag and drop.
+    async fn move_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question, the section it goes to and its position there.")] input: MoveQuestionInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.id, NodeKind::Question, "input.id")?;
+        let section = decode(&input.section_id, NodeKind::Section, "input.sectionId")?;
+        let (edit, ()) = edit_form(ctx, Target::Question(uid), |def, _| {
+            edit::move_question(def, uid, section, input.position)
+        })
+        .await?;
+        Ok(edit.with_question(uid))
+    }
+
+    /// Rearranges the whole draft in one call: sections in order, each with its questions in
+    /// order. Every section and question must be listed exactly once.
+    async fn arrange_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form and its new arrangement.")] input: ArrangeFormInput,
+    ) -> AppResult<FormEdit> {
+        let uuid = decode(&input.form_id, NodeKind::Form, "input.formId")?;
+        let mut layout = Vec::with_capacity(input.sections.len());
+        for (i, section) in input.sections.iter().enumerate() {
+            let path = format!("input.sections[{i}]");
+            let section_uid = decode(&section.section_id, NodeKind::Section, &format!("{path}.sectionId"))?;
+            let questions = section
+                .question_ids
+                .iter()
+                .enumerate()
+                .map(|(j, q)| decode(q, NodeKind::Question, &format!("{path}.questionIds[{j}]")))
+                .collect::<AppResult<Vec<_>>>()?;
+            layout.push((section_uid, questions));
+        }
+        let (edit, ()) = edit_form(ctx, Target::Form(uuid), |def, _| edit::arrange(def, layout)).await?;
+        Ok(edit)
+    }
+
+    /// Publishes the draft as the form's new version after every publish check (refused with
+    /// FORM_NOT_PUBLISHABLE and the list in `extensions.problems` otherwise). The version is
+    /// then frozen; later edits start a new draft. Publishing a closed form reopens it.
+    async fn publish_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<FormEdit> {
+        let tenant = ctx.authorize(WRITE)?;
+        let uuid = decode(&id, NodeKind::Form, "id")?;
+        Ok(FormEdit::new(
+            service::form::publish(&ctx.state()?.db, tenant, uuid).await?,
+        ))
+    }
+
+    /// Stops a published form from collecting responses.
+    async fn close_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
+        transition(ctx, id, Transition::Close).await
+    }
+
+    /// Lets a closed form collect responses again with its published version.
+    async fn reopen_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
+        transition(ctx, id, Transition::Reopen).await
+    }
+
+    /// Archives a form: read-only and out of default lists.
+    async fn archive_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
+        transition(ctx, id, Transition::Archive).await
+    }
+
+    /// Restores an archived form: CLOSED if it was ever published, else DRAFT.
+    async fn restore_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
+        transition(ctx, id, Transition::Restore).await
+    }
+
+    /// Drops a published form's unpublished changes (its draft version).
+    async fn discard_form_draft(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] id: ID,
+    ) -> AppResult<Form> {
+        let tenant = ctx.authorize(WRITE)?;
+        let uuid = decode(&id, NodeKind::Form, "id")?;
+        Ok(Form::new(
+            service::form::discard_draft(&ctx.state()?.db, tenant, uuid).await?,
+        ))
+    }
+
+    /// A new draft form with the same structure, keys, option values, touchpoint and settings
+    /// as the newest version of another.
+    async fn duplicate_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to copy.")] id: ID,
+        #[graphql(desc = "Title of the copy (default: the same title).")] title: Option<Vec<TranslationInput>>,
+    ) -> AppResult<FormEdit> {
+        let tenant = ctx.authorize(WRITE)?;
+        let uuid = decode(&id, NodeKind::Form, "id")?;
+        let mut problems = Vec::new();
+        let title = opt_text(title, "title", &mut problems);
+        finish(problems)?;
+        Ok(FormEdit::new(
+            service::form::duplicate(&ctx.state()?.db, tenant, uuid, title).await?,
+        ))
+    }
+
+    /// Deletes a form that was never published; returns its ID. A published form keeps its
+    /// versions for its responses: archive it instead.
+    async fn delete_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<ID> {
+        let tenant = ctx.authorize(WRITE)?;
+        let uuid = decode(&id, NodeKind::Form, "id")?;
+        service::form::delete(&ctx.state()?.db, tenant, uuid).await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,644 @@
+//! Forms: creation, the lifecycle (draft → published → closed → archived), versions, lists.
+//!
+//! A form has at most one draft version and at most one current published version. Every edit
+//! goes to the draft; when there is none (the form is published) the edit first copies the
+//! published version into a new draft numbered one higher, so a published version never
+//! changes. Edits lock the form row (PostgreSQL `FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), so
+//! concurrent editors never lose each other's changes.
+pub mod edit;
+pub mod store;
+
+use std::{collections::HashMap, sync::Arc};
+
+use entity::{form, form_question, form_section, form_version};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::LikeExpr,
+};
+use uuid::Uuid;
+
+use super::{
+    now,
+    page::{self, Page, PageRequest},
+};
+use crate::{
+    auth::Tenant,
+    db::Db,
+    error::{AppError, AppResult, code},
+    form::{
+        Problem,
+        kind::QuestionKind,
+        model::{self, FormDef, FormSettings, Text},
+        text::normalize_for_search,
+    },
+};
+
+/// Longest touchpoint label.
+pub const MAX_TOUCHPOINT_CHARS: usize = 100;
+
+/// Where a form stands in its lifecycle.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FormStatus {
+    /// Never published: only staff see it.
+    Draft,
+    /// A version is published and collects responses.
+    Published,
+    /// Published before, no longer collecting responses; can be reopened.
+    Closed,
+    /// Put away: read-only, out of default lists; can be restored.
+    Archived,
+}
+
+impl FormStatus {
+    pub const ALL: [FormStatus; 4] = [
+        FormStatus::Draft,
+        FormStatus::Published,
+        FormStatus::Closed,
+        FormStatus::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormStatus::Draft => "DRAFT",
+            FormStatus::Published => "PUBLISHED",
+            FormStatus::Closed => "CLOSED",
+            FormStatus::Archived => "ARCHIVED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<FormStatus> {
+        FormStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+pub fn status_of(form: &form::Model) -> AppResult<FormStatus> {
+    FormStatus::parse(&form.status).ok_or_else(|| AppError::Internal(format!("unknown form status {}", form.status)))
+}
+
+pub fn settings_of(form: &form::Model) -> AppResult<FormSettings> {
+    store::from_json(&form.settings, "form settings")
+}
+
+pub fn title_of(form: &form::Model) -> AppResult<Text> {
+    store::from_json(&form.title, "form title")
+}
+
+/// A form after a change, with the version the change went to.
+#[derive(Clone, Debug)]
+pub struct Edited {
+    pub form: form::Model,
+    pub version: form_version::Model,
+    pub def: Arc<FormDef>,
+}
+
+/// Checks and trims a touchpoint label; blank means none.
+pub fn check_touchpoint(touchpoint: Option<String>, field: &str) -> AppResult<Option<String>> {
+    let Some(touchpoint) = touchpoint else {
+        return Ok(None);
+    };
+    let trimmed = touchpoint.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.chars().count() > MAX_TOUCHPOINT_CHARS {
+        return Err(AppError::bad_input(
+            field,
+            format!("must have at most {MAX_TOUCHPOINT_CHARS} characters"),
+        ));
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+fn scoped(tenant: Tenant) -> sea_orm::Select<form::Entity> {
+    form::Entity::find().filter(form::Column::OrganizationId.eq(tenant.organization_id))
+}
+
+pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<form::Model> {
+    scoped(tenant)
+        .filter(form::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("form"))
+}
+
+/// The form row, locked until the transaction ends.
+async fn lock(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<form::Model> {
+    let mut select = scoped(tenant).filter(form::Column::Id.eq(id));
+    if conn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    select.one(conn).await?.ok_or_else(|| AppError::not_found("form"))
+}
+
+pub async fn version(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<form_version::Model> {
+    form_version::Entity::find()
+        .filter(form_version::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(form_version::Column::Id.eq(id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("form version"))
+}
+
+/// Every version of a form, oldest first.
+pub async fn versions(conn: &impl ConnectionTrait, tenant: Tenant, form_id: Uuid) -> AppResult<Vec<form_version::Model>> {
+    Ok(form_version::Entity::find()
+        .filter(form_version::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(form_version::Column::FormId.eq(form_id))
+        .order_by_asc(form_version::Column::Number)
+        .all(conn)
+        .await?)
+}
+
+/// What lists of forms can be narrowed to.
+#[derive(Debug, Default)]
+pub struct FormFilter {
+    /// Only these statuses; empty means every status but ARCHIVED.
+    pub statuses: Vec<FormStatus>,
+    pub touchpoint: Option<String>,
+    /// Words of the title in any of its languages (Persian letters and ZWNJ normalised).
+    pub search: Option<String>,
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    filter: FormFilter,
+    request: PageRequest,
+) -> AppResult<Page<form::Model>> {
+    let mut select = scoped(tenant);
+    if filter.statuses.is_empty() {
+        select = select.filter(form::Column::Status.ne(FormStatus::Archived.as_str()));
+    } else {
+        select = select.filter(form::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(touchpoint) = filter.touchpoint {
+        select = select.filter(form::Column::Touchpoint.eq(touchpoint.trim()));
+    }
+    if let Some(search) = filter.search {
+        for word in normalize_for_search(&search).split(' ').filter(|w| !w.is_empty()).take(8) {
+            let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            select = select.filter(
+                form::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+    }
+    page::fetch(conn, select, form::Column::Id, request).await
+}
+
+/// A new form: its first version's content, its touchpoint and settings.
+#[derive(Debug)]
+pub struct NewForm {
+    pub def: FormDef,
+    pub touchpoint: Option<String>,
+    pub settings: FormSettings,
+}
+
+/// Creates a form with a draft version 1. Problems are reported with paths under `input`.
+pub async fn create(db: &Db, tenant: Tenant, new: NewForm) -> AppResult<Edited> {
+    let mut problems: Vec<Problem> = model::check_draft(&new.def)
+        .into_iter()
+        .map(|p| Problem {
+            path: format!("input.{}", p.path),
+            ..p
+        })
+        .collect();
+    model::check_settings(&new.settings, "input.settings", &mut problems);
+    AppError::invalid(problems)?;
+    let touchpoint = check_touchpoint(new.touchpoint, "input.touchpoint")?;
+    let txn = db.begin_write().await?;
+    let edited = insert_form(&txn, tenant, new.def, touchpoint, new.settings).await?;
+    txn.commit().await?;
+    Ok(edited)
+}
+
+async fn insert_form(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    def: FormDef,
+    touchpoint: Option<String>,
+    settings: FormSettings,
+) -> AppResult<Edited> {
+    let at = now();
+    let form_id = Uuid::now_v7();
+    let version_id = Uuid::now_v7();
+    let form = form::ActiveModel {
+        id: Set(form_id),
+        organization_id: Set(tenant.organization_id),
+        status: Set(FormStatus::Draft.as_str().to_owned()),
+        touchpoint: Set(touchpoint),
+        title: Set(store::to_json(&def.title)),
+        search_text: Set(model::search_text(&def.title)),
+        settings: Set(store::to_json(&settings)),
+        draft_version_id: Set(Some(version_id)),
+        published_version_id: Set(None),
+        latest_version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        published_at: Set(None),
+        closed_at: Set(None),
+        archived_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    let version = insert_version(conn, tenant, form_id, version_id, 1, &def).await?;
+    Ok(Edited {
+        form,
+        version,
+        def: Arc::new(def),
+    })
+}
+
+async fn insert_version(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    form_id: Uuid,
+    version_id: Uuid,
+    number: i32,
+    def: &FormDef,
+) -> AppResult<form_version::Model> {
+    let at = now();
+    let mut row = form_version::ActiveModel {
+        id: Set(version_id),
+        organization_id: Set(tenant.organization_id),
+        form_id: Set(form_id),
+        number: Set(number),
+        published_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    store::set_head(&mut row, def);
+    let version = row.insert(conn).await?;
+    store::write_sections(conn, tenant.organization_id, version_id, def).await?;
+    Ok(version)
+}
+
+/// What every published version of a form said about its questions: the identity behind each
+/// key ever published, and each published question's kind. Keys and kinds of published
+/// questions are frozen; a published key never names another question.
+#[derive(Debug, Default)]
+pub struct History {
+    pub uid_of_key: HashMap<String, Uuid>,
+    pub published: HashMap<Uuid, (String, QuestionKind)>,
+}
+
+async fn history(conn: &impl ConnectionTrait, tenant: Tenant, form_id: Uuid) -> AppResult<History> {
+    let published: Vec<Uuid> = versions(conn, tenant, form_id)
+        .await?
+        .into_iter()
+        .filter(|v| v.published_at.is_some())
+        .map(|v| v.id)
+        .collect();
+    let mut history = History::default();
+    if published.is_empty() {
+        return Ok(history);
+    }
+    let rows: Vec<(Uuid, String, String)> = form_question::Entity::find()
+        .select_only()
+        .column(form_question::Column::Uid)
+        .column(form_question::Column::Key)
+        .column(form_question::Column::Kind)
+        .filter(form_question::Column::VersionId.is_in(published))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (uid, key, kind) in rows {
+        let kind = QuestionKind::parse(&kind).ok_or_else(|| AppError::Internal(format!("unknown stored kind {kind}")))?;
+        history.uid_of_key.insert(key.clone(), uid);
+        history.published.insert(uid, (key, kind));
+    }
+    Ok(history)
+}
+
+/// What an edit addresses: a form, or a section or question of its draft (by stable uid).
+#[derive(Copy, Clone, Debug)]
+pub enum Target {
+    Form(Uuid),
+    Section(Uuid),
+    Question(Uuid),
+}
+
+/// The form that holds a section or question (in any of its versions).
+async fn form_of(conn: &impl ConnectionTrait, tenant: Tenant, target: Target) -> AppResult<Uuid> {
+    let version_id: Option<Uuid> = match target {
+        Target::Form(id) => return Ok(id),
+        Target::Section(uid) => {
+            form_section::Entity::find()
+                .select_only()
+                .column(form_section::Column::VersionId)
+                .filter(form_section::Column::OrganizationId.eq(tenant.organization_id))
+                .filter(form_section::Column::Uid.eq(uid))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+        Target::Question(uid) => {
+            form_question::Entity::find()
+                .select_only()
+                .column(form_question::Column::VersionId)
+                .filter(form_question::Column::OrganizationId.eq(tenant.organization_id))
+                .filter(form_question::Column::Uid.eq(uid))
+                .into_tuple()
+                .one(conn)
+                .await?
+        }
+    };
+    let what = if matches!(target, Target::Section(_)) { "section" } else { "question" };
+    let version_id = version_id.ok_or_else(|| AppError::not_found(what))?;
+    Ok(version(conn, tenant, version_id).await?.form_id)
+}
+
+fn refuse_archived(form: &form::Model) -> AppResult<()> {
+    if status_of(form)? == FormStatus::Archived {
+        return Err(AppError::conflict(
+            "id",
+            "the form is archived: restore it before changing it",
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `change` on the draft of the form that `target` names (starting a draft from the
+/// published version if there is none), checks the result and saves it, in one transaction.
+pub async fn edit<R>(
+    db: &Db,
+    tenant: Tenant,
+    target: Target,
+    change: impl FnOnce(&mut FormDef, &History) -> AppResult<R>,
+) -> AppResult<(Edited, R)> {
+    let txn = db.begin_write().await?;
+    let form_id = form_of(&txn, tenant, target).await?;
+    let form = lock(&txn, tenant, form_id).await?;
+    refuse_archived(&form)?;
+    let history = history(&txn, tenant, form.id).await?;
+    let at = now();
+    let (version, mut def, new_draft) = match form.draft_version_id {
+        Some(id) => {
+            let version = version(&txn, tenant, id).await?;
+            let def = store::load_def(&txn, &version).await?;
+            (version, def, false)
+        }
+        None => {
+            let published_id = form
+                .published_version_id
+                .ok_or_else(|| AppError::Internal(format!("form {} has no version", form.id)))?;
+            let published = version(&txn, tenant, published_id).await?;
+            let def = store::load_def(&txn, &published).await?;
+            let number = form.latest_version + 1;
+            let version = insert_version(&txn, tenant, form.id, Uuid::now_v7(), number, &def).await?;
+            (version, def, true)
+        }
+    };
+    let result = change(&mut def, &history)?;
+    // The operations check their own inputs with input paths; this is the safety net that
+    // keeps every stored draft valid whatever the operation.
+    AppError::invalid(model::check_draft(&def))?;
+    store::write_sections(&txn, tenant.organization_id, version.id, &def).await?;
+    let mut version = version.into_active_model();
+    store::set_head(&mut version, &def);
+    version.updated_at = Set(at);
+    let version = version.update(&txn).await?;
+    let mut row = form.into_active_model();
+    row.title = Set(store::to_json(&def.title));
+    row.search_text = Set(model::search_text(&def.title));
+    row.updated_at = Set(at);
+    if new_draft {
+        row.draft_version_id = Set(Some(version.id));
+        row.latest_version = Set(version.number);
+    }
+    let form = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok((
+        Edited {
+            form,
+            version,
+            def: Arc::new(def),
+        },
+        result,
+    ))
+}
+
+/// Changes the touchpoint and the collection settings (`None` keeps each). Not versioned:
+/// applies at once, also to a published form.
+pub async fn update_settings(
+    db: &Db,
+    tenant: Tenant,
+    id: Uuid,
+    touchpoint: Option<Option<String>>,
+    change: Option<impl FnOnce(&mut FormSettings)>,
+) -> AppResult<form::Model> {
+    let touchpoint = touchpoint
+        .map(|t| check_touchpoint(t, "input.touchpoint"))
+        .transpose()?;
+    let txn = db.begin_write().await?;
+    let form = lock(&txn, tenant, id).await?;
+    refuse_archived(&form)?;
+    let mut settings = settings_of(&form)?;
+    if let Some(change) = change {
+        change(&mut settings);
+        let mut problems = Vec::new();
+        model::check_settings(&settings, "input.settings", &mut problems);
+        AppError::invalid(problems)?;
+    }
+    let mut row = form.into_active_model();
+    if let Some(touchpoint) = touchpoint {
+        row.touchpoint = Set(touchpoint);
+    }
+    row.settings = Set(store::to_json(&settings));
+    row.updated_at = Set(now());
+    let form = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(form)
+}
+
+fn transition_refused(form: &form::Model, action: &str) -> AppError {
+    AppError::conflict(
+        "id",
+        format!("a {} form cannot be {action}", form.status.to_lowercase()),
+    )
+}
+
+/// Publishes the draft: every publish check must pass; the version is then frozen and the form
+/// collects responses with it. Publishing a closed form reopens it.
+pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
+    let txn = db.begin_write().await?;
+    let form = lock(&txn, tenant, id).await?;
+    if status_of(&form)? == FormStatus::Archived {
+        return Err(transition_refused(&form, "published"));
+    }
+    let draft_id = form
+        .draft_version_id
+        .ok_or_else(|| AppError::conflict("id", "nothing to publish: the form has no unpublished changes"))?;
+    let draft = version(&txn, tenant, draft_id).await?;
+    let def = store::load_def(&txn, &draft).await?;
+    let problems = model::check_publishable(&def);
+    if !problems.is_empty() {
+        return Err(AppError::Problems {
+            code: code::FORM_NOT_PUBLISHABLE,
+            message: format!(
+                "the form cannot be published yet: {} problem(s), listed in extensions.problems",
+                problems.len()
+            ),
+            problems,
+        });
+    }
+    let at = now();
+    let mut version = draft.into_active_model();
+    version.published_at = Set(Some(at));
+    version.updated_at = Set(at);
+    let version = version.update(&txn).await?;
+    let mut row = form.into_active_model();
+    row.status = Set(FormStatus::Published.as_str().to_owned());
+    row.published_version_id = Set(Some(version.id));
+    row.draft_version_id = Set(None);
+    row.published_at = Set(Some(at));
+    row.closed_at = Set(None);
+    row.updated_at = Set(at);
+    let form = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Edited {
+        form,
+        version,
+        def: Arc::new(def),
+    })
+}
+
+/// A lifecycle move that changes only the form row.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// PUBLISHED → CLOSED.
+    Close,
+    /// CLOSED → PUBLISHED.
+    Reopen,
+    /// Anything but ARCHIVED → ARCHIVED.
+    Archive,
+    /// ARCHIVED → CLOSED if it was ever published, else DRAFT.
+    Restore,
+}
+
+pub async fn transition(db: &Db, tenant: Tenant, id: Uuid, transition: Transition) -> AppResult<form::Model> {
+    let txn = db.begin_write().await?;
+    let form = lock(&txn, tenant, id).await?;
+    let status = status_of(&form)?;
+    let at = now();
+    let mut row = form.clone().into_active_model();
+    match (transition, status) {
+        (Transition::Close, FormStatus::Published) => {
+            row.status = Set(FormStatus::Closed.as_str().to_owned());
+            row.closed_at = Set(Some(at));
+        }
+        (Transition::Reopen, FormStatus::Closed) => {
+            row.status = Set(FormStatus::Published.as_str().to_owned());
+            row.closed_at = Set(None);
+        }
+        (Transition::Archive, s) if s != FormStatus::Archived => {
+            row.status = Set(FormStatus::Archived.as_str().to_owned());
+            row.archived_at = Set(Some(at));
+        }
+        (Transition::Restore, FormStatus::Archived) => {
+            let back = if form.published_version_id.is_some() {
+                FormStatus::Closed
+            } else {
+                FormStatus::Draft
+            };
+            row.status = Set(back.as_str().to_owned());
+            row.archived_at = Set(None);
+        }
+        (transition, _) => {
+            let action = match transition {
+                Transition::Close => "closed",
+                Transition::Reopen => "reopened",
+                Transition::Archive => "archived",
+                Transition::Restore => "restored",
+            };
+            return Err(transition_refused(&form, action));
+        }
+    }
+    row.updated_at = Set(at);
+    let form = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(form)
+}
+
+/// Drops the draft of a published form, back to the published version.
+pub async fn discard_draft(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<form::Model> {
+    let txn = db.begin_write().await?;
+    let form = lock(&txn, tenant, id).await?;
+    refuse_archived(&form)?;
+    let (Some(draft), Some(_)) = (form.draft_version_id, form.published_version_id) else {
+        return Err(AppError::conflict(
+            "id",
+            "only a published form's unpublished changes can be discarded (delete a never-published form instead)",
+        ));
+    };
+    form_version::Entity::delete_many()
+        .filter(form_version::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(form_version::Column::Id.eq(draft))
+        .exec(&txn)
+        .await?;
+    let published = version(&txn, tenant, form.published_version_id.unwrap_or(draft)).await?;
+    let title = published.title.clone();
+    let mut row = form.into_active_model();
+    row.draft_version_id = Set(None);
+    row.latest_version = Set(published.number);
+    row.search_text = Set(model::search_text(&store::from_json(&title, "title")?));
+    row.title = Set(title);
+    row.updated_at = Set(now());
+    let form = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(form)
+}
+
+/// Deletes a form that was never published (nothing can have answered it).
+pub async fn delete(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<()> {
+    let txn = db.begin_write().await?;
+    let form = lock(&txn, tenant, id).await?;
+    if form.published_version_id.is_some() {
+        return Err(AppError::conflict(
+            "id",
+            "a form that was published keeps its versions for its responses: archive it instead",
+        ));
+    }
+    form::Entity::delete_by_id(form.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A new draft form with the structure, keys and option values of `id`'s newest version (its
+/// draft, else its published version), its touchpoint and settings; new identities throughout.
+pub async fn duplicate(db: &Db, tenant: Tenant, id: Uuid, title: Option<Text>) -> AppResult<Edited> {
+    let txn = db.begin_write().await?;
+    let source = get(&txn, tenant, id).await?;
+    let version_id = source
+        .draft_version_id
+        .or(source.published_version_id)
+        .ok_or_else(|| AppError::Internal(format!("form {} has no version", source.id)))?;
+    let mut def = store::load_def(&txn, &version(&txn, tenant, version_id).await?).await?;
+    for section in &mut def.sections {
+        section.uid = Uuid::now_v7();
+        for question in &mut section.questions {
+            question.uid = Uuid::now_v7();
+        }
+    }
+    if let Some(title) = title {
+        def.title = title;
+        let mut problems = Vec::new();
+        model::check_text(&def.title, &def.locales, model::MAX_TITLE_CHARS, "title", &mut problems);
+        AppError::invalid(problems)?;
+    }
+    let edited = insert_form(&txn, tenant, def, source.touchpoint.clone(), settings_of(&source)?).await?;
+    txn.commit().await?;
+    Ok(edited)
+}
+
+/// Versions by id (forms' draft and published versions, for lists): one query.
+pub async fn versions_by_id(conn: &impl ConnectionTrait, ids: Vec<Uuid>) -> AppResult<Vec<form_version::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(form_version::Entity::find()
+        .filter(form_version::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
