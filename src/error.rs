@@ -89,6 +89,15 @@ impl AppError {
         })
     }
 
+    /// One input problem, reported as BAD_USER_INPUT.
+    pub fn problem(problem: crate::form::Problem) -> Self {
+        AppError::Problems {
+            code: code::BAD_USER_INPUT,
+            message: format!("{}: {}", problem.path, problem.message),
+            problems: vec![problem],
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound(format!("{what} not found"))
     }

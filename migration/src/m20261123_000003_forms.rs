@@ -30,14 +30,22 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("published_at"))
                     .col(timestamp_with_time_zone_null("closed_at"))
                     .col(timestamp_with_time_zone_null("archived_at"))
-                    .foreign_key(&mut fk("fk_forms_organization", ("forms", "organization_id"), "organizations"))
+                    .foreign_key(&mut fk(
+                        "fk_forms_organization",
+                        ("forms", "organization_id"),
+                        "organizations",
+                    ))
                     .take(),
             )
             .await?;
         for (name, cols, unique) in [
             ("ux_forms_org_id", &["organization_id", "id"][..], true),
             ("ix_forms_org_status", &["organization_id", "status", "id"][..], false),
-            ("ix_forms_org_touchpoint", &["organization_id", "touchpoint", "id"][..], false),
+            (
+                "ix_forms_org_touchpoint",
+                &["organization_id", "touchpoint", "id"][..],
+                false,
+            ),
         ] {
             manager.create_index(index(name, "forms", cols, unique)).await?;
         }
@@ -101,7 +109,12 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(index("ix_form_sections_org_uid", "form_sections", &["organization_id", "uid"], false))
+            .create_index(index(
+                "ix_form_sections_org_uid",
+                "form_sections",
+                &["organization_id", "uid"],
+                false,
+            ))
             .await?;
 
         manager
@@ -175,8 +188,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["question_options", "form_questions", "form_sections", "form_versions", "forms"] {
-            manager.drop_table(Table::drop().table(table).if_exists().take()).await?;
+        for table in [
+            "question_options",
+            "form_questions",
+            "form_sections",
+            "form_versions",
+            "forms",
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).if_exists().take())
+                .await?;
         }
         Ok(())
     }

@@ -151,7 +151,9 @@ impl Metric {
     }
 
     pub fn parse(value: &str) -> Option<Metric> {
-        [Metric::Nps, Metric::Csat, Metric::Ces].into_iter().find(|m| m.as_str() == value)
+        [Metric::Nps, Metric::Csat, Metric::Ces]
+            .into_iter()
+            .find(|m| m.as_str() == value)
     }
 
     /// The question kind whose scale the metric's definition needs.

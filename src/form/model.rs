@@ -181,9 +181,10 @@ impl FormDef {
 
     /// Where the question with `uid` is: (section index, question index).
     pub fn find_question(&self, uid: Uuid) -> Option<(usize, usize)> {
-        self.sections.iter().enumerate().find_map(|(s, section)| {
-            section.questions.iter().position(|q| q.uid == uid).map(|q| (s, q))
-        })
+        self.sections
+            .iter()
+            .enumerate()
+            .find_map(|(s, section)| section.questions.iter().position(|q| q.uid == uid).map(|q| (s, q)))
     }
 
     pub fn find_section(&self, uid: Uuid) -> Option<usize> {
@@ -202,7 +203,10 @@ impl FormDef {
             .filter_map(|metric| {
                 self.questions()
                     .find(|q| q.metric == Some(metric))
-                    .or_else(|| self.questions().find(|q| q.rules.kind().implied_metric() == Some(metric)))
+                    .or_else(|| {
+                        self.questions()
+                            .find(|q| q.rules.kind().implied_metric() == Some(metric))
+                    })
                     .map(|q| (metric, q))
             })
             .collect()
@@ -253,11 +257,7 @@ pub fn check_locales(locales: &[String], path: &str, problems: &mut Vec<Problem>
         problems.push(Problem::new(path, "REQUIRED", "a form needs at least one locale"));
     }
     if locales.len() > MAX_LOCALES {
-        problems.push(Problem::new(
-            path,
-            "TOO_MANY",
-            format!("at most {MAX_LOCALES} locales"),
-        ));
+        problems.push(Problem::new(path, "TOO_MANY", format!("at most {MAX_LOCALES} locales")));
     }
     let mut seen = HashSet::new();
     for (i, locale) in locales.iter().enumerate() {
@@ -294,11 +294,7 @@ pub fn check_text(text: &Text, locales: &[String], max: usize, path: &str, probl
                 "a translation must not be blank; leave the locale out instead",
             ));
         } else if value.chars().count() > max {
-            problems.push(Problem::new(
-                here,
-                "TOO_LONG",
-                format!("at most {max} characters"),
-            ));
+            problems.push(Problem::new(here, "TOO_LONG", format!("at most {max} characters")));
         }
     }
 }
@@ -307,7 +303,10 @@ pub fn check_text(text: &Text, locales: &[String], max: usize, path: &str, probl
 /// a letter or digit.
 pub fn is_option_value(value: &str) -> bool {
     value.len() <= MAX_VALUE_LEN
-        && value.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
@@ -329,7 +328,13 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
     if let Err(problem) = super::key::check(&question.key, &format!("{path}.key")) {
         problems.push(problem);
     }
-    check_text(&question.title, locales, MAX_TITLE_CHARS, &format!("{path}.title"), problems);
+    check_text(
+        &question.title,
+        locales,
+        MAX_TITLE_CHARS,
+        &format!("{path}.title"),
+        problems,
+    );
     check_text(
         &question.description,
         locales,
@@ -372,7 +377,13 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
                 format!("the value `{}` is used twice", option.value),
             ));
         }
-        check_text(&option.label, locales, MAX_TITLE_CHARS, &format!("{here}.label"), problems);
+        check_text(
+            &option.label,
+            locales,
+            MAX_TITLE_CHARS,
+            &format!("{here}.label"),
+            problems,
+        );
         if option.score.is_some_and(|s| !s.is_finite() || s.abs() > 1e9) {
             problems.push(Problem::new(
                 format!("{here}.score"),
@@ -402,7 +413,13 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
 }
 
 fn check_screen(screen: &Screen, locales: &[String], path: &str, thank_you: bool, problems: &mut Vec<Problem>) {
-    check_text(&screen.title, locales, MAX_TITLE_CHARS, &format!("{path}.title"), problems);
+    check_text(
+        &screen.title,
+        locales,
+        MAX_TITLE_CHARS,
+        &format!("{path}.title"),
+        problems,
+    );
     check_text(&screen.body, locales, MAX_BODY_CHARS, &format!("{path}.body"), problems);
     check_text(
         &screen.button_label,
@@ -557,7 +574,13 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
         if !uids.insert(section.uid) {
             problems.push(Problem::new(&path, "DUPLICATE", "the section appears twice"));
         }
-        check_text(&section.title, locales, MAX_TITLE_CHARS, &format!("{path}.title"), &mut problems);
+        check_text(
+            &section.title,
+            locales,
+            MAX_TITLE_CHARS,
+            &format!("{path}.title"),
+            &mut problems,
+        );
         check_text(
             &section.description,
             locales,
@@ -602,7 +625,11 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
 pub fn check_publishable(def: &FormDef) -> Vec<Problem> {
     let mut problems = check_draft(def);
     if def.question_count() == 0 {
-        problems.push(Problem::new("sections", "FORM_EMPTY", "a form needs at least one question"));
+        problems.push(Problem::new(
+            "sections",
+            "FORM_EMPTY",
+            "a form needs at least one question",
+        ));
     }
     for (s, section) in def.sections.iter().enumerate() {
         if section.questions.is_empty() {
@@ -766,7 +793,9 @@ mod tests {
             ]
         );
         def.sections[0].questions[0].title.insert("de".into(), "Frage".into());
-        def.sections[0].questions[0].description.insert("en".into(), "  ".into());
+        def.sections[0].questions[0]
+            .description
+            .insert("en".into(), "  ".into());
         assert_eq!(
             codes(&check_draft(&def)),
             [

@@ -130,7 +130,10 @@ impl Rules {
                 return Err(Problem::new(
                     path,
                     "CONFIG_MISMATCH",
-                    format!("a `{name}` configuration does not fit a {} question: {expected}", kind.as_str()),
+                    format!(
+                        "a `{name}` configuration does not fit a {} question: {expected}",
+                        kind.as_str()
+                    ),
                 ));
             }
         };
@@ -359,11 +362,15 @@ mod tests {
         }
         let text = Config::Text(TextRules::default());
         assert_eq!(
-            Rules::from_parts(QuestionKind::Nps, Some(text.clone()), "input.config").unwrap_err().code,
+            Rules::from_parts(QuestionKind::Nps, Some(text.clone()), "input.config")
+                .unwrap_err()
+                .code,
             "CONFIG_MISMATCH"
         );
         assert_eq!(
-            Rules::from_parts(QuestionKind::Dropdown, Some(text), "input.config").unwrap_err().path,
+            Rules::from_parts(QuestionKind::Dropdown, Some(text), "input.config")
+                .unwrap_err()
+                .path,
             "input.config"
         );
     }

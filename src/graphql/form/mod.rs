@@ -119,8 +119,9 @@ impl FormMutation {
     ) -> AppResult<FormEdit> {
         let tenant = ctx.authorize(WRITE)?;
         let mut problems = Vec::new();
+        let given: Vec<String> = input.title.iter().map(|t| t.locale.clone()).collect();
         let title = text(input.title, "input.title", &mut problems);
-        let locales = input.locales.unwrap_or_else(|| title.keys().cloned().collect());
+        let locales = input.locales.unwrap_or(given);
         let mut def = FormDef::new(locales, title);
         if let Some(description) = opt_text(input.description, "input.description", &mut problems) {
             def.description = description;
@@ -135,7 +136,9 @@ impl FormMutation {
             touchpoint: input.touchpoint,
             settings,
         };
-        Ok(FormEdit::new(service::form::create(&ctx.state()?.db, tenant, new).await?))
+        Ok(FormEdit::new(
+            service::form::create(&ctx.state()?.db, tenant, new).await?,
+        ))
     }
 
     /// Changes the title, description, languages, screens or theme (in the draft).
@@ -172,9 +175,15 @@ impl FormMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(t) => Some(Some(t)),
         };
-        let form = service::form::update_settings(&ctx.state()?.db, tenant, uuid, touchpoint, input.settings.map(
-            |patch| move |settings: &mut FormSettings| patch.apply(settings),
-        ))
+        let form = service::form::update_settings(
+            &ctx.state()?.db,
+            tenant,
+            uuid,
+            touchpoint,
+            input
+                .settings
+                .map(|patch| move |settings: &mut FormSettings| patch.apply(settings)),
+        )
         .await?;
         Ok(Form::new(form))
     }
@@ -210,7 +219,10 @@ impl FormMutation {
             description: opt_text(input.description, "input.description", &mut problems),
         };
         finish(problems)?;
-        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| edit::update_section(def, uid, patch)).await?;
+        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| {
+            edit::update_section(def, uid, patch)
+        })
+        .await?;
         Ok(edit.with_section(uid))
     }
 

@@ -441,13 +441,10 @@ impl FormVersion {
         Ok(keys
             .into_iter()
             .filter_map(|(metric, key)| {
-                questions
-                    .iter()
-                    .find(|q| q.def().key == key)
-                    .map(|q| MetricQuestion {
-                        metric,
-                        question: q.clone(),
-                    })
+                questions.iter().find(|q| q.def().key == key).map(|q| MetricQuestion {
+                    metric,
+                    question: q.clone(),
+                })
             })
             .collect())
     }
@@ -767,7 +764,8 @@ impl FormEdit {
     pub fn with_question(mut self, uid: uuid::Uuid) -> Self {
         let def = self.version.def.get().cloned();
         self.question = def.and_then(|def| {
-            def.find_question(uid).map(|(section, index)| Question { def, section, index })
+            def.find_question(uid)
+                .map(|(section, index)| Question { def, section, index })
         });
         self
     }

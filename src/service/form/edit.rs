@@ -170,7 +170,13 @@ fn for_each_text(def: &mut FormDef, mut f: impl FnMut(&mut Text)) {
 
 fn check_section_texts(def: &FormDef, title: &Text, description: &Text) -> AppResult<()> {
     let mut problems = Vec::new();
-    model::check_text(title, &def.locales, model::MAX_TITLE_CHARS, "input.title", &mut problems);
+    model::check_text(
+        title,
+        &def.locales,
+        model::MAX_TITLE_CHARS,
+        "input.title",
+        &mut problems,
+    );
     model::check_text(
         description,
         &def.locales,
@@ -292,7 +298,9 @@ fn check_key(def: &FormDef, history: &History, uid: Uuid, key: &str, problems: &
         problems.push(Problem::new(
             "input.key",
             "KEY_RETIRED",
-            format!("`{key}` belonged to another question in a published version; reusing it would merge their answers"),
+            format!(
+                "`{key}` belonged to another question in a published version; reusing it would merge their answers"
+            ),
         ));
     }
 }
@@ -329,15 +337,20 @@ pub fn add_question(
     }
     let index = position(at, def.sections[s].questions.len(), "input.position")?;
     let uid = Uuid::now_v7();
-    let rules = Rules::from_parts(draft.kind, draft.config, "input.config").map_err(|p| AppError::bad_input(p.path, p.message))?;
+    let rules = Rules::from_parts(draft.kind, draft.config, "input.config").map_err(AppError::problem)?;
     let mut problems = Vec::new();
     let key = match draft.key {
         Some(key) => {
             check_key(def, history, uid, &key, &mut problems);
             key
         }
+        // Metric kinds are best known by their metric (`nps`), others by their English title.
         None => key::generate(
-            hint(&draft.title),
+            if draft.kind.implied_metric().is_some() {
+                None
+            } else {
+                hint(&draft.title)
+            },
             draft.kind.key_stem(),
             &taken_keys(def, history, None),
         ),
@@ -472,7 +485,11 @@ pub fn arrange(def: &mut FormDef, layout: Vec<(Uuid, Vec<Uuid>)>) -> AppResult<(
         for (j, question) in questions.iter().enumerate() {
             let here = format!("{path}.questionIds[{j}]");
             if def.find_question(*question).is_none() {
-                problems.push(Problem::new(here, "NOT_IN_FORM", "no such question in the form's draft"));
+                problems.push(Problem::new(
+                    here,
+                    "NOT_IN_FORM",
+                    "no such question in the form's draft",
+                ));
             } else if !seen.insert(*question) {
                 problems.push(Problem::new(here, "DUPLICATE", "listed twice"));
             }
@@ -535,8 +552,22 @@ mod tests {
         let section = def.sections[0].uid;
         let mut history = History::default();
         history.uid_of_key.insert("nps".into(), Uuid::now_v7());
-        let a = add_question(&mut def, &history, section, None, draft(QuestionKind::Nps, "How likely…")).unwrap();
-        let b = add_question(&mut def, &history, section, Some(0), draft(QuestionKind::LongText, "Why?")).unwrap();
+        let a = add_question(
+            &mut def,
+            &history,
+            section,
+            None,
+            draft(QuestionKind::Nps, "How likely…"),
+        )
+        .unwrap();
+        let b = add_question(
+            &mut def,
+            &history,
+            section,
+            Some(0),
+            draft(QuestionKind::LongText, "Why?"),
+        )
+        .unwrap();
         let keys: Vec<&str> = def.questions().map(|q| q.key.as_str()).collect();
         assert_eq!(keys, ["why", "how_likely"]);
         assert_eq!(def.find_question(a), Some((0, 1)));
@@ -566,7 +597,11 @@ mod tests {
             },
         ];
         let uid = add_question(&mut def, &History::default(), first, None, choice).unwrap();
-        let values: Vec<&str> = def.sections[0].questions[0].options.iter().map(|o| o.value.as_str()).collect();
+        let values: Vec<&str> = def.sections[0].questions[0]
+            .options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect();
         assert_eq!(values, ["pro_plan_2", "pro_plan"]);
         assert!(move_question(&mut def, uid, second, 1).is_err());
         assert_eq!(def.find_question(uid), Some((0, 0)));
@@ -593,7 +628,14 @@ mod tests {
     fn published_keys_and_kinds_are_frozen() {
         let mut def = form();
         let section = def.sections[0].uid;
-        let uid = add_question(&mut def, &History::default(), section, None, draft(QuestionKind::Nps, "Score")).unwrap();
+        let uid = add_question(
+            &mut def,
+            &History::default(),
+            section,
+            None,
+            draft(QuestionKind::Nps, "Score"),
+        )
+        .unwrap();
         let mut history = History::default();
         history.published.insert(uid, ("score".into(), QuestionKind::Nps));
         history.uid_of_key.insert("score".into(), uid);
@@ -620,7 +662,14 @@ mod tests {
     fn removing_a_locale_removes_its_translations() {
         let mut def = form();
         let section = def.sections[0].uid;
-        add_question(&mut def, &History::default(), section, None, draft(QuestionKind::Email, "Email")).unwrap();
+        add_question(
+            &mut def,
+            &History::default(),
+            section,
+            None,
+            draft(QuestionKind::Email, "Email"),
+        )
+        .unwrap();
         update_form(
             &mut def,
             FormPatch {

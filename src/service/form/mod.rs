@@ -13,8 +13,7 @@ use std::{collections::HashMap, sync::Arc};
 use entity::{form, form_question, form_section, form_version};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-    sea_query::LikeExpr,
+    QuerySelect, Set, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
@@ -141,7 +140,11 @@ pub async fn version(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> A
 }
 
 /// Every version of a form, oldest first.
-pub async fn versions(conn: &impl ConnectionTrait, tenant: Tenant, form_id: Uuid) -> AppResult<Vec<form_version::Model>> {
+pub async fn versions(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    form_id: Uuid,
+) -> AppResult<Vec<form_version::Model>> {
     Ok(form_version::Entity::find()
         .filter(form_version::Column::OrganizationId.eq(tenant.organization_id))
         .filter(form_version::Column::FormId.eq(form_id))
@@ -176,11 +179,13 @@ pub async fn list(
         select = select.filter(form::Column::Touchpoint.eq(touchpoint.trim()));
     }
     if let Some(search) = filter.search {
-        for word in normalize_for_search(&search).split(' ').filter(|w| !w.is_empty()).take(8) {
+        for word in normalize_for_search(&search)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .take(8)
+        {
             let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            select = select.filter(
-                form::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-            );
+            select = select.filter(form::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
         }
     }
     page::fetch(conn, select, form::Column::Id, request).await
@@ -304,7 +309,8 @@ async fn history(conn: &impl ConnectionTrait, tenant: Tenant, form_id: Uuid) -> 
         .all(conn)
         .await?;
     for (uid, key, kind) in rows {
-        let kind = QuestionKind::parse(&kind).ok_or_else(|| AppError::Internal(format!("unknown stored kind {kind}")))?;
+        let kind =
+            QuestionKind::parse(&kind).ok_or_else(|| AppError::Internal(format!("unknown stored kind {kind}")))?;
         history.uid_of_key.insert(key.clone(), uid);
         history.published.insert(uid, (key, kind));
     }
@@ -344,7 +350,11 @@ async fn form_of(conn: &impl ConnectionTrait, tenant: Tenant, target: Target) ->
                 .await?
         }
     };
-    let what = if matches!(target, Target::Section(_)) { "section" } else { "question" };
+    let what = if matches!(target, Target::Section(_)) {
+        "section"
+    } else {
+        "question"
+    };
     let version_id = version_id.ok_or_else(|| AppError::not_found(what))?;
     Ok(version(conn, tenant, version_id).await?.form_id)
 }

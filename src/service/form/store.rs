@@ -96,9 +96,9 @@ pub async fn load_sections(
     for question in questions {
         let metric = match question.metric.as_deref() {
             None => None,
-            Some(name) => Some(
-                Metric::parse(name).ok_or_else(|| AppError::Internal(format!("unknown stored metric {name}")))?,
-            ),
+            Some(name) => {
+                Some(Metric::parse(name).ok_or_else(|| AppError::Internal(format!("unknown stored metric {name}")))?)
+            }
         };
         let rules: Rules = from_json(&question.rules, "question rules")?;
         if rules.kind().as_str() != question.kind {
@@ -113,7 +113,9 @@ pub async fn load_sections(
             .entry((question.version_id, question.section_uid))
             .or_default()
             .push(QuestionDef {
-                options: options_of.remove(&(question.version_id, question.uid)).unwrap_or_default(),
+                options: options_of
+                    .remove(&(question.version_id, question.uid))
+                    .unwrap_or_default(),
                 uid: question.uid,
                 key: question.key,
                 required: question.required,
@@ -139,7 +141,10 @@ pub async fn load_sections(
 /// A whole version: its row's fields and its sections.
 pub async fn load_def(conn: &impl ConnectionTrait, version: &form_version::Model) -> AppResult<FormDef> {
     let mut def = head(version)?;
-    def.sections = load_sections(conn, &[version.id]).await?.remove(&version.id).unwrap_or_default();
+    def.sections = load_sections(conn, &[version.id])
+        .await?
+        .remove(&version.id)
+        .unwrap_or_default();
     Ok(def)
 }
 
