@@ -837,6 +837,35 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_size_limits_hold() {
+        let at_limit = form(
+            (0..MAX_QUESTIONS)
+                .map(|i| question(&format!("q{i}"), Rules::YesNo, 0))
+                .collect(),
+        );
+        assert!(check_draft(&at_limit).is_empty());
+        let over = form(
+            (0..=MAX_QUESTIONS)
+                .map(|i| question(&format!("q{i}"), Rules::YesNo, 0))
+                .collect(),
+        );
+        assert_eq!(codes(&check_draft(&over)), [("TOO_MANY", "sections")]);
+        let mut many = form(vec![question(
+            "plan",
+            Rules::SingleChoice(ChoiceRules::default()),
+            MAX_OPTIONS + 1,
+        )]);
+        assert_eq!(
+            codes(&check_draft(&many)),
+            [("TOO_MANY", "sections[0].questions[0].options")]
+        );
+        many.sections = (0..=MAX_SECTIONS)
+            .map(|_| FormDef::new(vec!["fa".into()], Text::new()).sections.remove(0))
+            .collect();
+        assert_eq!(codes(&check_draft(&many)), [("TOO_MANY", "sections")]);
+    }
+
+    #[test]
     fn search_text_covers_every_translation() {
         let title = text(&[("fa", "رضايت مشتري"), ("en", "Customer Satisfaction")]);
         let searchable = search_text(&title);

@@ -1192,3 +1192,41 @@ async fn roles_scopes_and_tenancy() {
         "untouched by the outsider"
     );
 }
+
+#[tokio::test]
+async fn concurrent_edits_of_one_form_are_all_kept() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let author = Author::new(&app, &owner);
+    let created = author.create_form("همزمان", "Concurrent").await;
+    let form_id = created["form"]["id"].clone();
+    let section = created["version"]["sections"][0]["id"].clone();
+    author.ok("addQuestion", "AddQuestionInput", nps(&section)).await;
+    author.by_id("publishForm", &form_id).await;
+
+    // Ten editors add a question each at the same moment, right after publishing: exactly one
+    // new draft is started and no edit overwrites another.
+    let edits = (0..10).map(|i| {
+        let author = &author;
+        let section = section.clone();
+        async move {
+            author
+                .add_question(
+                    json!({ "sectionId": section, "kind": "YES_NO", "key": format!("k{i}"), "title": fa_en("؟", "?") }),
+                )
+                .await
+        }
+    });
+    for body in futures_util::future::join_all(edits).await {
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let form = author.form(&form_id).await;
+    let mut stored = keys(&form["draftVersion"]);
+    stored.sort();
+    let mut expected: Vec<String> = std::iter::once("nps".to_owned())
+        .chain((0..10).map(|i| format!("k{i}")))
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+    assert_eq!(form["versions"].as_array().unwrap().len(), 2, "one draft, not ten");
+}
