@@ -14,6 +14,8 @@ pub struct Model {
     pub touchpoint: Option<String>,
     /// The title of the newest version (JSON object locale → text), for lists.
     pub title: String,
+    /// The default locale of the newest version, for the title's fallback.
+    pub default_locale: String,
     /// Every translation of the title, normalised for search.
     pub search_text: String,
     /// Collection settings (JSON), changeable without a new version.

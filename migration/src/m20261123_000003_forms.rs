@@ -20,6 +20,7 @@ impl MigrationTrait for Migration {
                     .col(string_len("status", 16))
                     .col(string_len_null("touchpoint", 100))
                     .col(text("title"))
+                    .col(string_len("default_locale", 16))
                     .col(text("search_text"))
                     .col(text("settings"))
                     .col(uuid_null("draft_version_id"))

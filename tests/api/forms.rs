@@ -1062,12 +1062,14 @@ async fn a_whole_form_and_a_list_of_forms_load_in_a_fixed_number_of_statements()
     }
     author.by_id("publishForm", &small["form"]["id"]).await;
     author.by_id("publishForm", &large["form"]["id"]).await;
-    let list = "query($first: Int) { forms(first: $first) { nodes { id title { text } status
+    let list = "query($first: Int) { forms(first: $first) { nodes { id title { text } status versions { number }
         publishedVersion { number sections { id questions { key kind options { value label { text } } } } } } } }";
     let (two, _) = statements(&app, &token, list, json!({ "first": 2 })).await;
     let (fifty, body) = statements(&app, &token, list, json!({ "first": 50 })).await;
     let nodes = body["data"]["forms"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 50);
+    assert_eq!(nodes[0]["title"]["text"], "کوچک", "titles fall back to the default locale, fa");
+    assert!(nodes.iter().all(|n| n["versions"].as_array().unwrap().len() == 1));
     assert!(
         nodes
             .iter()

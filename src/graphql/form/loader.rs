@@ -27,6 +27,23 @@ impl Loader<Uuid> for VersionLoader {
     }
 }
 
+/// Every version of a form, oldest first, by form id.
+pub struct FormVersionsLoader(Db);
+
+impl Loader<Uuid> for FormVersionsLoader {
+    type Value = Arc<Vec<Arc<form_version::Model>>>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = crate::service::form::versions_of_forms(self.0.conn(), keys.to_vec()).await?;
+        let mut by_form: HashMap<Uuid, Vec<Arc<form_version::Model>>> = HashMap::new();
+        for row in rows {
+            by_form.entry(row.form_id).or_default().push(Arc::new(row));
+        }
+        Ok(by_form.into_iter().map(|(id, rows)| (id, Arc::new(rows))).collect())
+    }
+}
+
 /// Sections with their questions and options, by version id.
 pub struct SectionsLoader(Db);
 
@@ -44,6 +61,7 @@ impl Loader<Uuid> for SectionsLoader {
 /// caller's organization.
 pub struct FormLoaders {
     pub versions: DataLoader<VersionLoader>,
+    pub versions_of_form: DataLoader<FormVersionsLoader>,
     pub sections: DataLoader<SectionsLoader>,
 }
 
@@ -51,6 +69,7 @@ impl FormLoaders {
     pub fn new(db: &Db) -> Self {
         FormLoaders {
             versions: DataLoader::new(VersionLoader(db.clone()), tokio::spawn),
+            versions_of_form: DataLoader::new(FormVersionsLoader(db.clone()), tokio::spawn),
             sections: DataLoader::new(SectionsLoader(db.clone()), tokio::spawn),
         }
     }

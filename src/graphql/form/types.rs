@@ -207,9 +207,10 @@ impl Form {
     }
     /// Title of its newest version (the draft if there is one).
     async fn title(&self) -> AppResult<LocalizedText> {
-        let title = service::form::title_of(&self.0)?;
-        let default = title.keys().next().cloned().unwrap_or_default();
-        Ok(LocalizedText::new(title, &default))
+        Ok(LocalizedText::new(
+            service::form::title_of(&self.0)?,
+            &self.0.default_locale,
+        ))
     }
     /// Collection settings.
     async fn settings(&self) -> AppResult<FormSettings> {
@@ -226,9 +227,10 @@ impl Form {
     /// Every version, oldest first: earlier published versions stay readable for the
     /// responses that answered them.
     async fn versions(&self, ctx: &Context<'_>) -> AppResult<Vec<FormVersion>> {
-        let tenant = ctx.authorize(super::READ)?;
-        let rows = service::form::versions(ctx.state()?.db.conn(), tenant, self.0.id).await?;
-        Ok(rows.into_iter().map(FormVersion::new).collect())
+        let rows = FormLoaders::of(ctx)?.versions_of_form.load_one(self.0.id).await?;
+        Ok(rows
+            .map(|rows| rows.iter().cloned().map(FormVersion::from_arc).collect())
+            .unwrap_or_default())
     }
     /// The highest version number so far.
     async fn latest_version_number(&self) -> i32 {

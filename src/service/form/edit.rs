@@ -569,7 +569,8 @@ mod tests {
         )
         .unwrap();
         let keys: Vec<&str> = def.questions().map(|q| q.key.as_str()).collect();
-        assert_eq!(keys, ["why", "how_likely"]);
+        // Metric kinds take their metric's name; `nps` was published for another question.
+        assert_eq!(keys, ["why", "nps_2"]);
         assert_eq!(def.find_question(a), Some((0, 1)));
         assert_eq!(def.find_question(b), Some((0, 0)));
         let mut reuse = draft(QuestionKind::Nps, "Again");
@@ -637,10 +638,11 @@ mod tests {
         )
         .unwrap();
         let mut history = History::default();
-        history.published.insert(uid, ("score".into(), QuestionKind::Nps));
-        history.uid_of_key.insert("score".into(), uid);
+        assert_eq!(def.sections[0].questions[0].key, "nps");
+        history.published.insert(uid, ("nps".into(), QuestionKind::Nps));
+        history.uid_of_key.insert("nps".into(), uid);
         let rename = QuestionPatch {
-            key: Some("nps".into()),
+            key: Some("score".into()),
             kind: Some(QuestionKind::Csat),
             ..Default::default()
         };

@@ -139,6 +139,21 @@ pub async fn version(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> A
         .ok_or_else(|| AppError::not_found("form version"))
 }
 
+/// Every version of each of `form_ids`, oldest first: one query.
+pub async fn versions_of_forms(
+    conn: &impl ConnectionTrait,
+    form_ids: Vec<Uuid>,
+) -> AppResult<Vec<form_version::Model>> {
+    if form_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(form_version::Entity::find()
+        .filter(form_version::Column::FormId.is_in(form_ids))
+        .order_by_asc(form_version::Column::Number)
+        .all(conn)
+        .await?)
+}
+
 /// Every version of a form, oldest first.
 pub async fn versions(
     conn: &impl ConnectionTrait,
@@ -233,6 +248,7 @@ async fn insert_form(
         status: Set(FormStatus::Draft.as_str().to_owned()),
         touchpoint: Set(touchpoint),
         title: Set(store::to_json(&def.title)),
+        default_locale: Set(def.default_locale.clone()),
         search_text: Set(model::search_text(&def.title)),
         settings: Set(store::to_json(&settings)),
         draft_version_id: Set(Some(version_id)),
@@ -411,6 +427,7 @@ pub async fn edit<R>(
     let version = version.update(&txn).await?;
     let mut row = form.into_active_model();
     row.title = Set(store::to_json(&def.title));
+    row.default_locale = Set(def.default_locale.clone());
     row.search_text = Set(model::search_text(&def.title));
     row.updated_at = Set(at);
     if new_draft {
@@ -594,6 +611,7 @@ pub async fn discard_draft(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<form:
     row.latest_version = Set(published.number);
     row.search_text = Set(model::search_text(&store::from_json(&title, "title")?));
     row.title = Set(title);
+    row.default_locale = Set(published.default_locale.clone());
     row.updated_at = Set(now());
     let form = row.update(&txn).await?;
     txn.commit().await?;
