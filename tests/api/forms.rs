@@ -1068,7 +1068,10 @@ async fn a_whole_form_and_a_list_of_forms_load_in_a_fixed_number_of_statements()
     let (fifty, body) = statements(&app, &token, list, json!({ "first": 50 })).await;
     let nodes = body["data"]["forms"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 50);
-    assert_eq!(nodes[0]["title"]["text"], "کوچک", "titles fall back to the default locale, fa");
+    assert_eq!(
+        nodes[0]["title"]["text"], "کوچک",
+        "titles fall back to the default locale, fa"
+    );
     assert!(nodes.iter().all(|n| n["versions"].as_array().unwrap().len() == 1));
     assert!(
         nodes
