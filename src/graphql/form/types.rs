@@ -16,10 +16,7 @@ use crate::{
         model::{self, FormDef, FormSettings as SettingsModel, ResponseLimit, Screen as ScreenModel, Text},
         rules::Rules,
     },
-    graphql::{
-        context::ContextExt,
-        id::{self, NodeKind},
-    },
+    graphql::id::{self, NodeKind},
     service::{
         self,
         form::{FormStatus, store},
