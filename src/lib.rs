@@ -13,6 +13,7 @@ pub mod error;
 pub mod form;
 pub mod graphql;
 pub mod http;
+pub mod logic;
 pub mod service;
 pub mod telemetry;
 
