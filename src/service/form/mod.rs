@@ -154,20 +154,6 @@ pub async fn versions_of_forms(
         .await?)
 }
 
-/// Every version of a form, oldest first.
-pub async fn versions(
-    conn: &impl ConnectionTrait,
-    tenant: Tenant,
-    form_id: Uuid,
-) -> AppResult<Vec<form_version::Model>> {
-    Ok(form_version::Entity::find()
-        .filter(form_version::Column::OrganizationId.eq(tenant.organization_id))
-        .filter(form_version::Column::FormId.eq(form_id))
-        .order_by_asc(form_version::Column::Number)
-        .all(conn)
-        .await?)
-}
-
 /// What lists of forms can be narrowed to.
 #[derive(Debug, Default)]
 pub struct FormFilter {
@@ -304,8 +290,9 @@ pub struct History {
     pub published: HashMap<Uuid, (String, QuestionKind)>,
 }
 
-async fn history(conn: &impl ConnectionTrait, tenant: Tenant, form_id: Uuid) -> AppResult<History> {
-    let published: Vec<Uuid> = versions(conn, tenant, form_id)
+async fn history(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<History> {
+    // The form row was read within the tenant, so its versions are the tenant's.
+    let published: Vec<Uuid> = versions_of_forms(conn, vec![form_id])
         .await?
         .into_iter()
         .filter(|v| v.published_at.is_some())
@@ -397,7 +384,7 @@ pub async fn edit<R>(
     let form_id = form_of(&txn, tenant, target).await?;
     let form = lock(&txn, tenant, form_id).await?;
     refuse_archived(&form)?;
-    let history = history(&txn, tenant, form.id).await?;
+    let history = history(&txn, form.id).await?;
     let at = now();
     let (version, mut def, new_draft) = match form.draft_version_id {
         Some(id) => {
