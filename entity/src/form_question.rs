@@ -26,6 +26,10 @@ pub struct Model {
     pub description: String,
     /// The kind's rules (JSON, tagged by kind).
     pub rules: String,
+    /// Show-if condition, canonical text.
+    pub show_if: Option<String>,
+    /// Require-if condition, canonical text.
+    pub require_if: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,14 @@ pub struct Model {
     pub title: String,
     /// JSON object locale → text.
     pub description: String,
+    /// Show-if condition, canonical text.
+    pub show_if: Option<String>,
+    /// End-form condition, canonical text.
+    pub end_if: Option<String>,
+    /// Disqualify condition, canonical text.
+    pub disqualify_if: Option<String>,
+    /// JSON array of skip rules `{when, to}` in order (`when` as canonical text, `to` a section uid).
+    pub skips: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod helpers;
 mod m20261123_000001_platform;
 mod m20261123_000002_respondent_attributes;
 mod m20261123_000003_forms;
+mod m20261123_000004_conditions;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_respondent_attributes::Migration),
             Box::new(m20261123_000003_forms::Migration),
+            Box::new(m20261123_000004_conditions::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::logic::expr::Expr;
+
 use super::{
     Problem,
     kind::{Metric, QuestionKind},
@@ -83,6 +85,12 @@ pub struct QuestionDef {
     pub description: Text,
     pub rules: Rules,
     pub options: Vec<OptionDef>,
+    /// Shown only when this holds (always when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Expr>,
+    /// Required (when shown) also when this holds, besides `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_if: Option<Expr>,
 }
 
 /// A section (page).
@@ -94,6 +102,28 @@ pub struct SectionDef {
     pub title: Text,
     pub description: Text,
     pub questions: Vec<QuestionDef>,
+    /// Shown only when this holds (always when absent); a hidden section's rules do not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Expr>,
+    /// After the section, the first skip that holds decides the next section.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skips: Vec<Skip>,
+    /// After the section, the form ends here (completed) when this holds; wins over skips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_if: Option<Expr>,
+    /// After the section, the respondent is disqualified when this holds; wins over ending and
+    /// skips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disqualify_if: Option<Expr>,
+}
+
+/// A skip rule: go to section `to` when `when` holds.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Skip {
+    pub when: Expr,
+    /// The target section's uid.
+    pub to: Uuid,
 }
 
 /// Everything a version holds.
@@ -151,6 +181,22 @@ impl Default for FormSettings {
     }
 }
 
+impl SectionDef {
+    /// A new empty section without rules.
+    pub fn new(title: Text, description: Text) -> SectionDef {
+        SectionDef {
+            uid: Uuid::now_v7(),
+            title,
+            description,
+            questions: Vec::new(),
+            show_if: None,
+            skips: Vec::new(),
+            end_if: None,
+            disqualify_if: None,
+        }
+    }
+}
+
 impl FormDef {
     /// An empty form in `locales` (the first is the default) with one untitled section.
     pub fn new(locales: Vec<String>, title: Text) -> FormDef {
@@ -162,12 +208,7 @@ impl FormDef {
             welcome: Screen::default(),
             thank_you: Screen::default(),
             theme: Theme::default(),
-            sections: vec![SectionDef {
-                uid: Uuid::now_v7(),
-                title: Text::new(),
-                description: Text::new(),
-                questions: Vec::new(),
-            }],
+            sections: vec![SectionDef::new(Text::new(), Text::new())],
         }
     }
 
@@ -694,6 +735,8 @@ mod tests {
             title: text(&[("fa", "پرسش"), ("en", "Question")]),
             description: Text::new(),
             rules,
+            show_if: None,
+            require_if: None,
             options: (0..options)
                 .map(|i| OptionDef {
                     value: format!("o{i}"),

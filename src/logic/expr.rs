@@ -16,6 +16,10 @@ use chrono::NaiveDate;
 /// Longest condition text, and deepest nesting, the parser accepts.
 pub const MAX_TEXT_LEN: usize = 10_000;
 pub const MAX_DEPTH: usize = 32;
+/// Most nodes (groups and comparisons) in one condition.
+pub const MAX_NODES: usize = 200;
+/// Most values in one `CONTAINS` list.
+pub const MAX_LIST: usize = 200;
 
 /// What a comparison looks at.
 #[derive(Clone, Debug, PartialEq)]
@@ -157,6 +161,69 @@ impl Expr {
         out
     }
 
+    /// How many nodes the tree has.
+    pub fn node_count(&self) -> usize {
+        let mut n = 0;
+        self.visit(&mut |_| n += 1);
+        n
+    }
+
+    /// How deep the tree is (a single comparison is 1).
+    pub fn depth(&self) -> usize {
+        match self {
+            Expr::And(children) | Expr::Or(children) => 1 + children.iter().map(Expr::depth).max().unwrap_or(0),
+            Expr::Not(inner) => 1 + inner.depth(),
+            _ => 1,
+        }
+    }
+
+    /// Whether the tree is within [`MAX_DEPTH`], [`MAX_NODES`] and [`MAX_LIST`], and every
+    /// group has at least one child: why not otherwise.
+    pub fn check_shape(&self) -> Result<(), String> {
+        if self.depth() > MAX_DEPTH {
+            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
+        }
+        if self.node_count() > MAX_NODES {
+            return Err(format!("more than {MAX_NODES} nodes"));
+        }
+        let mut problem = None;
+        self.visit(&mut |e| match e {
+            Expr::And(children) | Expr::Or(children) if children.is_empty() => {
+                problem.get_or_insert_with(|| "an AND or OR group needs at least one condition".to_owned());
+            }
+            Expr::Contains { values, .. } if values.is_empty() || values.len() > MAX_LIST => {
+                problem.get_or_insert_with(|| format!("a CONTAINS list holds 1–{MAX_LIST} values"));
+            }
+            Expr::Compare {
+                value: Value::Number(n),
+                ..
+            } if !n.is_finite() => {
+                problem.get_or_insert_with(|| "numbers must be finite".to_owned());
+            }
+            _ => {}
+        });
+        problem.map_or(Ok(()), Err)
+    }
+
+    /// Renames the question `from` to `to` wherever the condition reads its answer or hidden
+    /// field.
+    pub fn rename_key(&mut self, from: &str, to: &str) {
+        match self {
+            Expr::And(children) | Expr::Or(children) => children.iter_mut().for_each(|c| c.rename_key(from, to)),
+            Expr::Not(inner) => inner.rename_key(from, to),
+            Expr::Compare { subject, .. }
+            | Expr::Between { subject, .. }
+            | Expr::Contains { subject, .. }
+            | Expr::Answered { subject, .. } => {
+                if let Operand::Answer(key) | Operand::Hidden(key) = subject
+                    && key == from
+                {
+                    *key = to.to_owned();
+                }
+            }
+        }
+    }
+
     fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
         f(self);
         match self {
@@ -252,6 +319,20 @@ impl fmt::Display for Expr {
                 write!(f, "{subject} IS {}ANSWERED", if *answered { "" } else { "NOT " })
             }
         }
+    }
+}
+
+/// Stored and exchanged as its canonical text.
+impl serde::Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Expr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse(&text).map_err(|e| serde::de::Error::custom(format!("condition at {}: {}", e.offset, e.message)))
     }
 }
 

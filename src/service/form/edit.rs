@@ -196,16 +196,9 @@ pub fn add_section(def: &mut FormDef, at: Option<i32>, title: Text, description:
     }
     let index = position(at, def.sections.len(), "input.position")?;
     check_section_texts(def, &title, &description)?;
-    let uid = Uuid::now_v7();
-    def.sections.insert(
-        index,
-        SectionDef {
-            uid,
-            title,
-            description,
-            questions: Vec::new(),
-        },
-    );
+    let section = SectionDef::new(title, description);
+    let uid = section.uid;
+    def.sections.insert(index, section);
     Ok(uid)
 }
 
@@ -364,6 +357,8 @@ pub fn add_question(
         description: draft.description,
         rules,
         options: build_options(draft.options),
+        show_if: None,
+        require_if: None,
     };
     model::check_question(&question, &def.locales, "input", &mut problems);
     check_metric_free(def, uid, question.metric, &mut problems);

@@ -15,6 +15,7 @@ use crate::{
         model::{FormDef, OptionDef, QuestionDef, Screen, SectionDef, Text, Theme},
         rules::Rules,
     },
+    logic::expr::Expr,
 };
 
 /// Rows per bulk insert, well under every backend's bound-parameter limit.
@@ -27,6 +28,15 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
 
 pub fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> AppResult<T> {
     serde_json::from_str(json).map_err(|e| AppError::internal(&format!("stored {what} unreadable"), e))
+}
+
+/// A stored condition's text back as a tree.
+fn condition(text: Option<&str>, what: &str) -> AppResult<Option<Expr>> {
+    text.map(|t| {
+        crate::logic::expr::parse(t)
+            .map_err(|e| AppError::Internal(format!("stored {what} unreadable at {}: {}", e.offset, e.message)))
+    })
+    .transpose()
 }
 
 /// A version's own fields (everything but its sections) from its row.
@@ -123,6 +133,8 @@ pub async fn load_sections(
                 title: from_json(&question.title, "question title")?,
                 description: from_json(&question.description, "question description")?,
                 rules,
+                show_if: condition(question.show_if.as_deref(), "question show-if")?,
+                require_if: condition(question.require_if.as_deref(), "question require-if")?,
             });
     }
     for section in sections {
@@ -133,6 +145,10 @@ pub async fn load_sections(
             uid: section.uid,
             title: from_json(&section.title, "section title")?,
             description: from_json(&section.description, "section description")?,
+            show_if: condition(section.show_if.as_deref(), "section show-if")?,
+            skips: from_json(&section.skips, "section skips")?,
+            end_if: condition(section.end_if.as_deref(), "section end-if")?,
+            disqualify_if: condition(section.disqualify_if.as_deref(), "section disqualify-if")?,
         });
     }
     Ok(out)
@@ -180,6 +196,10 @@ pub async fn write_sections(
             position: Set(s as i32),
             title: Set(to_json(&section.title)),
             description: Set(to_json(&section.description)),
+            show_if: Set(section.show_if.as_ref().map(Expr::to_string)),
+            skips: Set(to_json(&section.skips)),
+            end_if: Set(section.end_if.as_ref().map(Expr::to_string)),
+            disqualify_if: Set(section.disqualify_if.as_ref().map(Expr::to_string)),
         });
         for (q, question) in section.questions.iter().enumerate() {
             questions.push(form_question::ActiveModel {
@@ -196,6 +216,8 @@ pub async fn write_sections(
                 title: Set(to_json(&question.title)),
                 description: Set(to_json(&question.description)),
                 rules: Set(to_json(&question.rules)),
+                show_if: Set(question.show_if.as_ref().map(Expr::to_string)),
+                require_if: Set(question.require_if.as_ref().map(Expr::to_string)),
             });
             for (o, option) in question.options.iter().enumerate() {
                 options.push(question_option::ActiveModel {
