@@ -198,6 +198,40 @@ impl SectionDef {
 }
 
 impl FormDef {
+    /// Gives every section and question a new identity (for a copy that is another form);
+    /// skips follow their target sections.
+    pub fn renew_identities(&mut self) {
+        let renamed: HashMap<Uuid, Uuid> = self.sections.iter().map(|s| (s.uid, Uuid::now_v7())).collect();
+        for section in &mut self.sections {
+            if let Some(uid) = renamed.get(&section.uid) {
+                section.uid = *uid;
+            }
+            for skip in &mut section.skips {
+                if let Some(to) = renamed.get(&skip.to) {
+                    skip.to = *to;
+                }
+            }
+            for question in &mut section.questions {
+                question.uid = Uuid::now_v7();
+            }
+        }
+    }
+
+    /// Applies `f` to every condition of the version.
+    pub fn for_each_condition_mut(&mut self, mut f: impl FnMut(&mut Expr)) {
+        for section in &mut self.sections {
+            let own = [&mut section.show_if, &mut section.end_if, &mut section.disqualify_if];
+            own.into_iter().flatten().for_each(&mut f);
+            section.skips.iter_mut().for_each(|k| f(&mut k.when));
+            for question in &mut section.questions {
+                [&mut question.show_if, &mut question.require_if]
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut f);
+            }
+        }
+    }
+
     /// An empty form in `locales` (the first is the default) with one untitled section.
     pub fn new(locales: Vec<String>, title: Text) -> FormDef {
         FormDef {
@@ -663,8 +697,15 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
 /// Everything that keeps a version from being published: the draft invariants, then
 /// completeness: at least one question, no empty section, options where the kind needs them,
 /// every respondent-facing text in every locale of the form.
-pub fn check_publishable(def: &FormDef) -> Vec<Problem> {
+///
+/// `attributes` is the organization's attribute catalogue, for the conditions' checks
+/// ([`crate::logic::check`]), which all refuse publication.
+pub fn check_publishable(
+    def: &FormDef,
+    attributes: &std::collections::HashMap<String, crate::logic::check::Scalar>,
+) -> Vec<Problem> {
     let mut problems = check_draft(def);
+    problems.extend(crate::logic::check::check(def, attributes));
     if def.question_count() == 0 {
         problems.push(Problem::new(
             "sections",
@@ -767,7 +808,7 @@ mod tests {
             question("reason", Rules::LongText(TextRules::default()), 0),
             question("plan", Rules::SingleChoice(ChoiceRules::default()), 3),
         ]);
-        assert_eq!(codes(&check_publishable(&def)), []);
+        assert_eq!(codes(&check_publishable(&def, &Default::default())), []);
         assert_eq!(def.metric_questions()[0].0, Metric::Nps);
         assert_eq!(def.metric_questions()[0].1.key, "nps");
     }
@@ -776,12 +817,12 @@ mod tests {
     fn empty_forms_sections_and_lone_options_are_not_publishable() {
         let def = form(vec![]);
         assert!(check_draft(&def).is_empty());
-        let problems = check_publishable(&def);
+        let problems = check_publishable(&def, &Default::default());
         assert!(codes(&problems).contains(&("FORM_EMPTY", "sections")));
         assert!(codes(&problems).contains(&("SECTION_EMPTY", "sections[0].questions")));
         let lone = form(vec![question("plan", Rules::Dropdown(ChoiceRules::default()), 1)]);
         assert_eq!(
-            codes(&check_publishable(&lone)),
+            codes(&check_publishable(&lone, &Default::default())),
             [("OPTIONS_REQUIRED", "sections[0].questions[0].options")]
         );
     }
@@ -827,7 +868,7 @@ mod tests {
         let mut def = form(vec![question("reason", Rules::LongText(TextRules::default()), 0)]);
         def.sections[0].questions[0].title.remove("en");
         def.sections[0].title = text(&[("fa", "بخش اول")]);
-        let problems = check_publishable(&def);
+        let problems = check_publishable(&def, &Default::default());
         assert_eq!(
             codes(&problems),
             [

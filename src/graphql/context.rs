@@ -16,6 +16,8 @@ pub struct OperationScope {
     organization: OnceCell<organization::Model>,
     /// Batch loaders of forms' versions and contents.
     pub form_loaders: std::sync::OnceLock<super::form::FormLoaders>,
+    /// An organization's attribute catalogue, for the checks of conditions.
+    pub attributes: OnceCell<(uuid::Uuid, std::sync::Arc<crate::logic::check::Catalogue>)>,
 }
 
 /// The outcome of reading the request's credentials, decided once per HTTP request.

@@ -25,6 +25,7 @@ pub struct Query(
     node::NodeQuery,
     attribute::AttributeQuery,
     form::FormQuery,
+    form::EvaluateQuery,
 );
 
 /// Every mutation of the API.

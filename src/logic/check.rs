@@ -42,6 +42,9 @@ pub enum Scalar {
     Date,
 }
 
+/// An organization's attribute catalogue: name → type.
+pub type Catalogue = HashMap<String, Scalar>;
+
 /// What an operand is, as far as the checks are concerned.
 #[derive(Clone, Debug, PartialEq)]
 enum Subject {

@@ -142,6 +142,30 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppRe
         .ok_or_else(|| AppError::not_found("attribute"))
 }
 
+/// Every attribute of the organization (retired ones too: conditions may still read them)
+/// with the type conditions check against.
+pub async fn catalogue(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> AppResult<std::collections::HashMap<String, crate::logic::check::Scalar>> {
+    use crate::logic::check::Scalar;
+    let rows = respondent_attribute::Entity::find()
+        .filter(respondent_attribute::Column::OrganizationId.eq(organization_id))
+        .all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let scalar = match type_of(row)? {
+                AttributeType::String => Scalar::Text,
+                AttributeType::Number => Scalar::Number,
+                AttributeType::Boolean => Scalar::Bool,
+                AttributeType::Date => Scalar::Date,
+            };
+            Ok((row.name.clone(), scalar))
+        })
+        .collect()
+}
+
 /// The catalogue in creation order; retired attributes only when asked for.
 pub async fn list(
     conn: &impl ConnectionTrait,

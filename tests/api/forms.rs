@@ -38,18 +38,18 @@ fn edit_fields() -> String {
     )
 }
 
-fn fa_en(fa: &str, en: &str) -> Value {
+pub(crate) fn fa_en(fa: &str, en: &str) -> Value {
     json!([{ "locale": "fa", "text": fa }, { "locale": "en", "text": en }])
 }
 
 /// A staff member or API key driving the form API.
-struct Author<'a> {
+pub(crate) struct Author<'a> {
     app: &'a TestApp,
     token: String,
 }
 
 impl<'a> Author<'a> {
-    fn new(app: &'a TestApp, session: &Session) -> Self {
+    pub(crate) fn new(app: &'a TestApp, session: &Session) -> Self {
         Author {
             app,
             token: session.access_token.clone(),
@@ -65,7 +65,7 @@ impl<'a> Author<'a> {
     }
 
     /// Creates a fa/en form; returns the `createForm` payload.
-    async fn create_form(&self, fa: &str, en: &str) -> Value {
+    pub(crate) async fn create_form(&self, fa: &str, en: &str) -> Value {
         let body = self
             .run("createForm", "CreateFormInput", json!({ "title": fa_en(fa, en) }))
             .await;
@@ -73,17 +73,17 @@ impl<'a> Author<'a> {
         body["data"]["createForm"].clone()
     }
 
-    async fn add_question(&self, input: Value) -> Value {
+    pub(crate) async fn add_question(&self, input: Value) -> Value {
         self.run("addQuestion", "AddQuestionInput", input).await
     }
 
-    async fn ok(&self, name: &str, input_type: &str, input: Value) -> Value {
+    pub(crate) async fn ok(&self, name: &str, input_type: &str, input: Value) -> Value {
         let body = self.run(name, input_type, input).await;
         assert!(body["errors"].is_null(), "{name}: {body}");
         body["data"][name].clone()
     }
 
-    async fn by_id(&self, name: &str, id: &Value) -> Value {
+    pub(crate) async fn by_id(&self, name: &str, id: &Value) -> Value {
         let fields = if name == "deleteForm" {
             String::new()
         } else if ["publishForm", "deleteQuestion", "deleteSection", "duplicateForm"].contains(&name) {

@@ -5,6 +5,7 @@ mod api_keys;
 mod attributes;
 mod auth;
 mod cache;
+mod conditions;
 mod forms;
 mod helpers;
 mod http;

@@ -1,6 +1,8 @@
 //! Forms: authoring, lifecycle and reading.
+mod evaluate;
 mod input;
 mod loader;
+mod logic;
 mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
@@ -8,7 +10,7 @@ pub use loader::FormLoaders;
 pub use types::{Form, FormVersion};
 use uuid::Uuid;
 
-use self::{input::*, types::FormEdit};
+use self::{evaluate::*, input::*, logic::*, types::FormEdit};
 use super::{
     context::ContextExt,
     id::{self, NodeKind},
@@ -19,7 +21,7 @@ use crate::{
     error::AppResult,
     form::{
         Problem,
-        model::{FormDef, FormSettings},
+        model::{self, FormDef, FormSettings},
     },
     service::{
         self,
@@ -82,6 +84,62 @@ impl FormQuery {
             Err(crate::error::AppError::NotFound(_)) => Ok(None),
             Err(err) => Err(err),
         }
+    }
+}
+
+#[derive(Default)]
+pub struct EvaluateQuery;
+
+#[Object]
+impl EvaluateQuery {
+    /// The path through a form for given answers, respondent attributes and hidden fields:
+    /// the sections and questions shown, the required ones, how the form ends, and every
+    /// violation (missing required answers, answers off the path). The submission path runs
+    /// the same evaluation.
+    ///
+    /// Needs no credentials for a PUBLISHED form and the versions it has published (default:
+    /// the current one). Members of the form's organization may evaluate any version of it,
+    /// the draft included (default: the published version, else the draft). Answers are
+    /// checked for type and option values (`INVALID_ANSWER`), attributes against the
+    /// catalogue (`UNKNOWN_ATTRIBUTE`, `INVALID_ATTRIBUTE`), hidden fields against the form
+    /// (`UNKNOWN_HIDDEN_FIELD`).
+    async fn evaluate_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "A version of the form (default: see above).")] version_id: Option<ID>,
+        #[graphql(desc = "Answers given so far, at most one per key (at most 500).")] answers: Option<Vec<AnswerInput>>,
+        #[graphql(desc = "The respondent's attributes (at most 100).")] attributes: Option<Vec<AttributeValueInput>>,
+        #[graphql(desc = "Hidden fields' values (at most 100).")] hidden: Option<Vec<HiddenValueInput>>,
+    ) -> AppResult<FormEvaluation> {
+        // Credentials that were sent must be valid; a member with read access gets the
+        // member's view, anyone else the public one.
+        let tenant = match ctx.principal() {
+            Ok(principal) => principal.authorize(READ).ok(),
+            Err(crate::error::AppError::Unauthenticated(_))
+                if matches!(
+                    ctx.data::<super::context::RequestAuth>(),
+                    Ok(super::context::RequestAuth::Anonymous) | Err(_)
+                ) =>
+            {
+                None
+            }
+            Err(err) => return Err(err),
+        };
+        let form = decode(&form_id, NodeKind::Form, "formId")?;
+        let version = version_id
+            .map(|v| decode(&v, NodeKind::FormVersion, "versionId"))
+            .transpose()?;
+        evaluate::evaluate_form(
+            ctx,
+            tenant,
+            form,
+            version,
+            answers.unwrap_or_default(),
+            attributes.unwrap_or_default(),
+            hidden.unwrap_or_default(),
+        )
+        .await
     }
 }
 
@@ -306,6 +364,59 @@ impl FormMutation {
         })
         .await?;
         Ok(edit.with_question(uid))
+    }
+
+    /// Replaces a question's show-if and require-if conditions (null removes one). Conditions
+    /// that cannot be read are refused (`INVALID_CONDITION`); their checks against the form
+    /// (unknown keys, types, order, contradictions) come back as `warnings` and refuse
+    /// publication.
+    async fn set_question_logic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question and its conditions.")] input: SetQuestionLogicInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.question_id, NodeKind::Question, "input.questionId")?;
+        let mut problems = Vec::new();
+        let show_if = opt_condition(input.show_if, "input.showIf", &mut problems);
+        let require_if = opt_condition(input.require_if, "input.requireIf", &mut problems);
+        finish(problems)?;
+        let (edit, ()) = edit_form(ctx, Target::Question(uid), |def, _| {
+            edit::set_question_logic(def, uid, show_if, require_if)
+        })
+        .await?;
+        Ok(edit.with_question(uid))
+    }
+
+    /// Replaces a section's show-if, skip, end and disqualify rules together. Conditions that
+    /// cannot be read, and skips to sections the draft does not have, are refused; the rest of
+    /// the checks come back as `warnings` and refuse publication.
+    async fn set_section_logic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The section and its rules.")] input: SetSectionLogicInput,
+    ) -> AppResult<FormEdit> {
+        let uid = decode(&input.section_id, NodeKind::Section, "input.sectionId")?;
+        let mut problems = Vec::new();
+        let mut skips = Vec::new();
+        for (i, skip) in input.skips.unwrap_or_default().into_iter().enumerate() {
+            let to = decode(&skip.to, NodeKind::Section, &format!("input.skips[{i}].to"))?;
+            match condition(skip.when, &format!("input.skips[{i}].when")) {
+                Ok(when) => skips.push(model::Skip { when, to }),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let logic = edit::SectionLogic {
+            show_if: opt_condition(input.show_if, "input.showIf", &mut problems),
+            skips,
+            end_if: opt_condition(input.end_if, "input.endIf", &mut problems),
+            disqualify_if: opt_condition(input.disqualify_if, "input.disqualifyIf", &mut problems),
+        };
+        finish(problems)?;
+        let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| {
+            edit::set_section_logic(def, uid, logic)
+        })
+        .await?;
+        Ok(edit.with_section(uid))
     }
 
     /// Deletes a question (from the draft; published versions keep it, and its key stays

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{form, form_version};
 use tokio::sync::OnceCell;
 
-use super::loader::FormLoaders;
+use super::{loader::FormLoaders, logic::Condition};
 use crate::{
     error::{AppError, AppResult},
     form::{
@@ -16,7 +16,11 @@ use crate::{
         model::{self, FormDef, FormSettings as SettingsModel, ResponseLimit, Screen as ScreenModel, Text},
         rules::Rules,
     },
-    graphql::id::{self, NodeKind},
+    graphql::{
+        context::{ContextExt, OperationScope},
+        id::{self, NodeKind},
+    },
+    logic::check::Catalogue,
     service::{
         self,
         form::{FormStatus, store},
@@ -451,8 +455,39 @@ impl FormVersion {
     /// when it is publishable. Editors can show these as warnings while editing.
     async fn problems(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
         let def = self.def(ctx).await?;
-        Ok(model::check_publishable(&def).into_iter().map(Into::into).collect())
+        let attributes = catalogue(ctx, self.row.organization_id).await?;
+        Ok(model::check_publishable(&def, &attributes)
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
+    /// The problems of the version's conditions alone (a part of `problems`).
+    async fn condition_problems(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
+        let def = self.def(ctx).await?;
+        let attributes = catalogue(ctx, self.row.organization_id).await?;
+        Ok(crate::logic::check::check(&def, &attributes)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+/// The organization's attribute catalogue, read once per operation.
+pub async fn catalogue(ctx: &Context<'_>, organization_id: uuid::Uuid) -> AppResult<Arc<Catalogue>> {
+    let conn = ctx.state()?.db.conn();
+    let load = || async {
+        Ok::<_, AppError>((
+            organization_id,
+            Arc::new(service::attribute::catalogue(conn, organization_id).await?),
+        ))
+    };
+    if let Ok(scope) = ctx.data::<OperationScope>() {
+        let (org, attributes) = scope.attributes.get_or_try_init(load).await?;
+        if *org == organization_id {
+            return Ok(attributes.clone());
+        }
+    }
+    Ok(load().await?.1)
 }
 
 fn all_questions(def: &Arc<FormDef>) -> Vec<Question> {
@@ -507,6 +542,35 @@ impl Section {
             &self.def.default_locale,
         )
     }
+    /// Shown only when this holds; null: always. A section passed over skips its rules too.
+    async fn show_if(&self) -> Option<Condition> {
+        Condition::of(&self.def.sections[self.index].show_if)
+    }
+    /// After the section, in order: the first rule that holds decides the next section
+    /// (unless the end or disqualify rule holds).
+    async fn skips(&self) -> Vec<SkipRule> {
+        self.def.sections[self.index]
+            .skips
+            .iter()
+            .map(|skip| SkipRule {
+                when: Condition(Arc::new(skip.when.clone())),
+                to: id::encode(NodeKind::Section, skip.to),
+                section: self.def.find_section(skip.to).map(|index| Section {
+                    def: self.def.clone(),
+                    index,
+                }),
+            })
+            .collect()
+    }
+    /// After the section, the form ends (completed) when this holds; wins over skips.
+    async fn end_if(&self) -> Option<Condition> {
+        Condition::of(&self.def.sections[self.index].end_if)
+    }
+    /// After the section, the respondent is disqualified when this holds; wins over the end
+    /// rule and skips.
+    async fn disqualify_if(&self) -> Option<Condition> {
+        Condition::of(&self.def.sections[self.index].disqualify_if)
+    }
     /// Its questions in order.
     async fn questions(&self) -> Vec<Question> {
         (0..self.def.sections[self.index].questions.len())
@@ -517,6 +581,18 @@ impl Section {
             })
             .collect()
     }
+}
+
+/// A skip rule of a section.
+#[derive(SimpleObject)]
+pub struct SkipRule {
+    /// When it applies.
+    pub when: Condition,
+    /// The ID of the section it goes to.
+    pub to: ID,
+    /// That section in this version; null if the version no longer has it (a warning,
+    /// `SKIP_TARGET_UNKNOWN`, that refuses publication).
+    pub section: Option<Section>,
 }
 
 /// A question of a form version.
@@ -572,6 +648,14 @@ impl Question {
     /// Whether an answer is needed (when the question is shown).
     async fn required(&self) -> bool {
         self.def().required
+    }
+    /// Shown only when this holds; null: always (when its section is shown).
+    async fn show_if(&self) -> Option<Condition> {
+        Condition::of(&self.def().show_if)
+    }
+    /// Required (when shown) also when this holds, whatever `required` says.
+    async fn require_if(&self) -> Option<Condition> {
+        Condition::of(&self.def().require_if)
     }
     /// The metric the form explicitly marks this question as feeding.
     async fn metric(&self) -> Option<Metric> {
@@ -733,6 +817,7 @@ impl QuestionConfig {
 /// The result of an edit: the form, the draft version the edit went to, and the section or
 /// question it created or changed.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct FormEdit {
     /// The form after the edit.
     pub form: Form,
@@ -742,6 +827,22 @@ pub struct FormEdit {
     pub section: Option<Section>,
     /// The question created or changed, if the edit was about one.
     pub question: Option<Question>,
+}
+
+#[async_graphql::ComplexObject]
+impl FormEdit {
+    /// What the static checks find in the draft's conditions after the edit: unknown keys,
+    /// attributes or hidden fields, mismatched types, values that are not options or out of
+    /// range, reads of later questions, skip loops, unreachable sections and questions,
+    /// contradictions. Saved anyway; publishing refuses them.
+    async fn warnings(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
+        let def = self.version.def(ctx).await?;
+        let attributes = catalogue(ctx, self.version.row.organization_id).await?;
+        Ok(crate::logic::check::check(&def, &attributes)
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
 }
 
 impl FormEdit {

@@ -11,9 +11,10 @@ use crate::{
     form::{
         Problem, key,
         kind::{Metric, QuestionKind},
-        model::{self, FormDef, OptionDef, QuestionDef, Screen, SectionDef, Text, Theme},
+        model::{self, FormDef, OptionDef, QuestionDef, Screen, SectionDef, Skip, Text, Theme},
         rules::{Config, Rules},
     },
+    logic::expr::Expr,
 };
 
 /// An option as a client sends it: without a value, one is generated.
@@ -434,7 +435,71 @@ pub fn update_question(def: &mut FormDef, history: &History, uid: Uuid, patch: Q
     model::check_question(&question, &def.locales, "input", &mut problems);
     check_metric_free(def, uid, question.metric, &mut problems);
     problems_or(problems)?;
+    let renamed = (def.sections[s].questions[q].key != question.key)
+        .then(|| (def.sections[s].questions[q].key.clone(), question.key.clone()));
     def.sections[s].questions[q] = question;
+    // Conditions follow a renamed (never published) key.
+    if let Some((from, to)) = renamed {
+        def.for_each_condition_mut(|c| c.rename_key(&from, &to));
+    }
+    Ok(())
+}
+
+/// Most skip rules after one section.
+pub const MAX_SKIPS: usize = 50;
+
+/// Replaces a question's show-if and require-if (`None` removes one). Their checks against the
+/// form are warnings until publication.
+pub fn set_question_logic(
+    def: &mut FormDef,
+    uid: Uuid,
+    show_if: Option<Expr>,
+    require_if: Option<Expr>,
+) -> AppResult<()> {
+    let (s, q) = question_index(def, uid)?;
+    let question = &mut def.sections[s].questions[q];
+    question.show_if = show_if;
+    question.require_if = require_if;
+    Ok(())
+}
+
+/// A section's rules, replaced together.
+#[derive(Debug, Clone, Default)]
+pub struct SectionLogic {
+    pub show_if: Option<Expr>,
+    /// In order; targets are section uids.
+    pub skips: Vec<Skip>,
+    pub end_if: Option<Expr>,
+    pub disqualify_if: Option<Expr>,
+}
+
+/// Replaces a section's show-if, skips, end and disqualify rules. A skip must name a section
+/// of the form; the rest of its checks (it must go forward) are warnings until publication.
+pub fn set_section_logic(def: &mut FormDef, uid: Uuid, logic: SectionLogic) -> AppResult<()> {
+    let s = section_index(def, uid)?;
+    let mut problems = Vec::new();
+    if logic.skips.len() > MAX_SKIPS {
+        problems.push(Problem::new(
+            "input.skips",
+            "TOO_MANY",
+            format!("at most {MAX_SKIPS} skip rules per section"),
+        ));
+    }
+    for (i, skip) in logic.skips.iter().enumerate() {
+        if def.find_section(skip.to).is_none() {
+            problems.push(Problem::new(
+                format!("input.skips[{i}].to"),
+                "SKIP_TARGET_UNKNOWN",
+                "no such section in the form's draft",
+            ));
+        }
+    }
+    problems_or(problems)?;
+    let section = &mut def.sections[s];
+    section.show_if = logic.show_if;
+    section.skips = logic.skips;
+    section.end_if = logic.end_if;
+    section.disqualify_if = logic.disqualify_if;
     Ok(())
 }
 

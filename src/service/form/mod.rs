@@ -139,6 +139,48 @@ pub async fn version(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> A
         .ok_or_else(|| AppError::not_found("form version"))
 }
 
+/// The version to evaluate conditions on, with its content. Members of the form's
+/// organization (`tenant`) may name any version of it (default: the published one, else the
+/// draft). Anyone else reaches only a PUBLISHED form and the versions it has published
+/// (default: the current one); everything else is NOT_FOUND, as if it did not exist.
+pub async fn version_for_evaluation(
+    conn: &impl ConnectionTrait,
+    tenant: Option<Tenant>,
+    form_id: Uuid,
+    version_id: Option<Uuid>,
+) -> AppResult<(form_version::Model, FormDef)> {
+    let form = form::Entity::find_by_id(form_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("form"))?;
+    let member = tenant.is_some_and(|t| t.organization_id == form.organization_id);
+    if !member && status_of(&form)? != FormStatus::Published {
+        return Err(AppError::not_found("form"));
+    }
+    let id = match version_id {
+        Some(id) => id,
+        None if member => form
+            .published_version_id
+            .or(form.draft_version_id)
+            .ok_or_else(|| AppError::not_found("form version"))?,
+        None => form
+            .published_version_id
+            .ok_or_else(|| AppError::not_found("form version"))?,
+    };
+    let mut select = form_version::Entity::find()
+        .filter(form_version::Column::FormId.eq(form.id))
+        .filter(form_version::Column::Id.eq(id));
+    if !member {
+        select = select.filter(form_version::Column::PublishedAt.is_not_null());
+    }
+    let version = select
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("form version"))?;
+    let def = store::load_def(conn, &version).await?;
+    Ok((version, def))
+}
+
 /// Every version of each of `form_ids`, oldest first: one query.
 pub async fn versions_of_forms(
     conn: &impl ConnectionTrait,
@@ -486,7 +528,8 @@ pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
         .ok_or_else(|| AppError::conflict("id", "nothing to publish: the form has no unpublished changes"))?;
     let draft = version(&txn, tenant, draft_id).await?;
     let def = store::load_def(&txn, &draft).await?;
-    let problems = model::check_publishable(&def);
+    let attributes = super::attribute::catalogue(&txn, tenant.organization_id).await?;
+    let problems = model::check_publishable(&def, &attributes);
     if !problems.is_empty() {
         return Err(AppError::Problems {
             code: code::FORM_NOT_PUBLISHABLE,
@@ -630,12 +673,7 @@ pub async fn duplicate(db: &Db, tenant: Tenant, id: Uuid, title: Option<Text>) -
         .or(source.published_version_id)
         .ok_or_else(|| AppError::Internal(format!("form {} has no version", source.id)))?;
     let mut def = store::load_def(&txn, &version(&txn, tenant, version_id).await?).await?;
-    for section in &mut def.sections {
-        section.uid = Uuid::now_v7();
-        for question in &mut section.questions {
-            question.uid = Uuid::now_v7();
-        }
-    }
+    def.renew_identities();
     if let Some(title) = title {
         def.title = title;
         let mut problems = Vec::new();
