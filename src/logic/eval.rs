@@ -233,4 +233,128 @@ mod tests {
             ),
         ]);
     }
+
+    /// Every operator on every type of answer (the kinds map to these types: NPS, CSAT, CES,
+    /// rating and number to numbers; texts, email, phone to text; single choice, dropdown and
+    /// Likert to one choice; multiple choice to choices; yes/no to a boolean; date to a date).
+    #[test]
+    fn every_operator_on_every_kind_of_answer() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let table: Vec<(Answer, Vec<(&str, bool)>)> = vec![
+            (
+                Answer::Number(7.0),
+                vec![
+                    ("= 7", true),
+                    ("!= 7", false),
+                    ("< 7", false),
+                    ("<= 7", true),
+                    ("> 6.5", true),
+                    (">= 8", false),
+                    ("BETWEEN (7, 8)", true),
+                    ("CONTAINS ANY (\"7\")", false),
+                    ("CONTAINS ALL (\"7\")", false),
+                    ("CONTAINS NONE (\"7\")", false),
+                    ("= \"7\"", false),
+                ],
+            ),
+            (
+                Answer::Text("late".into()),
+                vec![
+                    ("= \"late\"", true),
+                    ("!= \"late\"", false),
+                    ("< \"m\"", true),
+                    ("<= \"a\"", false),
+                    ("> \"a\"", true),
+                    (">= \"late\"", true),
+                    ("BETWEEN (\"a\", \"m\")", true),
+                    ("CONTAINS ANY (\"late\", \"x\")", true),
+                    ("CONTAINS ALL (\"late\", \"x\")", false),
+                    ("CONTAINS NONE (\"x\")", true),
+                    ("= 1", false),
+                ],
+            ),
+            (
+                Answer::Choices(vec!["pro".into()]),
+                vec![
+                    ("= \"pro\"", true),
+                    ("!= \"pro\"", false),
+                    ("< \"z\"", false),
+                    ("<= \"z\"", false),
+                    ("> \"a\"", false),
+                    (">= \"a\"", false),
+                    ("BETWEEN (\"a\", \"z\")", false),
+                    ("CONTAINS ANY (\"pro\", \"basic\")", true),
+                    ("CONTAINS ALL (\"pro\")", true),
+                    ("CONTAINS NONE (\"pro\")", false),
+                    ("= true", false),
+                ],
+            ),
+            (
+                Answer::Choices(vec!["speed".into(), "price".into()]),
+                vec![
+                    ("= \"speed\"", false),
+                    ("!= \"speed\"", true),
+                    ("< \"z\"", false),
+                    ("<= \"z\"", false),
+                    ("> \"a\"", false),
+                    (">= \"a\"", false),
+                    ("BETWEEN (\"a\", \"z\")", false),
+                    ("CONTAINS ANY (\"x\", \"price\")", true),
+                    ("CONTAINS ALL (\"price\", \"speed\")", true),
+                    ("CONTAINS NONE (\"x\", \"y\")", true),
+                    ("CONTAINS ANY (1)", false),
+                ],
+            ),
+            (
+                Answer::Bool(true),
+                vec![
+                    ("= true", true),
+                    ("!= true", false),
+                    ("< true", false),
+                    ("<= true", false),
+                    ("> false", false),
+                    (">= false", false),
+                    ("BETWEEN (false, true)", false),
+                    ("CONTAINS ANY (\"true\")", false),
+                    ("CONTAINS ALL (\"true\")", false),
+                    ("CONTAINS NONE (\"true\")", false),
+                    ("= \"true\"", false),
+                ],
+            ),
+            (
+                Answer::Date(day("2026-03-01")),
+                vec![
+                    ("= date(2026-03-01)", true),
+                    ("!= date(2026-03-01)", false),
+                    ("< date(2026-03-02)", true),
+                    ("<= date(2026-02-28)", false),
+                    ("> date(2026-02-28)", true),
+                    (">= date(2026-03-02)", false),
+                    ("BETWEEN (date(2026-01-01), date(2026-12-31))", true),
+                    ("CONTAINS ANY (\"2026-03-01\")", false),
+                    ("CONTAINS ALL (\"2026-03-01\")", false),
+                    ("CONTAINS NONE (\"2026-03-01\")", false),
+                    ("= \"2026-03-01\"", false),
+                ],
+            ),
+        ];
+        for (answer, cases) in table {
+            let mut facts = Facts::default();
+            facts.answers.insert("q".into(), answer.clone());
+            let empty = Facts::default();
+            for (rest, expected) in cases {
+                let text = format!("answer(q) {rest}");
+                let expr = parse(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+                assert_eq!(holds(&expr, &facts), expected, "{answer:?} {text}");
+                // Unanswered, every comparison is false and its negation true.
+                assert!(!holds(&expr, &empty), "unanswered {text}");
+                assert!(holds(&Expr::Not(Box::new(expr)), &empty), "unanswered NOT {text}");
+            }
+            for (text, expected) in [("answer(q) IS ANSWERED", true), ("answer(q) IS NOT ANSWERED", false)] {
+                let expr = parse(text).unwrap();
+                assert_eq!(holds(&expr, &facts), expected, "{answer:?} {text}");
+                assert_eq!(holds(&expr, &empty), !expected, "unanswered {text}");
+            }
+        }
+    }
 }
