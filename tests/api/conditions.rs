@@ -512,7 +512,15 @@ async fn unreadable_conditions_and_unknown_skip_targets_are_refused_naming_the_f
     let why = &csat.questions["why"];
     let too_long = format!("answer(service) = \"{}\"", "x".repeat(10_001));
     let deep = format!("{}answer(service) = 1{}", "(".repeat(40), ")".repeat(40));
+    let nested = |levels: usize| {
+        (0..levels).fold(
+            json!({ "text": "answer(service) = 1" }),
+            |inner, _| json!({ "not": inner }),
+        )
+    };
+    // Twenty levels of tree are fine (checked below); forty are refused.
     let cases: Vec<(Value, &str, &str)> = vec![
+        (nested(40), "INVALID_CONDITION", ""),
         (
             json!({ "text": "answer(service) <=" }),
             "INVALID_CONDITION",
@@ -565,6 +573,11 @@ async fn unreadable_conditions_and_unknown_skip_targets_are_refused_naming_the_f
         }
         assert!(!body.to_string().contains("panicked"));
     }
+    let body = set_question_logic(&app, token, json!({ "questionId": why, "showIf": nested(20) })).await;
+    assert_eq!(
+        ok(&body, "setQuestionLogic")["question"]["showIf"]["text"],
+        format!("{}answer(service) = 1", "NOT ".repeat(20))
+    );
     // Skips name sections of this form.
     let skip = |to: &Value| json!({ "sectionId": csat.sections[0], "skips": [{ "when": { "text": "answer(service) = 5" }, "to": to }] });
     let body = set_section_logic(&app, token, skip(&other["version"]["sections"][0]["id"])).await;
