@@ -217,6 +217,27 @@ impl FormDef {
         }
     }
 
+    /// Whether any condition reads a respondent attribute.
+    pub fn reads_attributes(&self) -> bool {
+        self.conditions().any(|c| {
+            c.operands()
+                .iter()
+                .any(|o| matches!(o, crate::logic::expr::Operand::Attribute(_)))
+        })
+    }
+
+    /// Every condition of the version.
+    pub fn conditions(&self) -> impl Iterator<Item = &Expr> {
+        self.sections.iter().flat_map(|section| {
+            let own = [&section.show_if, &section.end_if, &section.disqualify_if];
+            let questions = section.questions.iter().flat_map(|q| [&q.show_if, &q.require_if]);
+            own.into_iter()
+                .chain(questions)
+                .flatten()
+                .chain(section.skips.iter().map(|k| &k.when))
+        })
+    }
+
     /// Applies `f` to every condition of the version.
     pub fn for_each_condition_mut(&mut self, mut f: impl FnMut(&mut Expr)) {
         for section in &mut self.sections {

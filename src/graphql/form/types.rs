@@ -455,7 +455,7 @@ impl FormVersion {
     /// when it is publishable. Editors can show these as warnings while editing.
     async fn problems(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
         let def = self.def(ctx).await?;
-        let attributes = catalogue(ctx, self.row.organization_id).await?;
+        let attributes = catalogue_for(ctx, self.row.organization_id, &def).await?;
         Ok(model::check_publishable(&def, &attributes)
             .into_iter()
             .map(Into::into)
@@ -464,12 +464,21 @@ impl FormVersion {
     /// The problems of the version's conditions alone (a part of `problems`).
     async fn condition_problems(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
         let def = self.def(ctx).await?;
-        let attributes = catalogue(ctx, self.row.organization_id).await?;
+        let attributes = catalogue_for(ctx, self.row.organization_id, &def).await?;
         Ok(crate::logic::check::check(&def, &attributes)
             .into_iter()
             .map(Into::into)
             .collect())
     }
+}
+
+/// The organization's attribute catalogue for checking `def`'s conditions: read once per
+/// operation, and not at all when no condition reads an attribute.
+pub async fn catalogue_for(ctx: &Context<'_>, organization_id: uuid::Uuid, def: &FormDef) -> AppResult<Arc<Catalogue>> {
+    if !def.reads_attributes() {
+        return Ok(Arc::new(Catalogue::new()));
+    }
+    catalogue(ctx, organization_id).await
 }
 
 /// The organization's attribute catalogue, read once per operation.
@@ -837,7 +846,7 @@ impl FormEdit {
     /// contradictions. Saved anyway; publishing refuses them.
     async fn warnings(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
         let def = self.version.def(ctx).await?;
-        let attributes = catalogue(ctx, self.version.row.organization_id).await?;
+        let attributes = catalogue_for(ctx, self.version.row.organization_id, &def).await?;
         Ok(crate::logic::check::check(&def, &attributes)
             .into_iter()
             .map(Into::into)

@@ -528,7 +528,11 @@ pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
         .ok_or_else(|| AppError::conflict("id", "nothing to publish: the form has no unpublished changes"))?;
     let draft = version(&txn, tenant, draft_id).await?;
     let def = store::load_def(&txn, &draft).await?;
-    let attributes = super::attribute::catalogue(&txn, tenant.organization_id).await?;
+    let attributes = if def.reads_attributes() {
+        super::attribute::catalogue(&txn, tenant.organization_id).await?
+    } else {
+        Default::default()
+    };
     let problems = model::check_publishable(&def, &attributes);
     if !problems.is_empty() {
         return Err(AppError::Problems {
