@@ -65,12 +65,21 @@ pub struct FormLoaders {
     pub sections: DataLoader<SectionsLoader>,
 }
 
+/// How long a loader gathers keys before it queries: long enough for a page of 100 forms to
+/// ask for all their versions. Unoptimised builds resolve fields many times slower, so their
+/// window is wider.
+const BATCH_WINDOW: std::time::Duration = if cfg!(debug_assertions) {
+    std::time::Duration::from_millis(5)
+} else {
+    std::time::Duration::from_millis(1)
+};
+
 impl FormLoaders {
     pub fn new(db: &Db) -> Self {
         FormLoaders {
-            versions: DataLoader::new(VersionLoader(db.clone()), tokio::spawn),
-            versions_of_form: DataLoader::new(FormVersionsLoader(db.clone()), tokio::spawn),
-            sections: DataLoader::new(SectionsLoader(db.clone()), tokio::spawn),
+            versions: DataLoader::new(VersionLoader(db.clone()), tokio::spawn).delay(BATCH_WINDOW),
+            versions_of_form: DataLoader::new(FormVersionsLoader(db.clone()), tokio::spawn).delay(BATCH_WINDOW),
+            sections: DataLoader::new(SectionsLoader(db.clone()), tokio::spawn).delay(BATCH_WINDOW),
         }
     }
 

@@ -315,8 +315,10 @@ impl FormVersion {
     pub async fn def(&self, ctx: &Context<'_>) -> AppResult<Arc<FormDef>> {
         self.def
             .get_or_try_init(|| async {
-                let mut def = self.head()?;
+                // Ask for the sections before any other work, so that every version of a list
+                // joins the loader's batch within its window.
                 let sections = FormLoaders::of(ctx)?.sections.load_one(self.row.id).await?;
+                let mut def = self.head()?;
                 def.sections = sections.map(|s| s.as_ref().clone()).unwrap_or_default();
                 Ok::<_, AppError>(Arc::new(def))
             })
