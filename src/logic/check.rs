@@ -361,33 +361,29 @@ struct Constraint {
     negated_any: Vec<HashSet<String>>,
 }
 
+/// Replaces a bound with `value` when it is tighter: further in the `inward` direction, or
+/// equal and exclusive where the bound was inclusive.
+fn tighten(bound: &mut Option<(Value, bool)>, value: &Value, inclusive: bool, inward: Ordering) {
+    let tighter = match bound {
+        None => true,
+        Some((v, inc)) => match compare(value, v) {
+            Some(Ordering::Equal) => *inc && !inclusive,
+            Some(o) => o == inward,
+            None => false,
+        },
+    };
+    if tighter {
+        *bound = Some((value.clone(), inclusive));
+    }
+}
+
 impl Constraint {
     fn raise_low(&mut self, value: &Value, inclusive: bool) {
-        let tighter = match &self.low {
-            None => true,
-            Some((v, inc)) => match compare(value, v) {
-                Some(Ordering::Greater) => true,
-                Some(Ordering::Equal) => *inc && !inclusive,
-                _ => false,
-            },
-        };
-        if tighter {
-            self.low = Some((value.clone(), inclusive));
-        }
+        tighten(&mut self.low, value, inclusive, Ordering::Greater);
     }
 
     fn lower_high(&mut self, value: &Value, inclusive: bool) {
-        let tighter = match &self.high {
-            None => true,
-            Some((v, inc)) => match compare(value, v) {
-                Some(Ordering::Less) => true,
-                Some(Ordering::Equal) => *inc && !inclusive,
-                _ => false,
-            },
-        };
-        if tighter {
-            self.high = Some((value.clone(), inclusive));
-        }
+        tighten(&mut self.high, value, inclusive, Ordering::Less);
     }
 
     /// Adds a literal (an atom, possibly negated). Negated value comparisons are used only in

@@ -112,7 +112,7 @@ pub fn facts(
             problems.push(Problem::new(name, "TOO_MANY", format!("at most {max}")));
         }
     }
-    AppError::invalid(problems.clone())?;
+    AppError::invalid(std::mem::take(&mut problems))?;
 
     for (i, input) in answers.into_iter().enumerate() {
         let path = format!("answers[{i}]");

@@ -465,6 +465,13 @@ impl FormVersion {
     }
     /// The problems of the version's conditions alone (a part of `problems`).
     async fn condition_problems(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
+        self.check_conditions(ctx).await
+    }
+}
+
+impl FormVersion {
+    /// The static checks of the version's conditions.
+    async fn check_conditions(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
         let def = self.def(ctx).await?;
         let attributes = catalogue_for(ctx, self.row.organization_id, &def).await?;
         Ok(crate::logic::check::check(&def, &attributes)
@@ -847,12 +854,7 @@ impl FormEdit {
     /// range, reads of later questions, skip loops, unreachable sections and questions,
     /// contradictions. Saved anyway; publishing refuses them.
     async fn warnings(&self, ctx: &Context<'_>) -> AppResult<Vec<FormProblem>> {
-        let def = self.version.def(ctx).await?;
-        let attributes = catalogue_for(ctx, self.version.row.organization_id, &def).await?;
-        Ok(crate::logic::check::check(&def, &attributes)
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.version.check_conditions(ctx).await
     }
 }
 
