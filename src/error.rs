@@ -89,6 +89,14 @@ impl AppError {
         })
     }
 
+    /// Input problems found at once, reported as BAD_USER_INPUT (at least one is expected).
+    pub fn problems(problems: Vec<crate::form::Problem>) -> Self {
+        match Self::invalid(problems) {
+            Err(err) => err,
+            Ok(()) => AppError::Internal("a refusal without problems".to_owned()),
+        }
+    }
+
     /// One input problem, reported as BAD_USER_INPUT.
     pub fn problem(problem: crate::form::Problem) -> Self {
         AppError::Problems {

@@ -1,9 +1,12 @@
 //! Pure form logic, no I/O: question kinds and their typed rules, stable keys, and the text
 //! normalisation used by search. Storage and the API build on it.
+pub mod document;
+pub mod google;
 pub mod key;
 pub mod kind;
 pub mod model;
 pub mod rules;
+pub mod templates;
 pub mod text;
 
 /// One problem found in a form, with the path of the offending element and a stable code.

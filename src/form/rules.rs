@@ -15,7 +15,7 @@ pub const RATING_STARS: std::ops::RangeInclusive<u32> = 2..=10;
 
 /// Text answers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TextRules {
     pub min_length: Option<u32>,
     pub max_length: Option<u32>,
@@ -25,7 +25,7 @@ pub struct TextRules {
 
 /// Picking options.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ChoiceRules {
     /// Offer "other, please specify" with free text.
     pub allow_other: bool,
@@ -38,14 +38,20 @@ pub struct ChoiceRules {
 
 /// Star ratings.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct RatingRules {
     pub max_stars: u32,
 }
 
+impl Default for RatingRules {
+    fn default() -> Self {
+        RatingRules { max_stars: 5 }
+    }
+}
+
 /// Numbers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct NumberRules {
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -54,7 +60,7 @@ pub struct NumberRules {
 
 /// Dates.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct DateRules {
     pub min: Option<NaiveDate>,
     pub max: Option<NaiveDate>,
@@ -184,7 +190,7 @@ impl Rules {
             QuestionKind::MultipleChoice => Rules::MultipleChoice(ChoiceRules::default()),
             QuestionKind::Dropdown => Rules::Dropdown(ChoiceRules::default()),
             QuestionKind::YesNo => Rules::YesNo,
-            QuestionKind::Rating => Rules::Rating(RatingRules { max_stars: 5 }),
+            QuestionKind::Rating => Rules::Rating(RatingRules::default()),
             QuestionKind::Likert => Rules::Likert(ChoiceRules::default()),
             QuestionKind::Nps => Rules::Nps,
             QuestionKind::Csat => Rules::Csat,

@@ -26,6 +26,7 @@ pub struct Query(
     attribute::AttributeQuery,
     form::FormQuery,
     form::EvaluateQuery,
+    form::DocumentQuery,
 );
 
 /// Every mutation of the API.
@@ -37,6 +38,7 @@ pub struct Mutation(
     api_key::ApiKeyMutation,
     attribute::AttributeMutation,
     form::FormMutation,
+    form::DocumentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

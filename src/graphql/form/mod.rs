@@ -1,4 +1,5 @@
 //! Forms: authoring, lifecycle and reading.
+mod document;
 mod evaluate;
 mod input;
 mod loader;
@@ -6,6 +7,7 @@ mod logic;
 mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
+pub use document::{DocumentMutation, DocumentQuery};
 pub use loader::FormLoaders;
 pub use types::{Form, FormVersion};
 use uuid::Uuid;

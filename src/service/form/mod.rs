@@ -26,7 +26,7 @@ use crate::{
     db::Db,
     error::{AppError, AppResult, code},
     form::{
-        Problem,
+        Problem, document, google,
         kind::QuestionKind,
         model::{self, FormDef, FormSettings, Text},
         text::normalize_for_search,
@@ -685,6 +685,107 @@ pub async fn duplicate(db: &Db, tenant: Tenant, id: Uuid, title: Option<Text>) -
         AppError::invalid(problems)?;
     }
     let edited = insert_form(&txn, tenant, def, source.touchpoint.clone(), settings_of(&source)?).await?;
+    txn.commit().await?;
+    Ok(edited)
+}
+
+/// The document of a form version (default: the draft, else the published version) with the
+/// form's touchpoint and settings.
+pub async fn export(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    id: Uuid,
+    version_id: Option<Uuid>,
+) -> AppResult<String> {
+    let form = get(conn, tenant, id).await?;
+    let version_id = match version_id {
+        Some(version_id) => version_id,
+        None => form
+            .draft_version_id
+            .or(form.published_version_id)
+            .ok_or_else(|| AppError::Internal(format!("form {} has no version", form.id)))?,
+    };
+    let version = version(conn, tenant, version_id).await?;
+    if version.form_id != form.id {
+        return Err(AppError::not_found("version"));
+    }
+    let def = store::load_def(conn, &version).await?;
+    Ok(document::export(&def, form.touchpoint.as_deref(), &settings_of(&form)?))
+}
+
+/// The problems of a form document, as [`import`] would report them; none when it imports.
+pub async fn check_document(conn: &impl ConnectionTrait, tenant: Tenant, text: &str) -> AppResult<Vec<Problem>> {
+    let value = match document::parse_json(text) {
+        Ok(value) => value,
+        Err(problem) => return Ok(vec![problem]),
+    };
+    let catalogue = super::attribute::catalogue(conn, tenant.organization_id).await?;
+    Ok(document::import_value(&value, &catalogue).err().unwrap_or_default())
+}
+
+/// Creates a draft form from a form document (an export, a template), checked like
+/// authoring plus every condition check; refused with every problem at once, at its JSON path.
+pub async fn import(db: &Db, tenant: Tenant, text: &str, title: Option<Text>) -> AppResult<Edited> {
+    // Size, depth and syntax first, before any database work.
+    let value = document::parse_json(text).map_err(AppError::problem)?;
+    let catalogue = super::attribute::catalogue(db.conn(), tenant.organization_id).await?;
+    let imported = document::import_value(&value, &catalogue).map_err(AppError::problems)?;
+    create_imported(db, tenant, imported, title).await
+}
+
+/// Creates a draft form from the JSON of a Google form (`forms.get`) written in `locale`;
+/// returns it with the report on every item.
+pub async fn import_google(
+    db: &Db,
+    tenant: Tenant,
+    text: &str,
+    locale: &str,
+    title: Option<Text>,
+) -> AppResult<(Edited, Vec<google::ItemReport>)> {
+    if !model::is_locale(locale) {
+        return Err(AppError::problem(Problem::new(
+            "input.locale",
+            "INVALID_LOCALE",
+            format!("`{locale}` is not a language tag such as fa, en or en-GB"),
+        )));
+    }
+    let value = document::parse_json(text).map_err(AppError::problem)?;
+    let conversion = google::convert(&value, locale).map_err(AppError::problems)?;
+    // The converted conditions read only the form's own answers: no catalogue is needed.
+    let def = &conversion.imported.def;
+    let mut problems = document::at_root(model::check_draft(def));
+    problems.extend(document::at_root(crate::logic::check::check(def, &Default::default())));
+    AppError::invalid(problems)?;
+    let edited = create_imported(db, tenant, conversion.imported, title).await?;
+    Ok((edited, conversion.items))
+}
+
+async fn create_imported(
+    db: &Db,
+    tenant: Tenant,
+    imported: document::Imported,
+    title: Option<Text>,
+) -> AppResult<Edited> {
+    let document::Imported {
+        mut def,
+        touchpoint,
+        settings,
+    } = imported;
+    if let Some(title) = title {
+        def.title = title;
+        let mut problems = Vec::new();
+        model::check_text(
+            &def.title,
+            &def.locales,
+            model::MAX_TITLE_CHARS,
+            "input.title",
+            &mut problems,
+        );
+        AppError::invalid(problems)?;
+    }
+    let touchpoint = check_touchpoint(touchpoint, "$.touchpoint")?;
+    let txn = db.begin_write().await?;
+    let edited = insert_form(&txn, tenant, def, touchpoint, settings).await?;
     txn.commit().await?;
     Ok(edited)
 }
