@@ -94,3 +94,22 @@ pub fn summaries() -> &'static [Summary] {
             .collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::model::check_publishable;
+
+    #[test]
+    fn every_template_reads_and_is_publishable_in_fa_and_en() {
+        assert_eq!(summaries().len(), TEMPLATES.len());
+        for template in TEMPLATES {
+            let imported = template.read().unwrap_or_else(|p| panic!("{}: {p:#?}", template.key));
+            assert_eq!(imported.def.locales, ["fa", "en"], "{}", template.key);
+            let problems = check_publishable(&imported.def, &Default::default());
+            assert!(problems.is_empty(), "{}: {problems:#?}", template.key);
+            assert!(imported.touchpoint.is_some(), "{}", template.key);
+            assert!(!imported.def.description.is_empty(), "{}", template.key);
+        }
+    }
+}

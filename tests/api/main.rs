@@ -6,6 +6,7 @@ mod attributes;
 mod auth;
 mod cache;
 mod conditions;
+mod documents;
 mod forms;
 mod helpers;
 mod http;
