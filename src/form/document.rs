@@ -53,7 +53,7 @@ enum Node {
     Not(Box<Node>),
     Compare {
         subject: Subject,
-        op: CompareName,
+        op: CompareOp,
         value: Literal,
     },
     Between {
@@ -63,7 +63,7 @@ enum Node {
     },
     Contains {
         subject: Subject,
-        op: ContainsName,
+        op: SetOp,
         values: Vec<Literal>,
     },
     Answered {
@@ -87,25 +87,6 @@ enum Literal {
     Text(String),
     Bool(bool),
     Date(NaiveDate),
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-enum CompareName {
-    Equals,
-    NotEquals,
-    LessThan,
-    AtMost,
-    GreaterThan,
-    AtLeast,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-enum ContainsName {
-    Any,
-    All,
-    None,
 }
 
 /// Whole numbers without a fraction (`3`, not `3.0`), as in the canonical text.
@@ -166,21 +147,6 @@ impl From<Literal> for Constant {
     }
 }
 
-const COMPARE_NAMES: [(CompareOp, CompareName); 6] = [
-    (CompareOp::Eq, CompareName::Equals),
-    (CompareOp::Ne, CompareName::NotEquals),
-    (CompareOp::Lt, CompareName::LessThan),
-    (CompareOp::Le, CompareName::AtMost),
-    (CompareOp::Gt, CompareName::GreaterThan),
-    (CompareOp::Ge, CompareName::AtLeast),
-];
-
-const CONTAINS_NAMES: [(SetOp, ContainsName); 3] = [
-    (SetOp::ContainsAny, ContainsName::Any),
-    (SetOp::ContainsAll, ContainsName::All),
-    (SetOp::ContainsNone, ContainsName::None),
-];
-
 impl From<&Expr> for Node {
     fn from(expr: &Expr) -> Self {
         match expr {
@@ -189,10 +155,7 @@ impl From<&Expr> for Node {
             Expr::Not(inner) => Node::Not(Box::new(Node::from(inner.as_ref()))),
             Expr::Compare { subject, op, value } => Node::Compare {
                 subject: subject.into(),
-                op: COMPARE_NAMES
-                    .iter()
-                    .find(|(o, _)| o == op)
-                    .map_or(CompareName::Equals, |(_, n)| *n),
+                op: *op,
                 value: value.into(),
             },
             Expr::Between { subject, low, high } => Node::Between {
@@ -202,10 +165,7 @@ impl From<&Expr> for Node {
             },
             Expr::Contains { subject, op, values } => Node::Contains {
                 subject: subject.into(),
-                op: CONTAINS_NAMES
-                    .iter()
-                    .find(|(o, _)| o == op)
-                    .map_or(ContainsName::Any, |(_, n)| *n),
+                op: *op,
                 values: values.iter().map(Literal::from).collect(),
             },
             Expr::Answered { subject, answered } => Node::Answered {
@@ -224,10 +184,7 @@ impl From<Node> for Expr {
             Node::Not(inner) => Expr::Not(Box::new(Expr::from(*inner))),
             Node::Compare { subject, op, value } => Expr::Compare {
                 subject: subject.into(),
-                op: COMPARE_NAMES
-                    .iter()
-                    .find(|(_, n)| *n == op)
-                    .map_or(CompareOp::Eq, |(o, _)| *o),
+                op,
                 value: value.into(),
             },
             Node::Between { subject, low, high } => Expr::Between {
@@ -237,10 +194,7 @@ impl From<Node> for Expr {
             },
             Node::Contains { subject, op, values } => Expr::Contains {
                 subject: subject.into(),
-                op: CONTAINS_NAMES
-                    .iter()
-                    .find(|(_, n)| *n == op)
-                    .map_or(SetOp::ContainsAny, |(o, _)| *o),
+                op,
                 values: values.into_iter().map(Constant::from).collect(),
             },
             Node::Answered { subject, answered } => Expr::Answered {

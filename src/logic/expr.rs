@@ -41,22 +41,53 @@ pub enum Value {
     Date(NaiveDate),
 }
 
-/// An ordering or equality comparison.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// Equality and order operators.
+// The names are those of the API and of form documents.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
+#[graphql(name = "CompareOperator")]
 pub enum CompareOp {
+    /// `=`; on a choice, exactly this option is chosen.
+    #[graphql(name = "EQUALS")]
+    #[serde(rename = "EQUALS")]
     Eq,
+    /// `!=` (an unanswered question is neither equal nor different).
+    #[graphql(name = "NOT_EQUALS")]
+    #[serde(rename = "NOT_EQUALS")]
     Ne,
+    /// `<`
+    #[graphql(name = "LESS_THAN")]
+    #[serde(rename = "LESS_THAN")]
     Lt,
+    /// `<=`
+    #[graphql(name = "AT_MOST")]
+    #[serde(rename = "AT_MOST")]
     Le,
+    /// `>`
+    #[graphql(name = "GREATER_THAN")]
+    #[serde(rename = "GREATER_THAN")]
     Gt,
+    /// `>=`
+    #[graphql(name = "AT_LEAST")]
+    #[serde(rename = "AT_LEAST")]
     Ge,
 }
 
-/// A comparison of a set of chosen values with a list.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// Set operators.
+// The names are those of the API and of form documents.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
+#[graphql(name = "ContainsOperator")]
 pub enum SetOp {
+    /// At least one of the values is chosen.
+    #[graphql(name = "ANY")]
+    #[serde(rename = "ANY")]
     ContainsAny,
+    /// Every value is chosen.
+    #[graphql(name = "ALL")]
+    #[serde(rename = "ALL")]
     ContainsAll,
+    /// None of the values is chosen (the question must be answered).
+    #[graphql(name = "NONE")]
+    #[serde(rename = "NONE")]
     ContainsNone,
 }
 

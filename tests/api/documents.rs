@@ -840,6 +840,8 @@ async fn every_template_imports_passes_the_checks_publishes_and_behaves() {
         };
         assert_eq!(count(&from_form), count(&template_doc), "{key}");
         assert_eq!(template["questionCount"], count(&template_doc), "{key}");
+        // Its document round-trips like any export.
+        round_trip(&app, token, template["document"].as_str().unwrap()).await;
         forms.insert(key.to_owned(), form);
     }
 

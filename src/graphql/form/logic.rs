@@ -63,41 +63,13 @@ pub enum ValueInput {
     Date(NaiveDate),
 }
 
-/// Equality and order operators.
-#[derive(Enum, Copy, Clone, PartialEq, Eq)]
-pub enum CompareOperator {
-    /// `=`; on a choice, exactly this option is chosen.
-    Equals,
-    /// `!=` (an unanswered question is neither equal nor different).
-    NotEquals,
-    /// `<`
-    LessThan,
-    /// `<=`
-    AtMost,
-    /// `>`
-    GreaterThan,
-    /// `>=`
-    AtLeast,
-}
-
-/// Set operators.
-#[derive(Enum, Copy, Clone, PartialEq, Eq)]
-pub enum ContainsOperator {
-    /// At least one of the values is chosen.
-    Any,
-    /// Every value is chosen.
-    All,
-    /// None of the values is chosen (the question must be answered).
-    None,
-}
-
 /// `subject op value`.
 #[derive(InputObject)]
 pub struct CompareInput {
     /// What is compared.
     pub subject: OperandInput,
     /// How.
-    pub op: CompareOperator,
+    pub op: CompareOp,
     /// With what.
     pub value: ValueInput,
 }
@@ -119,7 +91,7 @@ pub struct ContainsInput {
     /// A choice question (or a text).
     pub subject: OperandInput,
     /// Any, all or none of the values.
-    pub op: ContainsOperator,
+    pub op: SetOp,
     /// Option values, 1 to 200.
     pub values: Vec<ValueInput>,
 }
@@ -178,14 +150,7 @@ fn tree(input: ConditionInput, path: &str, depth: usize) -> Result<Expr, Problem
         ConditionInput::Not(inner) => Expr::Not(Box::new(tree(*inner, &format!("{path}.not"), depth + 1)?)),
         ConditionInput::Compare(c) => Expr::Compare {
             subject: operand(c.subject),
-            op: match c.op {
-                CompareOperator::Equals => CompareOp::Eq,
-                CompareOperator::NotEquals => CompareOp::Ne,
-                CompareOperator::LessThan => CompareOp::Lt,
-                CompareOperator::AtMost => CompareOp::Le,
-                CompareOperator::GreaterThan => CompareOp::Gt,
-                CompareOperator::AtLeast => CompareOp::Ge,
-            },
+            op: c.op,
             value: value(c.value),
         },
         ConditionInput::Between(b) => Expr::Between {
@@ -195,11 +160,7 @@ fn tree(input: ConditionInput, path: &str, depth: usize) -> Result<Expr, Problem
         },
         ConditionInput::Contains(c) => Expr::Contains {
             subject: operand(c.subject),
-            op: match c.op {
-                ContainsOperator::Any => SetOp::ContainsAny,
-                ContainsOperator::All => SetOp::ContainsAll,
-                ContainsOperator::None => SetOp::ContainsNone,
-            },
+            op: c.op,
             values: c.values.into_iter().map(value).collect(),
         },
         ConditionInput::Answered(a) => Expr::Answered {
