@@ -244,15 +244,7 @@ fn note(code: &'static str, message: impl Into<String>) -> ItemNote {
 
 /// An option value from a label: lower-case ASCII words joined by `_`, else `o<n>`.
 fn option_value(label: &str, n: usize, taken: &mut HashSet<String>) -> String {
-    let words: Vec<String> = label
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(5)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let mut base = words.join("_");
-    base.truncate(48);
-    let base = base.trim_end_matches('_').to_owned();
+    let base = key::ascii_words(label, 5, 48);
     let base = if base.is_empty() { format!("o{n}") } else { base };
     let value = if taken.contains(&base) {
         (2..)
@@ -752,4 +744,33 @@ pub fn convert(value: &Value, locale: &str) -> Result<Conversion, Vec<Problem>> 
         },
         items,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_values_are_readable_unique_and_valid() {
+        let mut taken = HashSet::new();
+        let values: Vec<String> = ["Very good!", "Very good", "خیلی خوب", "10 or more", "Très bien"]
+            .iter()
+            .enumerate()
+            .map(|(i, label)| option_value(label, i + 1, &mut taken))
+            .collect();
+        assert_eq!(values, ["very_good", "very_good_2", "o3", "10_or_more", "tr_s_bien"]);
+        assert!(values.iter().all(|v| super::super::model::is_option_value(v)));
+    }
+
+    #[test]
+    fn what_is_not_a_google_form_is_refused() {
+        for value in [serde_json::json!([]), serde_json::json!({ "formatVersion": 1 })] {
+            let problems = convert(&value, "en").unwrap_err();
+            assert_eq!(problems[0].code, "NOT_A_GOOGLE_FORM");
+        }
+        let empty = convert(&serde_json::json!({ "info": { "title": "Empty" } }), "fa").unwrap();
+        assert_eq!(empty.imported.def.sections.len(), 1);
+        assert_eq!(empty.imported.def.title.get("fa").map(String::as_str), Some("Empty"));
+        assert!(empty.items.is_empty());
+    }
 }

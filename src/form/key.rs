@@ -44,17 +44,22 @@ pub fn generate(hint: Option<&str>, stem: &str, taken: &HashSet<String>) -> Stri
         .unwrap_or(base)
 }
 
-/// The first few ASCII words of `text`, lower-cased and joined by `_`.
-fn slug(text: &str) -> String {
+/// The first `words` ASCII words of `text`, lower-cased, joined by `_`, at most `len` bytes.
+pub fn ascii_words(text: &str, words: usize, len: usize) -> String {
     let words: Vec<String> = text
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .take(4)
+        .take(words)
         .map(str::to_ascii_lowercase)
         .collect();
     let mut slug = words.join("_");
-    slug.truncate(40);
-    let slug = slug.trim_end_matches('_').to_owned();
+    slug.truncate(len);
+    slug.trim_end_matches('_').to_owned()
+}
+
+/// The first few ASCII words of `text` as a key, or nothing if they do not start with a letter.
+fn slug(text: &str) -> String {
+    let slug = ascii_words(text, 4, 40);
     if slug.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
         slug
     } else {
