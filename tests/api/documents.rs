@@ -795,6 +795,9 @@ async fn every_template_imports_passes_the_checks_publishes_and_behaves() {
     assert_eq!(metrics("nps"), json!(["NPS"]));
     assert_eq!(metrics("csat"), json!(["CSAT"]));
     assert_eq!(metrics("ces"), json!(["CES"]));
+    for template in &templates {
+        assert!(!template["metrics"].as_array().unwrap().is_empty(), "{template}");
+    }
     let mut forms = std::collections::HashMap::new();
     for template in &templates {
         let key = template["key"].as_str().unwrap();
