@@ -101,9 +101,14 @@ pub struct Config {
     #[arg(long, env = "TLS_KEY_PATH", requires = "tls_cert", global = true)]
     pub tls_key: Option<PathBuf>,
 
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body without valid credentials (the public API), in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1 << 20, global = true)]
     pub max_body_bytes: usize,
+
+    /// Largest accepted request body with valid credentials (a member's token or an API key),
+    /// in bytes: room for bulk calls such as a CRM sync of 10,000 respondents.
+    #[arg(long, env = "MAX_AUTHENTICATED_BODY_BYTES", default_value_t = 16 << 20, global = true)]
+    pub max_authenticated_body_bytes: usize,
 
     /// Time a request may take before it is answered with TIMEOUT, in milliseconds.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000, global = true)]

@@ -9,6 +9,8 @@ pub mod membership;
 pub mod organization;
 pub mod question_option;
 pub mod refresh_token;
+pub mod respondent;
 pub mod respondent_attribute;
+pub mod respondent_attribute_value;
 pub mod session;
 pub mod user;

@@ -7,6 +7,7 @@ mod m20261123_000001_platform;
 mod m20261123_000002_respondent_attributes;
 mod m20261123_000003_forms;
 mod m20261123_000004_conditions;
+mod m20261123_000005_respondents;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_respondent_attributes::Migration),
             Box::new(m20261123_000003_forms::Migration),
             Box::new(m20261123_000004_conditions::Migration),
+            Box::new(m20261123_000005_respondents::Migration),
         ]
     }
 }

@@ -2,6 +2,15 @@
 //! ی and ک, the zero-width non-joiner is ignored, Persian and Arabic-Indic digits read as ASCII
 //! digits, case is folded and runs of white space count as one space.
 
+/// A Persian or Arabic-Indic digit as its ASCII digit; any other character as it is.
+pub fn ascii_digit(c: char) -> char {
+    match c {
+        '۰'..='۹' => char::from_digit(c as u32 - '۰' as u32, 10).unwrap_or(c),
+        '٠'..='٩' => char::from_digit(c as u32 - '٠' as u32, 10).unwrap_or(c),
+        c => c,
+    }
+}
+
 /// The form of `text` that searches compare.
 pub fn normalize_for_search(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -11,9 +20,7 @@ pub fn normalize_for_search(text: &str) -> String {
             'ي' | 'ى' => 'ی',
             'ك' => 'ک',
             '\u{200c}' | '\u{200d}' | '\u{200e}' | '\u{200f}' | '\u{feff}' => continue,
-            '۰'..='۹' => char::from_digit(c as u32 - '۰' as u32, 10).unwrap_or(c),
-            '٠'..='٩' => char::from_digit(c as u32 - '٠' as u32, 10).unwrap_or(c),
-            c => c,
+            c => ascii_digit(c),
         };
         if c.is_whitespace() {
             if !last_space {

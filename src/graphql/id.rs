@@ -17,10 +17,11 @@ pub enum NodeKind {
     FormVersion,
     Section,
     Question,
+    Respondent,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 9] = [
+    const ALL: [NodeKind; 10] = [
         NodeKind::Organization,
         NodeKind::User,
         NodeKind::Member,
@@ -30,6 +31,7 @@ impl NodeKind {
         NodeKind::FormVersion,
         NodeKind::Section,
         NodeKind::Question,
+        NodeKind::Respondent,
     ];
 
     fn tag(self) -> &'static str {
@@ -43,6 +45,7 @@ impl NodeKind {
             NodeKind::FormVersion => "FormVersion",
             NodeKind::Section => "Section",
             NodeKind::Question => "Question",
+            NodeKind::Respondent => "Respondent",
         }
     }
 }

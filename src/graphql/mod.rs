@@ -12,6 +12,7 @@ mod member;
 mod node;
 mod organization;
 mod pagination;
+mod respondent;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -27,6 +28,7 @@ pub struct Query(
     form::FormQuery,
     form::EvaluateQuery,
     form::DocumentQuery,
+    respondent::RespondentQuery,
 );
 
 /// Every mutation of the API.
@@ -39,6 +41,7 @@ pub struct Mutation(
     attribute::AttributeMutation,
     form::FormMutation,
     form::DocumentMutation,
+    respondent::RespondentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

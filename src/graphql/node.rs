@@ -9,6 +9,7 @@ use super::{
     id::{self, NodeKind},
     member::{Member, User},
     organization::Organization,
+    respondent::{self, Respondent},
 };
 use crate::{
     auth::Action,
@@ -36,6 +37,7 @@ pub enum Node {
     RespondentAttribute(RespondentAttribute),
     Form(Form),
     FormVersion(FormVersion),
+    Respondent(Respondent),
 }
 
 #[derive(Default)]
@@ -85,6 +87,10 @@ impl NodeQuery {
             NodeKind::FormVersion => {
                 let tenant = ctx.authorize(form::READ)?;
                 found(service::form::version(conn, tenant, uuid).await)?.map(|v| Node::FormVersion(FormVersion::new(v)))
+            }
+            NodeKind::Respondent => {
+                let tenant = ctx.authorize(respondent::READ)?;
+                found(service::respondent::get(conn, tenant, uuid).await)?.map(|r| Node::Respondent(Respondent(r)))
             }
             // Sections and questions are reached through their version: the same ID names
             // them in every version of the form.

@@ -139,10 +139,34 @@ pub async fn graphql_post(
         let message = "send the operation as JSON with `Content-Type: application/json`";
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
     }
-    let bytes = match body.into_bytes_limit(settings.max_body_bytes).await {
+    let (auth, rate_limit) = match credentials::resolve(state, req.headers()).await {
+        Ok(resolved) => resolved,
+        Err(err @ AppError::RateLimited { retry_after_secs }) => {
+            let mut response = request_error(StatusCode::TOO_MANY_REQUESTS, media, err.code(), &err.client_message());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return response;
+        }
+        Err(err) => {
+            return request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                err.code(),
+                &err.client_message(),
+            );
+        }
+    };
+
+    // Credentials first: requests that carry valid ones may send larger bodies.
+    let limit = match &auth {
+        crate::graphql::context::RequestAuth::Authenticated(_) => settings.max_authenticated_body_bytes,
+        _ => settings.max_body_bytes,
+    };
+    let bytes = match body.into_bytes_limit(limit).await {
         Ok(bytes) => bytes,
         Err(ReadBodyError::PayloadTooLarge) => {
-            let message = format!("request body is larger than {} bytes", settings.max_body_bytes);
+            let message = format!("request body is larger than {limit} bytes");
             return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, code::PAYLOAD_TOO_LARGE, &message);
         }
         Err(_) => {
@@ -162,25 +186,6 @@ pub async fn graphql_post(
     if !names.is_empty() {
         tracing::Span::current().record("operation", names.join(",").as_str());
     }
-
-    let (auth, rate_limit) = match credentials::resolve(state, req.headers()).await {
-        Ok(resolved) => resolved,
-        Err(err @ AppError::RateLimited { retry_after_secs }) => {
-            let mut response = request_error(StatusCode::TOO_MANY_REQUESTS, media, err.code(), &err.client_message());
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            return response;
-        }
-        Err(err) => {
-            return request_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                media,
-                err.code(),
-                &err.client_message(),
-            );
-        }
-    };
 
     let run = async {
         let mut responses = Vec::with_capacity(requests.len());

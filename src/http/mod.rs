@@ -16,6 +16,7 @@ use crate::{app::AppState, config::Config, graphql::AppSchema};
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    pub max_authenticated_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_batch_size: usize,
     /// Serve GraphiQL on `GET /graphql` (off in production).
@@ -26,6 +27,7 @@ impl HttpSettings {
     pub fn from_config(config: &Config) -> Self {
         HttpSettings {
             max_body_bytes: config.max_body_bytes,
+            max_authenticated_body_bytes: config.max_authenticated_body_bytes.max(config.max_body_bytes),
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             max_batch_size: config.max_batch_size.max(1),
             graphiql: !config.production,

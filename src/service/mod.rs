@@ -8,6 +8,7 @@ pub mod form;
 pub mod member;
 pub mod organization;
 pub mod page;
+pub mod respondent;
 pub mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -1,5 +1,8 @@
 //! Keyset pagination over time-ordered (UUIDv7) ids: stable under inserts, no offsets.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::LikeExpr,
+};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -45,4 +48,19 @@ where
     let has_next_page = items.len() as u64 > page.first;
     items.truncate(page.first as usize);
     Ok(Page { items, has_next_page })
+}
+
+/// Every word of `search` (at most 8, normalised for search) appears in `column`, which holds
+/// normalised text.
+pub fn words_in(column: impl ColumnTrait, search: &str) -> Condition {
+    let mut condition = Condition::all();
+    for word in crate::form::text::normalize_for_search(search)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(8)
+    {
+        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        condition = condition.add(column.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+    }
+    condition
 }

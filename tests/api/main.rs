@@ -13,6 +13,7 @@ mod http;
 mod limits;
 mod members;
 mod organization;
+mod respondents;
 mod schema;
 mod tenancy;
 mod tokens;

@@ -477,3 +477,8 @@ pub async fn evaluate_form(
     let def = Arc::new(def);
     Ok(FormEvaluation::new(FormVersion::with_def(row, def.clone()), def, facts))
 }
+
+/// An attribute value input as a name and a typed value.
+pub fn attribute_value(input: AttributeValueInput) -> (String, crate::logic::expr::Value) {
+    (input.name, value(input.value))
+}

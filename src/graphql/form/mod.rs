@@ -8,6 +8,7 @@ mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 pub use document::{DocumentMutation, DocumentQuery};
+pub use evaluate::{AttributeValueInput, attribute_value};
 pub use loader::FormLoaders;
 pub use types::{Form, FormVersion};
 use uuid::Uuid;

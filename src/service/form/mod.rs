@@ -13,7 +13,7 @@ use std::{collections::HashMap, sync::Arc};
 use entity::{form, form_question, form_section, form_version};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::LikeExpr,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -29,7 +29,6 @@ use crate::{
         Problem, document, google,
         kind::QuestionKind,
         model::{self, FormDef, FormSettings, Text},
-        text::normalize_for_search,
     },
 };
 
@@ -222,14 +221,7 @@ pub async fn list(
         select = select.filter(form::Column::Touchpoint.eq(touchpoint.trim()));
     }
     if let Some(search) = filter.search {
-        for word in normalize_for_search(&search)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .take(8)
-        {
-            let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            select = select.filter(form::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
-        }
+        select = select.filter(page::words_in(form::Column::SearchText, &search));
     }
     page::fetch(conn, select, form::Column::Id, request).await
 }
