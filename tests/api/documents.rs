@@ -3,7 +3,7 @@
 //! template of the library (it imports, passes the checks, publishes, its conditions behave).
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, spawn_app};
+use crate::helpers::{TestApp, error_code, problems, spawn_app};
 
 const EDIT: &str = "form { id status } version { id number problems { path code message } }";
 
@@ -187,22 +187,6 @@ async fn export_import_export_is_the_same_document() {
     let body = export(&app, &other.access_token, &form, Some(&version)).await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     app.stop().await;
-}
-
-/// The first problem's code and path, and every (code, path) of the refusal.
-fn problems(body: &Value) -> Vec<(String, String)> {
-    assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
-    body["errors"][0]["extensions"]["problems"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no problems: {body}"))
-        .iter()
-        .map(|p| {
-            (
-                p["code"].as_str().unwrap().to_owned(),
-                p["path"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The (code, path) pairs a refusal must hold.

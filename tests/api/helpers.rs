@@ -285,3 +285,19 @@ pub fn error_field(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error field in {body}"))
 }
+
+/// Every (code, path) of a BAD_USER_INPUT refusal's `extensions.problems`, in order.
+pub fn problems(body: &Value) -> Vec<(String, String)> {
+    assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
+    body["errors"][0]["extensions"]["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems in {body}"))
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 //! filters, cursor lists, scopes and tenancy.
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, error_code, spawn_app};
+use crate::helpers::{Session, TestApp, error_code, problems, spawn_app};
 
 const FIELDS: &str = "id externalId email phone name locale optedOut createdAt updatedAt
     attributes { name text number bool date }";
@@ -62,21 +62,6 @@ fn external_ids(body: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|n| n["externalId"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn problems(body: &Value) -> Vec<(String, String)> {
-    assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
-    body["errors"][0]["extensions"]["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["code"].as_str().unwrap().to_owned(),
-                p["path"].as_str().unwrap().to_owned(),
-            )
-        })
         .collect()
 }
 
