@@ -42,6 +42,19 @@ pub enum Scalar {
     Date,
 }
 
+impl Scalar {
+    /// Whether `value` is of this type.
+    pub fn holds(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (Scalar::Text, Value::Text(_))
+                | (Scalar::Number, Value::Number(_))
+                | (Scalar::Bool, Value::Bool(_))
+                | (Scalar::Date, Value::Date(_))
+        )
+    }
+}
+
 /// An organization's attribute catalogue: name → type.
 pub type Catalogue = HashMap<String, Scalar>;
 

@@ -54,6 +54,19 @@ impl AttributeType {
     }
 }
 
+impl AttributeType {
+    /// The type conditions and values are checked against.
+    pub fn scalar(self) -> crate::logic::check::Scalar {
+        use crate::logic::check::Scalar;
+        match self {
+            AttributeType::String => Scalar::Text,
+            AttributeType::Number => Scalar::Number,
+            AttributeType::Boolean => Scalar::Bool,
+            AttributeType::Date => Scalar::Date,
+        }
+    }
+}
+
 pub fn type_of(model: &respondent_attribute::Model) -> AppResult<AttributeType> {
     AttributeType::parse(&model.data_type)
         .ok_or_else(|| AppError::Internal(format!("unknown stored attribute type {}", model.data_type)))
@@ -142,28 +155,31 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppRe
         .ok_or_else(|| AppError::not_found("attribute"))
 }
 
+/// Every attribute of the organization, retired ones too: name → (type, retired).
+pub async fn declared(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> AppResult<std::collections::HashMap<String, (AttributeType, bool)>> {
+    let rows = respondent_attribute::Entity::find()
+        .filter(respondent_attribute::Column::OrganizationId.eq(organization_id))
+        .all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.name.clone(), (type_of(row)?, row.retired_at.is_some()))))
+        .collect()
+}
+
 /// Every attribute of the organization (retired ones too: conditions may still read them)
 /// with the type conditions check against.
 pub async fn catalogue(
     conn: &impl ConnectionTrait,
     organization_id: Uuid,
 ) -> AppResult<std::collections::HashMap<String, crate::logic::check::Scalar>> {
-    use crate::logic::check::Scalar;
-    let rows = respondent_attribute::Entity::find()
-        .filter(respondent_attribute::Column::OrganizationId.eq(organization_id))
-        .all(conn)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let scalar = match type_of(row)? {
-                AttributeType::String => Scalar::Text,
-                AttributeType::Number => Scalar::Number,
-                AttributeType::Boolean => Scalar::Bool,
-                AttributeType::Date => Scalar::Date,
-            };
-            Ok((row.name.clone(), scalar))
-        })
-        .collect()
+    Ok(declared(conn, organization_id)
+        .await?
+        .into_iter()
+        .map(|(name, (kind, _))| (name, kind.scalar()))
+        .collect())
 }
 
 /// The catalogue in creation order; retired attributes only when asked for.

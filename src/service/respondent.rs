@@ -4,7 +4,7 @@
 //! stored typed, one row per value, so lists filter by attribute in SQL.
 use std::collections::{HashMap, HashSet};
 
-use entity::{respondent, respondent_attribute, respondent_attribute_value as value_row};
+use entity::{respondent, respondent_attribute_value as value_row};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{OnConflict, Query},
@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    attribute::{AttributeType, type_of},
+    attribute::{AttributeType, declared},
     now,
     page::{self, Page, PageRequest},
     validate,
@@ -95,30 +95,6 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// The organization's attributes: name → (type, retired).
-async fn declared(
-    conn: &impl ConnectionTrait,
-    organization_id: Uuid,
-) -> AppResult<HashMap<String, (AttributeType, bool)>> {
-    let rows = respondent_attribute::Entity::find()
-        .filter(respondent_attribute::Column::OrganizationId.eq(organization_id))
-        .all(conn)
-        .await?;
-    rows.iter()
-        .map(|row| Ok((row.name.clone(), (type_of(row)?, row.retired_at.is_some()))))
-        .collect()
-}
-
-fn fits(kind: AttributeType, value: &Value) -> bool {
-    matches!(
-        (kind, value),
-        (AttributeType::String, Value::Text(_))
-            | (AttributeType::Number, Value::Number(_))
-            | (AttributeType::Boolean, Value::Bool(_))
-            | (AttributeType::Date, Value::Date(_))
-    )
-}
-
 /// Checks one attribute value against the catalogue; `for_filter` allows retired attributes.
 fn check_attribute(
     declared: &HashMap<String, (AttributeType, bool)>,
@@ -141,7 +117,7 @@ fn check_attribute(
             format!("`{name}` is retired and takes no new values"),
         ));
     }
-    if !fits(*kind, value) {
+    if !kind.scalar().holds(value) {
         return Some(Problem::new(
             path,
             "INVALID_ATTRIBUTE",

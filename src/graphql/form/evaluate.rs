@@ -17,9 +17,8 @@ use crate::{
     form::{Problem, kind::QuestionKind, model::FormDef, rules::Rules},
     graphql::id::{self, NodeKind},
     logic::{
-        check::{Catalogue, Scalar},
+        check::Catalogue,
         eval::{Answer, Facts},
-        expr::Value,
         path::{self, Evaluation, Next, ViolationKind},
     },
 };
@@ -184,22 +183,15 @@ pub fn facts(
     for (i, input) in attributes.into_iter().enumerate() {
         let path = format!("attributes[{i}]");
         let value = value(input.value);
-        let fits = match (catalogue.get(&input.name), &value) {
-            (None, _) => {
-                problems.push(Problem::new(
-                    format!("{path}.name"),
-                    "UNKNOWN_ATTRIBUTE",
-                    format!("the attribute catalogue has no `{}`", input.name),
-                ));
-                continue;
-            }
-            (Some(Scalar::Number), Value::Number(_))
-            | (Some(Scalar::Text), Value::Text(_))
-            | (Some(Scalar::Bool), Value::Bool(_))
-            | (Some(Scalar::Date), Value::Date(_)) => true,
-            _ => false,
+        let Some(scalar) = catalogue.get(&input.name) else {
+            problems.push(Problem::new(
+                format!("{path}.name"),
+                "UNKNOWN_ATTRIBUTE",
+                format!("the attribute catalogue has no `{}`", input.name),
+            ));
+            continue;
         };
-        if !fits {
+        if !scalar.holds(&value) {
             problems.push(Problem::new(
                 format!("{path}.value"),
                 "INVALID_ATTRIBUTE",
