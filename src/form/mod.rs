@@ -1,5 +1,6 @@
 //! Pure form logic, no I/O: question kinds and their typed rules, stable keys, and the text
 //! normalisation used by search. Storage and the API build on it.
+pub mod answer;
 pub mod document;
 pub mod google;
 pub mod key;
@@ -18,6 +19,8 @@ pub struct Problem {
     pub code: &'static str,
     /// For humans.
     pub message: String,
+    /// The question key the problem is about, when it is about an answer.
+    pub key: Option<String>,
 }
 
 impl Problem {
@@ -26,6 +29,13 @@ impl Problem {
             path: path.into(),
             code,
             message: message.into(),
+            key: None,
         }
+    }
+
+    /// The same problem, naming the question key it is about.
+    pub fn with_key(mut self, key: &str) -> Self {
+        self.key = Some(key.to_owned());
+        self
     }
 }

@@ -15,7 +15,6 @@ use super::{
     attribute::{AttributeType, declared},
     now,
     page::{self, Page, PageRequest},
-    validate,
 };
 use crate::{
     auth::Tenant,
@@ -73,22 +72,6 @@ pub struct Upserted {
 pub struct Respondent {
     pub row: respondent::Model,
     pub attributes: Vec<(String, Value)>,
-}
-
-/// A phone number as stored: Persian and Arabic-Indic digits read as digits, spaces, dashes,
-/// dots and parentheses dropped, an optional leading `+`, then 7 to 15 digits.
-pub fn phone(value: &str) -> Option<String> {
-    let mut out = String::new();
-    for (i, c) in value.trim().chars().map(text::ascii_digit).enumerate() {
-        match c {
-            '+' if i == 0 => out.push('+'),
-            '0'..='9' => out.push(c),
-            ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return None,
-        }
-    }
-    let digits = out.trim_start_matches('+').len();
-    (7..=15).contains(&digits).then_some(out)
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {
@@ -158,9 +141,9 @@ fn check(
         }
         Some(_) => {}
     }
-    let email = blank_to_none(input.email).and_then(|e| match validate::email(&e, "email") {
-        Ok(email) => Some(email),
-        Err(_) => {
+    let email = blank_to_none(input.email).and_then(|e| match text::email(&e) {
+        Some(email) => Some(email),
+        None => {
             problems.push(Problem::new(
                 format!("{path}.email"),
                 "INVALID_EMAIL",
@@ -169,7 +152,7 @@ fn check(
             None
         }
     });
-    let phone = blank_to_none(input.phone).and_then(|p| match phone(&p) {
+    let phone = blank_to_none(input.phone).and_then(|p| match text::phone(&p) {
         Some(phone) => Some(phone),
         None => {
             problems.push(Problem::new(
@@ -512,19 +495,4 @@ pub async fn list(
         attributes: values.remove(&row.id).unwrap_or_default(),
         row,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones_read_persian_digits_and_separators() {
-        assert_eq!(phone("۰۹۱۲ ۳۴۵ ۶۷۸۹").as_deref(), Some("09123456789"));
-        assert_eq!(phone("+98 (912) 345-6789").as_deref(), Some("+989123456789"));
-        assert_eq!(phone("٠٩١٢٣٤٥٦٧٨٩").as_deref(), Some("09123456789"));
-        for bad in ["12345", "0912-abc-6789", "++989123456789", "1234567890123456"] {
-            assert_eq!(phone(bad), None, "{bad}");
-        }
-    }
 }

@@ -1,5 +1,8 @@
 //! Input checks shared by services. Each names the offending field in its error.
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    form::text,
+};
 
 /// Longest name of an organization, member or key.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -19,26 +22,9 @@ pub fn name(value: &str, field: &str) -> AppResult<String> {
     Ok(trimmed.to_owned())
 }
 
-/// An email address, trimmed and lower-cased. Deliberately simple: one `@`, a dot in the
-/// domain, no spaces, at most 254 characters.
+/// An email address, trimmed and lower-cased (see [`text::email`]).
 pub fn email(value: &str, field: &str) -> AppResult<String> {
-    let email = value.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
-    if !valid {
-        return Err(AppError::bad_input(field, "is not a valid email address"));
-    }
-    Ok(email)
+    text::email(value).ok_or_else(|| AppError::bad_input(field, "is not a valid email address"))
 }
 
 /// An IANA time zone name such as `Asia/Tehran` or `UTC`.
