@@ -8,21 +8,32 @@ use poem::{
 
 use crate::{
     BoxError,
-    auth::JwtKeys,
+    auth::{JwtKeys, Signer, jwt::server_secret},
     cache::Cache,
     config::Config,
     db::Db,
-    graphql::{self, AppSchema, QueryLimits},
+    graphql::{self, AppSchema, PublicSchema, QueryLimits},
     http,
-    service::auth::SessionSettings,
+    service::{
+        auth::SessionSettings,
+        form::PublishedVersions,
+        rate_limit::PublicLimits,
+    },
 };
 
-/// What resolvers and handlers share. Cheap to clone; nothing in it is per instance only.
+/// What resolvers and handlers share. Cheap to clone; nothing in it is per instance only
+/// (the version cache holds published versions, which never change).
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub cache: Cache,
     pub sessions: SessionSettings,
+    /// Invitation and resume tokens, address hashes.
+    pub signer: Signer,
+    /// Published versions' contents, read once per instance.
+    pub versions: PublishedVersions,
+    /// Limits of the public (respondent) API.
+    pub public_limits: PublicLimits,
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -30,6 +41,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub state: AppState,
     pub schema: AppSchema,
+    pub public_schema: PublicSchema,
 }
 
 impl App {
@@ -41,17 +53,29 @@ impl App {
             Some(url) => Cache::redis(url.expose(), config.cache_prefix.clone()).await?,
             None => Cache::memory(config.cache_prefix.clone()),
         };
+        let secret = server_secret(&config)?;
         let sessions = SessionSettings {
-            keys: JwtKeys::from_config(&config)?,
+            keys: JwtKeys::from_config(&config, &secret),
             session_lifetime: chrono::Duration::days(config.refresh_token_days.max(1)),
         };
-        let state = AppState { db, cache, sessions };
+        let state = AppState {
+            db,
+            cache,
+            sessions,
+            signer: Signer::new(secret.expose().as_bytes()),
+            versions: PublishedVersions::new(),
+            public_limits: PublicLimits {
+                per_address: config.public_rate_limit_per_address,
+                per_form: config.public_rate_limit_per_form,
+            },
+        };
         let limits = QueryLimits {
             max_depth: config.max_query_depth,
             max_complexity: config.max_query_complexity,
             production: config.production,
         };
         let schema = graphql::schema_builder(limits).data(state.clone()).finish();
+        let public_schema = graphql::public_schema_builder(limits).data(state.clone()).finish();
         tracing::info!(
             database = ?state.db.backend(),
             cache = state.cache.kind(),
@@ -62,6 +86,7 @@ impl App {
             config: Arc::new(config),
             state,
             schema,
+            public_schema,
         })
     }
 
@@ -104,10 +129,15 @@ impl BoundApp {
 
     /// Serves until `shutdown` completes; in-flight requests then get the grace period to finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), BoxError> {
-        let App { config, state, schema } = self.app;
+        let App {
+            config,
+            state,
+            schema,
+            public_schema,
+        } = self.app;
         let tls = config.tls_cert.is_some();
-        tracing::info!(addr = %self.addr, tls, "serving /graphql, /healthz, /readyz");
-        let routes = http::routes(state, schema, &config);
+        tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
+        let routes = http::routes(state, schema, public_schema, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))

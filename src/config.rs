@@ -126,6 +126,20 @@ pub struct Config {
     #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 10, global = true)]
     pub max_batch_size: usize,
 
+    /// Requests per minute one client address may make to the public API (`/public/graphql`
+    /// and calls without credentials on `/graphql`); 0 turns the limit off.
+    #[arg(long, env = "PUBLIC_RATE_LIMIT_PER_ADDRESS", default_value_t = 600, global = true)]
+    pub public_rate_limit_per_address: u64,
+
+    /// Public writes per minute to one form, from every address together; 0 turns it off.
+    #[arg(long, env = "PUBLIC_RATE_LIMIT_PER_FORM", default_value_t = 6000, global = true)]
+    pub public_rate_limit_per_form: u64,
+
+    /// Reverse proxies in front of the server that append to `X-Forwarded-For`: the client
+    /// address is the entry that many places from the end. 0: the connection's own address.
+    #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0, global = true)]
+    pub trusted_proxy_hops: usize,
+
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
     pub shutdown_grace_secs: u64,
@@ -141,7 +155,11 @@ pub enum Command {
     /// Serve the API (the default).
     Serve,
     /// Print the GraphQL schema (SDL) to standard output.
-    Schema,
+    Schema {
+        /// The public (respondent) API's schema, served on `/public/graphql`.
+        #[arg(long)]
+        public: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
 }

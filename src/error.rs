@@ -27,6 +27,28 @@ pub mod code {
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// A form version cannot be published yet; `extensions.problems` lists every reason.
     pub const FORM_NOT_PUBLISHABLE: &str = "FORM_NOT_PUBLISHABLE";
+    /// The form does not accept responses: closed, archived, or past its closing date.
+    pub const FORM_CLOSED: &str = "FORM_CLOSED";
+    /// The form has as many completed responses as its quota allows.
+    pub const QUOTA_REACHED: &str = "QUOTA_REACHED";
+    /// The respondent (or device) has already responded to a form that allows one response.
+    pub const ALREADY_RESPONDED: &str = "ALREADY_RESPONDED";
+    /// The idempotency key was used before with another payload.
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    /// The invitation token was not signed by this service, or is for another form.
+    pub const INVALID_INVITATION: &str = "INVALID_INVITATION";
+    /// The invitation token has expired.
+    pub const INVITATION_EXPIRED: &str = "INVITATION_EXPIRED";
+    /// The form accepts only known respondents (an invitation token) and none was given.
+    pub const RESPONDENT_REQUIRED: &str = "RESPONDENT_REQUIRED";
+    /// The resume token is not valid.
+    pub const INVALID_RESUME_TOKEN: &str = "INVALID_RESUME_TOKEN";
+    /// The response was completed (or disqualified) already and takes no more answers.
+    pub const RESPONSE_FINISHED: &str = "RESPONSE_FINISHED";
+    /// The page's origin is not among the form's allowed origins.
+    pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+    /// An automatic persisted query's hash is unknown: send the query text with the hash.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 /// Result of service functions and resolvers.
@@ -51,6 +73,12 @@ pub enum AppError {
         code: &'static str,
         message: String,
         problems: Vec<crate::form::Problem>,
+    },
+    /// A refusal with its own code (FORM_CLOSED, QUOTA_REACHED…), naming the field if any.
+    Refused {
+        code: &'static str,
+        field: Option<String>,
+        message: String,
     },
     /// Too many requests; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
@@ -106,6 +134,15 @@ impl AppError {
         }
     }
 
+    /// A refusal with its own code.
+    pub fn refused(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            code,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound(format!("{what} not found"))
     }
@@ -122,7 +159,7 @@ impl AppError {
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::BadInput { .. } => code::BAD_USER_INPUT,
             AppError::Conflict { .. } => code::CONFLICT,
-            AppError::Problems { code, .. } => code,
+            AppError::Problems { code, .. } | AppError::Refused { code, .. } => code,
             AppError::RateLimited { .. } => code::RATE_LIMITED,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
@@ -134,7 +171,8 @@ impl AppError {
             AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) => m.clone(),
             AppError::BadInput { message, .. }
             | AppError::Conflict { message, .. }
-            | AppError::Problems { message, .. } => message.clone(),
+            | AppError::Problems { message, .. }
+            | AppError::Refused { message, .. } => message.clone(),
             AppError::RateLimited { retry_after_secs } => {
                 format!("rate limit exceeded; retry after {retry_after_secs} s")
             }
@@ -178,7 +216,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", err.code());
             match &err {
                 AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::Conflict { field: Some(field), .. } => ext.set("field", field.as_str()),
+                AppError::Conflict { field: Some(field), .. } | AppError::Refused { field: Some(field), .. } => {
+                    ext.set("field", field.as_str())
+                }
                 AppError::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
                 AppError::Problems { problems, .. } => {
                     if let Some(first) = problems.first() {
@@ -191,6 +231,9 @@ impl From<AppError> for async_graphql::Error {
                             item.insert(async_graphql::Name::new("path"), p.path.as_str().into());
                             item.insert(async_graphql::Name::new("code"), p.code.into());
                             item.insert(async_graphql::Name::new("message"), p.message.as_str().into());
+                            if let Some(key) = &p.key {
+                                item.insert(async_graphql::Name::new("key"), key.as_str().into());
+                            }
                             async_graphql::Value::Object(item)
                         })
                         .collect();
@@ -228,6 +271,10 @@ mod tests {
             (AppError::bad_input("input.email", "bad"), code::BAD_USER_INPUT),
             (AppError::conflict("input.email", "taken"), code::CONFLICT),
             (AppError::RateLimited { retry_after_secs: 3 }, code::RATE_LIMITED),
+            (
+                AppError::refused(code::QUOTA_REACHED, Some("input.formId"), "full"),
+                code::QUOTA_REACHED,
+            ),
             (AppError::Internal("boom".into()), code::INTERNAL_SERVER_ERROR),
         ];
         for (err, expected) in cases {

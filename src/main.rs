@@ -17,8 +17,8 @@ async fn main() {
 
 async fn run(config: Config) -> Result<(), nazar::BoxError> {
     match config.command {
-        Some(Command::Schema) => {
-            print!("{}", graphql::sdl());
+        Some(Command::Schema { public }) => {
+            print!("{}", if public { graphql::public_sdl() } else { graphql::sdl() });
             Ok(())
         }
         Some(Command::Migrate) => {

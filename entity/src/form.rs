@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub organization_id: Uuid,
+    /// The identifier respondents reach the published form by (random, unguessable).
+    pub public_id: Option<String>,
     /// DRAFT, PUBLISHED, CLOSED or ARCHIVED.
     pub status: String,
     /// The customer-journey touchpoint the form measures (purchase, support…).

@@ -1,9 +1,13 @@
 //! sea-orm entities: one module per table. Tenant-owned tables carry `organization_id`.
+pub mod answer;
+pub mod answer_choice;
 pub mod api_key;
 pub mod form;
+pub mod form_counter;
 pub mod form_question;
 pub mod form_section;
 pub mod form_version;
+pub mod idempotency_key;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
@@ -12,5 +16,6 @@ pub mod refresh_token;
 pub mod respondent;
 pub mod respondent_attribute;
 pub mod respondent_attribute_value;
+pub mod response;
 pub mod session;
 pub mod user;

@@ -8,6 +8,7 @@ mod m20261123_000002_respondent_attributes;
 mod m20261123_000003_forms;
 mod m20261123_000004_conditions;
 mod m20261123_000005_respondents;
+mod m20261130_000006_responses;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_forms::Migration),
             Box::new(m20261123_000004_conditions::Migration),
             Box::new(m20261123_000005_respondents::Migration),
+            Box::new(m20261130_000006_responses::Migration),
         ]
     }
 }

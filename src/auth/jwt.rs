@@ -65,23 +65,14 @@ impl JwtKeys {
         }
     }
 
-    /// Keys from the configuration: `JWT_SECRET`, or a secret kept in the data folder
-    /// (generated on first start so tokens survive a restart).
-    pub fn from_config(config: &Config) -> Result<Self, BoxError> {
-        let secret = match &config.jwt_secret {
-            Some(secret) => secret.clone(),
-            None if config.production => return Err("JWT_SECRET is required in production mode".into()),
-            None => load_or_create_secret(&config.data_dir)?,
-        };
-        if secret.expose().len() < MIN_SECRET_BYTES {
-            return Err(format!("JWT_SECRET must have at least {MIN_SECRET_BYTES} bytes").into());
-        }
-        Ok(JwtKeys::new(
+    /// Keys from the configuration and the server secret ([`server_secret`]).
+    pub fn from_config(config: &Config, secret: &Secret) -> Self {
+        JwtKeys::new(
             secret.expose().as_bytes(),
             &config.jwt_issuer,
             &config.jwt_audience,
             Duration::minutes(config.access_token_minutes.max(1)),
-        ))
+        )
     }
 
     /// Signs an access token for a user's session; returns it with its expiry.
@@ -126,6 +117,21 @@ impl JwtKeys {
                 AppError::Unauthenticated(why.to_owned())
             })
     }
+}
+
+/// The server secret every instance shares: `JWT_SECRET`, or a secret kept in the data folder
+/// (generated on first start so tokens survive a restart). Access tokens and every other
+/// signature (invitation links, resume tokens, address hashes) derive from it.
+pub fn server_secret(config: &Config) -> Result<Secret, BoxError> {
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None if config.production => return Err("JWT_SECRET is required in production mode".into()),
+        None => load_or_create_secret(&config.data_dir)?,
+    };
+    if secret.expose().len() < MIN_SECRET_BYTES {
+        return Err(format!("JWT_SECRET must have at least {MIN_SECRET_BYTES} bytes").into());
+    }
+    Ok(secret)
 }
 
 fn load_or_create_secret(data_dir: &Path) -> Result<Secret, BoxError> {

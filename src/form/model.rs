@@ -165,6 +165,8 @@ pub struct FormSettings {
     pub closes_at: Option<DateTime<Utc>>,
     pub response_quota: Option<u32>,
     pub allowed_origins: Vec<String>,
+    /// Whether respondents see options' weights and their total score.
+    pub show_scores: bool,
 }
 
 impl Default for FormSettings {
@@ -177,6 +179,7 @@ impl Default for FormSettings {
             closes_at: None,
             response_quota: None,
             allowed_origins: Vec::new(),
+            show_scores: false,
         }
     }
 }

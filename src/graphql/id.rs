@@ -18,10 +18,11 @@ pub enum NodeKind {
     Section,
     Question,
     Respondent,
+    Response,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    const ALL: [NodeKind; 11] = [
         NodeKind::Organization,
         NodeKind::User,
         NodeKind::Member,
@@ -32,6 +33,7 @@ impl NodeKind {
         NodeKind::Section,
         NodeKind::Question,
         NodeKind::Respondent,
+        NodeKind::Response,
     ];
 
     fn tag(self) -> &'static str {
@@ -46,6 +48,7 @@ impl NodeKind {
             NodeKind::Section => "Section",
             NodeKind::Question => "Question",
             NodeKind::Respondent => "Respondent",
+            NodeKind::Response => "Response",
         }
     }
 }

@@ -12,7 +12,9 @@ mod member;
 mod node;
 mod organization;
 mod pagination;
+pub mod public;
 mod respondent;
+mod response;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -29,6 +31,8 @@ pub struct Query(
     form::EvaluateQuery,
     form::DocumentQuery,
     respondent::RespondentQuery,
+    response::ResponseQuery,
+    public::PublicQuery,
 );
 
 /// Every mutation of the API.
@@ -42,9 +46,14 @@ pub struct Mutation(
     form::FormMutation,
     form::DocumentMutation,
     respondent::RespondentMutation,
+    response::ResponseMutation,
+    public::PublicMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The respondents' API alone, served on `/public/graphql` to any origin without credentials.
+pub type PublicSchema = Schema<public::PublicQuery, public::PublicMutation, EmptySubscription>;
 
 /// Limits that protect the server from abusive queries.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +87,31 @@ pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, Emp
     builder
 }
 
+/// The public schema with its limits but without runtime data.
+pub fn public_schema_builder(
+    limits: QueryLimits,
+) -> SchemaBuilder<public::PublicQuery, public::PublicMutation, EmptySubscription> {
+    let mut builder = Schema::build(
+        public::PublicQuery,
+        public::PublicMutation,
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(32)
+    .limit_directives(20);
+    if limits.production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
+}
+
 /// The SDL that `schema.graphql` holds: `nazar schema` prints it.
 pub fn sdl() -> String {
     schema_builder(QueryLimits::default()).finish().sdl()
+}
+
+/// The SDL that `public.graphql` holds: `nazar schema --public` prints it.
+pub fn public_sdl() -> String {
+    public_schema_builder(QueryLimits::default()).finish().sdl()
 }

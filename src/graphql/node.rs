@@ -10,6 +10,7 @@ use super::{
     member::{Member, User},
     organization::Organization,
     respondent::{self, Respondent},
+    response::{self, Response},
 };
 use crate::{
     auth::Action,
@@ -38,6 +39,7 @@ pub enum Node {
     Form(Form),
     FormVersion(FormVersion),
     Respondent(Respondent),
+    Response(Response),
 }
 
 #[derive(Default)]
@@ -91,6 +93,10 @@ impl NodeQuery {
             NodeKind::Respondent => {
                 let tenant = ctx.authorize(respondent::READ)?;
                 found(service::respondent::get(conn, tenant, uuid).await)?.map(|r| Node::Respondent(Respondent(r)))
+            }
+            NodeKind::Response => {
+                let tenant = ctx.authorize(response::READ)?;
+                response::find(ctx, tenant, uuid).await?.map(Node::Response)
             }
             // Sections and questions are reached through their version: the same ID names
             // them in every version of the form.

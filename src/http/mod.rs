@@ -1,16 +1,21 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL outside production),
-//! `/healthz`, `/readyz`. Room is left for `/graphql/ws` (subscriptions) and the public
-//! respondent endpoint, which will answer any origin without credentials.
+//! The HTTP surface: `/graphql` (the staff API and the public operations; POST for
+//! operations, GET for GraphiQL outside production), `/public/graphql` (the respondents' API
+//! alone: any origin, no credentials), `/healthz`, `/readyz`.
 mod credentials;
 mod graphql;
 mod health;
 mod observe;
+mod persisted;
 
 use std::time::Duration;
 
 use poem::{Endpoint, EndpointExt, Route, get, http::Method, middleware::Cors};
 
-use crate::{app::AppState, config::Config, graphql::AppSchema};
+use crate::{
+    app::AppState,
+    config::Config,
+    graphql::{AppSchema, PublicSchema},
+};
 
 /// Settings of the GraphQL endpoint.
 #[derive(Clone, Debug)]
@@ -21,6 +26,8 @@ pub struct HttpSettings {
     pub max_batch_size: usize,
     /// Serve GraphiQL on `GET /graphql` (off in production).
     pub graphiql: bool,
+    /// Proxies whose `X-Forwarded-For` entries are trusted.
+    pub trusted_proxy_hops: usize,
 }
 
 impl HttpSettings {
@@ -31,6 +38,7 @@ impl HttpSettings {
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             max_batch_size: config.max_batch_size.max(1),
             graphiql: !config.production,
+            trusted_proxy_hops: config.trusted_proxy_hops,
         }
     }
 }
@@ -58,8 +66,25 @@ fn staff_cors(origins: &[String]) -> Cors {
     }
 }
 
+/// CORS of the public API: any origin, no credentials (forms are embedded on customers'
+/// own sites; a form's allowed origins are checked by the submission rules).
+fn public_cors() -> Cors {
+    Cors::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(["content-type", "accept", "x-request-id"])
+        .expose_headers([
+            "x-request-id",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "retry-after",
+        ])
+        .allow_credentials(false)
+        .max_age(600)
+}
+
 /// Every route with its middleware.
-pub fn routes(state: AppState, schema: AppSchema, config: &Config) -> impl Endpoint + 'static {
+pub fn routes(state: AppState, schema: AppSchema, public_schema: PublicSchema, config: &Config) -> impl Endpoint + 'static {
     let settings = HttpSettings::from_config(config);
     Route::new()
         .at(
@@ -68,10 +93,17 @@ pub fn routes(state: AppState, schema: AppSchema, config: &Config) -> impl Endpo
                 .post(graphql::graphql_post)
                 .with(staff_cors(&config.cors_origins)),
         )
+        .at(
+            "/public/graphql",
+            get(graphql::graphiql)
+                .post(graphql::public_graphql_post)
+                .with(public_cors()),
+        )
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .data(state)
         .data(schema)
+        .data(public_schema)
         .data(settings)
         .around(observe::observe)
 }

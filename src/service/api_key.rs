@@ -116,13 +116,7 @@ pub async fn revoke(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> Ap
     Ok(model.update(conn).await?)
 }
 
-/// Where a key stands against its rate limit after this request.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimitStatus {
-    pub limit: u64,
-    pub remaining: u64,
-    pub reset_secs: u64,
-}
+pub use super::rate_limit::RateLimitStatus;
 
 /// Whether `raw` looks like an API key (rather than an access token).
 pub fn is_api_key(raw: &str) -> bool {
@@ -156,21 +150,12 @@ pub async fn authenticate(
         return Err(AppError::Unauthenticated("this API key has expired".to_owned()));
     }
 
-    let window = at.timestamp().div_euclid(60) as u64;
-    let reset_secs = 60 - at.timestamp().rem_euclid(60) as u64;
-    let count = cache
-        .incr_window(
-            &format!("ratelimit:apikey:{}", key.id),
-            window,
-            std::time::Duration::from_secs(60),
-        )
-        .await;
-    let limit = key.rate_limit_per_minute.max(1) as u64;
-    if count > limit {
-        return Err(AppError::RateLimited {
-            retry_after_secs: reset_secs,
-        });
-    }
+    let status = super::rate_limit::hit(
+        cache,
+        &format!("apikey:{}", key.id),
+        key.rate_limit_per_minute.max(1) as u64,
+    )
+    .await?;
 
     if key
         .last_used_at
@@ -193,12 +178,5 @@ pub async fn authenticate(
         organization_id: key.organization_id,
         scopes: scopes_of(&key),
     };
-    Ok((
-        principal,
-        RateLimitStatus {
-            limit,
-            remaining: limit.saturating_sub(count),
-            reset_secs,
-        },
-    ))
+    Ok((principal, status))
 }

@@ -8,12 +8,19 @@ pub mod form;
 pub mod member;
 pub mod organization;
 pub mod page;
+pub mod rate_limit;
 pub mod respondent;
+pub mod response;
 pub mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// The current time at the precision every backend stores (microseconds).
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    truncate(Utc::now())
+}
+
+/// A time at the precision every backend stores (microseconds).
+pub fn truncate(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
 }

@@ -1,5 +1,5 @@
 //! The checked-in schema is the code's, and everything in it is described.
-use nazar::graphql::{QueryLimits, schema_builder, sdl};
+use nazar::graphql::{QueryLimits, public_sdl, schema_builder, sdl};
 use serde_json::Value;
 
 #[test]
@@ -9,6 +9,12 @@ fn schema_file_is_current() {
     assert!(
         on_disk == sdl(),
         "schema.graphql is stale: run `cargo run -- schema > schema.graphql` and commit it"
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public.graphql");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == public_sdl(),
+        "public.graphql is stale: run `cargo run -- schema --public > public.graphql` and commit it"
     );
 }
 

@@ -33,7 +33,8 @@ pub const MAX_HIDDEN_CHARS: usize = 1_000;
 pub enum AnswerValueInput {
     /// NPS, CSAT, CES, rating and number questions.
     Number(f64),
-    /// Short and long text, email and phone questions.
+    /// Short and long text, email and phone questions; when submitting, also numbers and
+    /// dates typed as text (Persian and Arabic-Indic digits read as digits).
     Text(String),
     /// Chosen option values: one for single choice, dropdown and Likert; one or more for
     /// multiple choice.
@@ -51,6 +52,9 @@ pub struct AnswerInput {
     pub key: String,
     /// The answer.
     pub value: AnswerValueInput,
+    /// The "other, please specify" text of a choice question that offers it (alone, or
+    /// with other choices of a multiple choice); not read by the path.
+    pub other_text: Option<String>,
 }
 
 /// A respondent attribute's value.

@@ -120,8 +120,11 @@ pub struct FormSettingsInput {
     pub closes_at: MaybeUndefined<DateTime<Utc>>,
     /// Stop after this many completed responses (at least 1); null removes the quota.
     pub response_quota: MaybeUndefined<u32>,
-    /// Origins allowed to embed the form, e.g. `https://shop.example.com` (at most 50).
+    /// Origins whose pages may submit responses, e.g. `https://shop.example.com` (at most 50;
+    /// empty: any origin).
     pub allowed_origins: Option<Vec<String>>,
+    /// Show respondents options' weights and their total score.
+    pub show_scores: Option<bool>,
 }
 
 impl FormSettingsInput {
@@ -137,6 +140,9 @@ impl FormSettingsInput {
         }
         if let Some(v) = self.store_ip_address {
             settings.store_ip_address = v;
+        }
+        if let Some(v) = self.show_scores {
+            settings.show_scores = v;
         }
         match self.closes_at {
             MaybeUndefined::Value(v) => settings.closes_at = Some(v),

@@ -366,7 +366,11 @@ pub struct Condition(pub Arc<Expr>);
 
 impl Condition {
     pub fn of(expr: &Option<Expr>) -> Option<Condition> {
-        expr.as_ref().map(|e| Condition(Arc::new(e.clone())))
+        expr.as_ref().map(Condition::new)
+    }
+
+    pub fn new(expr: &Expr) -> Condition {
+        Condition(Arc::new(expr.clone()))
     }
 }
 

@@ -8,9 +8,10 @@ mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 pub use document::{DocumentMutation, DocumentQuery};
-pub use evaluate::{AttributeValueInput, attribute_value};
+pub use evaluate::{AnswerInput, AnswerValueInput, AttributeValueInput, HiddenValueInput, PathFinish, attribute_value};
+pub use logic::Condition;
 pub use loader::FormLoaders;
-pub use types::{Form, FormVersion};
+pub use types::{Form, FormVersion, QuestionConfig, Theme};
 use uuid::Uuid;
 
 use self::{evaluate::*, input::*, logic::*, types::FormEdit};

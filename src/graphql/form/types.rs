@@ -126,6 +126,19 @@ pub struct Theme {
     pub font_family: Option<String>,
 }
 
+impl From<model::Theme> for Theme {
+    fn from(t: model::Theme) -> Self {
+        Theme {
+            logo_url: t.logo_url,
+            primary_color: t.primary_color,
+            background_color: t.background_color,
+            text_color: t.text_color,
+            background_image_url: t.background_image_url,
+            font_family: t.font_family,
+        }
+    }
+}
+
 /// How a form collects responses. Not part of a version: changes apply at once.
 #[derive(SimpleObject)]
 pub struct FormSettings {
@@ -141,8 +154,11 @@ pub struct FormSettings {
     pub closes_at: Option<DateTime<Utc>>,
     /// The number of completed responses after which the form stops accepting more.
     pub response_quota: Option<u32>,
-    /// Origins allowed to embed the form (informational for front ends).
+    /// Origins whose pages may submit responses to the form (checked against the `Origin`
+    /// header of public writes); empty: any origin.
     pub allowed_origins: Vec<String>,
+    /// Whether respondents see options' weights and their total score.
+    pub show_scores: bool,
 }
 
 impl From<SettingsModel> for FormSettings {
@@ -155,6 +171,7 @@ impl From<SettingsModel> for FormSettings {
             closes_at: s.closes_at,
             response_quota: s.response_quota,
             allowed_origins: s.allowed_origins,
+            show_scores: s.show_scores,
         }
     }
 }
@@ -398,15 +415,7 @@ impl FormVersion {
     }
     /// Theme settings.
     async fn theme(&self) -> AppResult<Theme> {
-        let t = self.head()?.theme;
-        Ok(Theme {
-            logo_url: t.logo_url,
-            primary_color: t.primary_color,
-            background_color: t.background_color,
-            text_color: t.text_color,
-            background_image_url: t.background_image_url,
-            font_family: t.font_family,
-        })
+        Ok(Theme::from(self.head()?.theme))
     }
     /// The sections (pages) in order, each with its questions. A form has at most 100
     /// sections and 500 questions, so this is a plain list.

@@ -120,6 +120,14 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppRe
         .ok_or_else(|| AppError::not_found("form"))
 }
 
+/// A form by its public identifier, whatever its organization (the public API).
+pub async fn by_public_id(conn: &impl ConnectionTrait, public_id: &str) -> AppResult<Option<form::Model>> {
+    Ok(form::Entity::find()
+        .filter(form::Column::PublicId.eq(public_id))
+        .one(conn)
+        .await?)
+}
+
 /// The form row, locked until the transaction ends.
 async fn lock(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<form::Model> {
     let mut select = scoped(tenant).filter(form::Column::Id.eq(id));
@@ -178,6 +186,57 @@ pub async fn version_for_evaluation(
         .ok_or_else(|| AppError::not_found("form version"))?;
     let def = store::load_def(conn, &version).await?;
     Ok((version, def))
+}
+
+/// Published versions' contents, kept in this process. A published version never changes, so
+/// an entry is never stale and instances need not share it; concurrent misses of one version
+/// load it once.
+#[derive(Clone)]
+pub struct PublishedVersions(moka::future::Cache<Uuid, (Uuid, Arc<FormDef>)>);
+
+impl Default for PublishedVersions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PublishedVersions {
+    pub fn new() -> Self {
+        PublishedVersions(moka::future::Cache::builder().max_capacity(2_000).build())
+    }
+
+    /// The content of `version_id` if it is a published version of `form_id`; NOT_FOUND
+    /// (naming `field`) otherwise.
+    pub async fn get(
+        &self,
+        conn: &impl ConnectionTrait,
+        form_id: Uuid,
+        version_id: Uuid,
+        field: &str,
+    ) -> AppResult<Arc<FormDef>> {
+        let load = async {
+            let version = form_version::Entity::find_by_id(version_id)
+                .filter(form_version::Column::PublishedAt.is_not_null())
+                .one(conn)
+                .await?
+                .ok_or_else(|| AppError::not_found("form version"))?;
+            let def = store::load_def(conn, &version).await?;
+            Ok::<_, AppError>((version.form_id, Arc::new(def)))
+        };
+        let (owner, def) = self
+            .0
+            .try_get_with(version_id, load)
+            .await
+            .map_err(|err| (*err).clone())?;
+        if owner != form_id {
+            return Err(AppError::refused(
+                code::NOT_FOUND,
+                Some(field),
+                "not a published version of this form",
+            ));
+        }
+        Ok(def)
+    }
 }
 
 /// Every version of each of `form_ids`, oldest first: one query.
@@ -265,6 +324,7 @@ async fn insert_form(
     let form = form::ActiveModel {
         id: Set(form_id),
         organization_id: Set(tenant.organization_id),
+        public_id: Set(Some(crate::auth::token::random_token(9))),
         status: Set(FormStatus::Draft.as_str().to_owned()),
         touchpoint: Set(touchpoint),
         title: Set(store::to_json(&def.title)),

@@ -1,0 +1,247 @@
+//! Responses: how they are taken ([`submit`]: start, save, complete, single-shot submit, staff
+//! recordings, under idempotency keys ([`idempotency`])) and read back with their typed answers.
+pub mod idempotency;
+pub mod store;
+pub mod submit;
+
+use std::collections::HashMap;
+
+use entity::{answer, answer_choice, response};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::page::{self, Page, PageRequest};
+use crate::{
+    auth::Tenant,
+    error::{AppError, AppResult},
+    form::{
+        answer::{Checked, Chosen},
+        kind::QuestionKind,
+    },
+};
+
+/// Where a response stands.
+#[derive(async_graphql::Enum, Serialize, Deserialize, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ResponseStatus {
+    /// Started, answers being saved; counts as started, in no metric.
+    InProgress,
+    /// Completed: the response enters every metric.
+    Completed,
+    /// A disqualify rule ended it: counted apart, in no metric.
+    Disqualified,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseStatus::InProgress => "IN_PROGRESS",
+            ResponseStatus::Completed => "COMPLETED",
+            ResponseStatus::Disqualified => "DISQUALIFIED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ResponseStatus> {
+        [
+            ResponseStatus::InProgress,
+            ResponseStatus::Completed,
+            ResponseStatus::Disqualified,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+
+    pub fn of(row: &response::Model) -> AppResult<ResponseStatus> {
+        ResponseStatus::parse(&row.status)
+            .ok_or_else(|| AppError::Internal(format!("unknown response status {}", row.status)))
+    }
+}
+
+/// How the response reached us.
+#[derive(async_graphql::Enum, Serialize, Deserialize, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// A shared link.
+    Link,
+    /// A link in an email.
+    Email,
+    /// A link in a text message.
+    Sms,
+    /// A form embedded in a web page.
+    WebEmbed,
+    /// A pop-up on a web site.
+    Popup,
+    /// Inside a mobile app.
+    InApp,
+    /// Sent by a partner's system.
+    Api,
+    /// A call, recorded by a member of staff.
+    Phone,
+    /// An interview in person, recorded by a member of staff.
+    InPerson,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 9] = [
+        Channel::Link,
+        Channel::Email,
+        Channel::Sms,
+        Channel::WebEmbed,
+        Channel::Popup,
+        Channel::InApp,
+        Channel::Api,
+        Channel::Phone,
+        Channel::InPerson,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Link => "LINK",
+            Channel::Email => "EMAIL",
+            Channel::Sms => "SMS",
+            Channel::WebEmbed => "WEB_EMBED",
+            Channel::Popup => "POPUP",
+            Channel::InApp => "IN_APP",
+            Channel::Api => "API",
+            Channel::Phone => "PHONE",
+            Channel::InPerson => "IN_PERSON",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == value)
+    }
+
+    /// Interviews: recorded by members of staff only.
+    pub fn is_interview(self) -> bool {
+        matches!(self, Channel::Phone | Channel::InPerson)
+    }
+}
+
+/// The stored answers of responses, by response: two queries.
+pub async fn answers_of(
+    conn: &impl ConnectionTrait,
+    response_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<Checked>>> {
+    let mut out: HashMap<Uuid, Vec<Checked>> = HashMap::new();
+    if response_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = answer::Entity::find()
+        .filter(answer::Column::ResponseId.is_in(response_ids.clone()))
+        .all(conn)
+        .await?;
+    let choices = answer_choice::Entity::find()
+        .filter(answer_choice::Column::ResponseId.is_in(response_ids))
+        .all(conn)
+        .await?;
+    let mut chosen: HashMap<(Uuid, String), Vec<Chosen>> = HashMap::new();
+    for row in choices {
+        chosen.entry((row.response_id, row.question_key)).or_default().push(Chosen {
+            value: row.value,
+            score: row.score,
+        });
+    }
+    for row in rows {
+        let kind = QuestionKind::parse(&row.kind)
+            .ok_or_else(|| AppError::Internal(format!("unknown stored answer kind {}", row.kind)))?;
+        let choices = chosen.remove(&(row.response_id, row.question_key.clone())).unwrap_or_default();
+        out.entry(row.response_id).or_default().push(Checked {
+            key: row.question_key,
+            kind,
+            number: row.number_value,
+            text: row.text_value,
+            date: row.date_value,
+            boolean: row.bool_value,
+            choices,
+            score: row.score,
+        });
+    }
+    Ok(out)
+}
+
+/// A response of the tenant's organization.
+pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<response::Model> {
+    response::Entity::find_by_id(id)
+        .filter(response::Column::OrganizationId.eq(tenant.organization_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("response"))
+}
+
+/// Responses of a form, oldest first, optionally only those in `statuses`.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    tenant: Tenant,
+    form_id: Uuid,
+    statuses: Vec<ResponseStatus>,
+    request: PageRequest,
+) -> AppResult<Page<response::Model>> {
+    let mut select = response::Entity::find()
+        .filter(response::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(response::Column::FormId.eq(form_id));
+    if !statuses.is_empty() {
+        select = select.filter(response::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    }
+    page::fetch(conn, select, response::Column::Id, request).await
+}
+
+/// Responses by id, whatever their organization (callers have checked access).
+pub async fn by_ids(conn: &impl ConnectionTrait, ids: Vec<Uuid>) -> AppResult<Vec<response::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(response::Entity::find()
+        .filter(response::Column::Id.is_in(ids))
+        .order_by_asc(response::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Most respondents invited in one call.
+pub const MAX_INVITATIONS: usize = 1_000;
+
+/// Signed invitation tokens binding each respondent to a form of the tenant's organization,
+/// valid until `expires_at` (if given), in the order of `respondent_ids`.
+pub async fn invite(
+    conn: &impl ConnectionTrait,
+    signer: &crate::auth::Signer,
+    tenant: Tenant,
+    form_id: Uuid,
+    respondent_ids: Vec<Uuid>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<Vec<(Uuid, String)>> {
+    use crate::{error::code, form::Problem};
+    crate::service::form::get(conn, tenant, form_id).await?;
+    if respondent_ids.is_empty() || respondent_ids.len() > MAX_INVITATIONS {
+        return Err(AppError::bad_input(
+            "input.respondentIds",
+            format!("1 to {MAX_INVITATIONS} respondents"),
+        ));
+    }
+    if expires_at.is_some_and(|t| t <= super::now()) {
+        return Err(AppError::problem(Problem::new(
+            "input.expiresAt",
+            "OUT_OF_RANGE",
+            "an expiry must be in the future",
+        )));
+    }
+    let known: std::collections::HashSet<Uuid> = entity::respondent::Entity::find()
+        .filter(entity::respondent::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(entity::respondent::Column::Id.is_in(respondent_ids.clone()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if let Some(i) = respondent_ids.iter().position(|id| !known.contains(id)) {
+        return Err(AppError::refused(
+            code::NOT_FOUND,
+            Some(&format!("input.respondentIds[{i}]")),
+            "respondent not found",
+        ));
+    }
+    Ok(respondent_ids
+        .into_iter()
+        .map(|id| (id, signer.invitation(form_id, id, expires_at)))
+        .collect())
+}

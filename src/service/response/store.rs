@@ -1,0 +1,192 @@
+//! The writes of a submission, each a statement or two inside the caller's transaction: the
+//! response row, its typed answers, and the quota counter.
+use chrono::{DateTime, Utc};
+use entity::{answer, answer_choice, form_counter, response};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+use uuid::Uuid;
+
+use super::ResponseStatus;
+use crate::{error::AppResult, form::answer::Checked};
+
+/// Rows per insert statement: within every backend's limit on bound parameters.
+const CHUNK: usize = 500;
+
+/// Inserts a response. With a limit key (one response per respondent or device), a response
+/// already holding the key wins and `false` is returned: the unique index decides, so
+/// concurrent first responses of one respondent leave exactly one.
+pub async fn insert_response(txn: &impl ConnectionTrait, row: response::Model) -> AppResult<bool> {
+    let limited = row.limit_key.is_some();
+    let model: response::ActiveModel = row.into();
+    let mut insert = response::Entity::insert(model);
+    if limited {
+        insert = insert.on_conflict(
+            OnConflict::columns([response::Column::FormId, response::Column::LimitKey])
+                .do_nothing()
+                .to_owned(),
+        );
+    }
+    Ok(insert.exec_without_returning(txn).await? == 1)
+}
+
+/// The response holding a form's limit key.
+pub async fn holder_of(
+    txn: &impl ConnectionTrait,
+    form_id: Uuid,
+    limit_key: &str,
+) -> AppResult<Option<response::Model>> {
+    Ok(response::Entity::find()
+        .filter(response::Column::FormId.eq(form_id))
+        .filter(response::Column::LimitKey.eq(limit_key))
+        .one(txn)
+        .await?)
+}
+
+/// A response read for an update, locked until the transaction ends (PostgreSQL; SQLite's
+/// write transaction already excludes other writers).
+pub async fn lock(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<response::Model>> {
+    let mut select = response::Entity::find_by_id(id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    Ok(select.one(txn).await?)
+}
+
+/// Inserts answers of a response; `completed_at` is set on the rows of a completed response so
+/// report indexes cover it.
+pub async fn insert_answers(
+    txn: &impl ConnectionTrait,
+    response: &response::Model,
+    answers: &[Checked],
+    completed_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let rows: Vec<answer::ActiveModel> = answers
+        .iter()
+        .map(|a| answer::ActiveModel {
+            response_id: Set(response.id),
+            question_key: Set(a.key.clone()),
+            organization_id: Set(response.organization_id),
+            form_id: Set(response.form_id),
+            kind: Set(a.kind.as_str().to_owned()),
+            number_value: Set(a.number),
+            text_value: Set(a.text.clone()),
+            date_value: Set(a.date),
+            bool_value: Set(a.boolean),
+            score: Set(a.score),
+            completed_at: Set(completed_at),
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        answer::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let choices: Vec<answer_choice::ActiveModel> = answers
+        .iter()
+        .flat_map(|a| {
+            a.choices.iter().map(|c| answer_choice::ActiveModel {
+                response_id: Set(response.id),
+                question_key: Set(a.key.clone()),
+                value: Set(c.value.clone()),
+                organization_id: Set(response.organization_id),
+                form_id: Set(response.form_id),
+                score: Set(c.score),
+                completed_at: Set(completed_at),
+            })
+        })
+        .collect();
+    for chunk in choices.chunks(CHUNK) {
+        answer_choice::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes a response's answers to `keys` (every answer when `keys` is `None`).
+pub async fn delete_answers(txn: &impl ConnectionTrait, response_id: Uuid, keys: Option<Vec<String>>) -> AppResult<()> {
+    if keys.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(());
+    }
+    let mut choices = answer_choice::Entity::delete_many().filter(answer_choice::Column::ResponseId.eq(response_id));
+    let mut answers = answer::Entity::delete_many().filter(answer::Column::ResponseId.eq(response_id));
+    if let Some(keys) = keys {
+        choices = choices.filter(answer_choice::Column::QuestionKey.is_in(keys.clone()));
+        answers = answers.filter(answer::Column::QuestionKey.is_in(keys));
+    }
+    choices.exec(txn).await?;
+    answers.exec(txn).await?;
+    Ok(())
+}
+
+/// Counts one more completed response of a form under `quota`: `false` when the quota is
+/// reached. The conditional increment runs under the row's lock, so concurrent completions
+/// never pass the quota. The counter starts from the stored count the first time.
+pub async fn count_within_quota(txn: &impl ConnectionTrait, form_id: Uuid, quota: u32) -> AppResult<bool> {
+    for _ in 0..2 {
+        let updated = form_counter::Entity::update_many()
+            .col_expr(
+                form_counter::Column::Completed,
+                Expr::col(form_counter::Column::Completed).add(1i64),
+            )
+            .filter(form_counter::Column::FormId.eq(form_id))
+            .filter(form_counter::Column::Completed.lt(i64::from(quota)))
+            .exec(txn)
+            .await?;
+        if updated.rows_affected == 1 {
+            return Ok(true);
+        }
+        if completed_count(txn, form_id).await?.is_some() {
+            return Ok(false);
+        }
+        let stored = response::Entity::find()
+            .filter(response::Column::FormId.eq(form_id))
+            .filter(response::Column::Status.eq(ResponseStatus::Completed.as_str()))
+            .count(txn)
+            .await?;
+        form_counter::Entity::insert(form_counter::ActiveModel {
+            form_id: Set(form_id),
+            completed: Set(i64::try_from(stored).unwrap_or(i64::MAX)),
+        })
+        .on_conflict(
+            OnConflict::column(form_counter::Column::FormId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(false)
+}
+
+/// Completed responses counted towards a form's quota, when a counter is kept.
+pub async fn completed_count(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<Option<i64>> {
+    Ok(form_counter::Entity::find_by_id(form_id)
+        .select_only()
+        .column(form_counter::Column::Completed)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?)
+}
+
+/// Forgets a form's quota counter (its quota changed): the next completion recounts.
+pub async fn reset_counter(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<()> {
+    form_counter::Entity::delete_by_id(form_id).exec(conn).await?;
+    Ok(())
+}
+
+/// Writes a response's new state (status, times, score) after a save or a completion.
+pub async fn update_response(txn: &impl ConnectionTrait, row: &response::Model) -> AppResult<()> {
+    response::Entity::update_many()
+        .col_expr(response::Column::Status, Expr::value(row.status.clone()))
+        .col_expr(response::Column::UpdatedAt, Expr::value(row.updated_at))
+        .col_expr(response::Column::CompletedAt, Expr::value(row.completed_at))
+        .col_expr(response::Column::DurationSeconds, Expr::value(row.duration_seconds))
+        .col_expr(response::Column::TotalScore, Expr::value(row.total_score))
+        .filter(response::Column::Id.eq(row.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,966 @@
+//! Taking responses. Respondents start a response, save answers, resume it (also on another
+//! device, with its resume token) and complete it; simple clients submit in one shot; members
+//! record interviews and partners' systems record responses on behalf of respondents.
+//!
+//! Rules (Data rules of the product):
+//! - Partial saves keep every valid answer, on the path or not (the path can still change);
+//!   invalid ones are not kept and come back in the outcome's `rejected`.
+//! - Completion evaluates the path over everything answered: answers off the final path are
+//!   not stored and come back in `dropped`; a missing required answer refuses the completion.
+//! - A single-shot submit (and a recording) is all or nothing: an answer off its path is a
+//!   client bug and refused (ANSWER_OFF_PATH).
+//! - Every write carries an idempotency key ([`super::idempotency`]); one response per
+//!   respondent or device and the response quota are enforced by a unique index and a
+//!   conditional counter update inside the same transaction, so concurrency cannot pass them.
+//! - The response, its answers and everything derived from them are written in one
+//!   transaction; the caller answers the client only after it commits.
+use std::{collections::HashMap, net::IpAddr, sync::Arc};
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{form, response};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Channel, ResponseStatus, answers_of, idempotency, store};
+use crate::{
+    app::AppState,
+    auth::Tenant,
+    error::{AppError, AppResult, code},
+    form::{
+        Problem,
+        answer::{self, Checked, Given},
+        kind::QuestionKind,
+        model::{FormDef, FormSettings, MAX_QUESTIONS, ResponseLimit, is_locale},
+    },
+    logic::{
+        eval::Facts,
+        path::{self, Next, ViolationKind},
+    },
+    service::{
+        form::{FormStatus, settings_of, status_of},
+        now, rate_limit, respondent,
+    },
+};
+
+/// Most hidden fields in one request.
+pub const MAX_HIDDEN: usize = 100;
+/// Longest device id and user agent kept.
+pub const MAX_DEVICE_ID_CHARS: usize = 200;
+pub const MAX_USER_AGENT_CHARS: usize = 500;
+/// How far a client's clock may run ahead of ours.
+const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// Oldest start time a client may report (answers collected offline).
+const MAX_OFFLINE_DAYS: i64 = 30;
+
+/// The answer to one question, as sent.
+#[derive(Serialize, Clone, Debug)]
+pub struct AnswerIn {
+    pub key: String,
+    pub value: Given,
+    /// The "other, please specify" text of a choice question.
+    pub other: Option<String>,
+}
+
+/// A hidden field's value, as sent.
+#[derive(Serialize, Clone, Debug)]
+pub struct HiddenIn {
+    pub key: String,
+    pub value: String,
+}
+
+/// Where the respondent was, when the form collects it.
+#[derive(Serialize, Clone, Copy, Debug)]
+pub struct Geolocation {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// Where a public request comes from. Not part of its fingerprint: a retry from another
+/// network is the same request.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub address: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    /// The `Origin` header of a browser's request.
+    pub origin: Option<String>,
+}
+
+/// Who writes the response.
+#[derive(Clone, Debug)]
+pub enum Author {
+    /// A respondent through the public API.
+    Public(Client),
+    /// A member recording an interview or a call.
+    Member { tenant: Tenant, user_id: Uuid },
+    /// A partner's system with an API key.
+    ApiKey { tenant: Tenant, key_id: Uuid },
+}
+
+/// The form a new response is for.
+#[derive(Serialize, Clone, Debug)]
+pub enum FormRef {
+    /// By its public identifier (the public API).
+    Public(String),
+    /// By id, within the caller's organization (staff).
+    Id(Uuid),
+}
+
+/// A new response: started, or submitted whole.
+#[derive(Serialize, Clone, Debug)]
+pub struct Opening {
+    pub form: FormRef,
+    pub version_id: Option<Uuid>,
+    pub channel: Channel,
+    pub locale: Option<String>,
+    /// A signed invitation (public API).
+    pub invitation: Option<String>,
+    /// The respondent (staff recordings).
+    pub respondent_id: Option<Uuid>,
+    pub device_id: Option<String>,
+    pub hidden: Vec<HiddenIn>,
+    pub answers: Vec<AnswerIn>,
+    pub geolocation: Option<Geolocation>,
+    /// When the respondent began, if the client knows better than our clock (offline).
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the respondent finished (single-shot submits and recordings).
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// More answers for a response in progress.
+#[derive(Serialize, Clone, Debug)]
+pub struct Continuation {
+    pub resume_token: String,
+    pub answers: Vec<AnswerIn>,
+    /// Keys whose answers are withdrawn.
+    pub clear: Vec<String>,
+}
+
+/// An answer not kept by a partial save.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Rejected {
+    pub key: Option<String>,
+    pub path: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl From<Problem> for Rejected {
+    fn from(p: Problem) -> Self {
+        Rejected {
+            key: p.key,
+            path: p.path,
+            code: p.code.to_owned(),
+            message: p.message,
+        }
+    }
+}
+
+/// What a write did: stored under its idempotency key, so a retry gets it again.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub response_id: Uuid,
+    /// Answers off the final path, not stored (completion).
+    pub dropped: Vec<String>,
+    /// Answers not kept by a partial save, with the reason.
+    pub rejected: Vec<Rejected>,
+    /// A start that found the respondent's response in progress and returned it.
+    pub resumed: bool,
+}
+
+/// The outcome with the response as it stands and the version it answers.
+pub struct Done {
+    pub outcome: Outcome,
+    pub response: response::Model,
+    pub def: Arc<FormDef>,
+    /// The outcome of an earlier request under the same idempotency key.
+    pub replayed: bool,
+    /// Whether the form shows respondents their scores.
+    pub show_scores: bool,
+}
+
+/// The form a new response is for, as read for this request.
+struct Context {
+    form: form::Model,
+    settings: FormSettings,
+    def: Arc<FormDef>,
+    version_id: Uuid,
+}
+
+fn input(path: &str) -> String {
+    format!("input.{path}")
+}
+
+/// Starts a response (answers given are saved as by [`save`]).
+pub async fn start(state: &AppState, author: Author, key: String, opening: Opening) -> AppResult<Done> {
+    open(state, author, key, opening, false).await
+}
+
+/// Submits a whole response at once (public API), or records one (staff).
+pub async fn submit(state: &AppState, author: Author, key: String, opening: Opening) -> AppResult<Done> {
+    open(state, author, key, opening, true).await
+}
+
+/// Saves answers of a response in progress.
+pub async fn save(state: &AppState, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
+    proceed(state, client, key, continuation, false).await
+}
+
+/// Completes a response in progress, with any last answers.
+pub async fn complete(state: &AppState, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
+    proceed(state, client, key, continuation, true).await
+}
+
+/// A response in progress by its resume token, with the version it answers.
+pub async fn resume(state: &AppState, token: &str) -> AppResult<(response::Model, Arc<FormDef>, bool)> {
+    let conn = state.db.conn();
+    let id = state
+        .signer
+        .read_resume_token(token)
+        .ok_or_else(invalid_resume_token)?;
+    let row = response::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(invalid_resume_token)?;
+    let def = state.versions.get(conn, row.form_id, row.version_id, "resumeToken").await?;
+    let show_scores = shows_scores(conn, row.form_id).await?;
+    Ok((row, def, show_scores))
+}
+
+async fn shows_scores(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<bool> {
+    let form = form::Entity::find_by_id(form_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("form"))?;
+    Ok(settings_of(&form)?.show_scores)
+}
+
+fn invalid_resume_token() -> AppError {
+    AppError::refused(
+        code::INVALID_RESUME_TOKEN,
+        Some("input.resumeToken"),
+        "this resume token is not valid",
+    )
+}
+
+fn form_closed(message: &str) -> AppError {
+    AppError::refused(code::FORM_CLOSED, None, message)
+}
+
+/// Whether the form takes responses now.
+fn accepting(form: &form::Model, settings: &FormSettings, at: DateTime<Utc>) -> AppResult<()> {
+    match status_of(form)? {
+        FormStatus::Published => {}
+        FormStatus::Draft => return Err(form_closed("the form is not published")),
+        FormStatus::Closed | FormStatus::Archived => return Err(form_closed("the form is closed")),
+    }
+    if settings.closes_at.is_some_and(|t| t <= at) {
+        return Err(form_closed("the form closed at its closing date"));
+    }
+    Ok(())
+}
+
+/// Public requests: the form's rate limit and allowed origins.
+async fn public_guard(state: &AppState, form: &form::Model, settings: &FormSettings, client: &Client) -> AppResult<()> {
+    if state.public_limits.per_form > 0 {
+        rate_limit::hit(&state.cache, &format!("form:{}", form.id), state.public_limits.per_form).await?;
+    }
+    if let Some(origin) = &client.origin
+        && !settings.allowed_origins.is_empty()
+        && !settings.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    {
+        return Err(AppError::refused(
+            code::ORIGIN_NOT_ALLOWED,
+            None,
+            format!("pages of {origin} may not submit to this form"),
+        ));
+    }
+    Ok(())
+}
+
+/// The form a new response is for, by public id (published forms only) or within a tenant.
+async fn form_of(conn: &impl ConnectionTrait, author: &Author, form: &FormRef) -> AppResult<form::Model> {
+    let row = match (form, author) {
+        (FormRef::Public(public_id), Author::Public(_)) => form::Entity::find()
+            .filter(form::Column::PublicId.eq(public_id.as_str()))
+            .one(conn)
+            .await?
+            .filter(|f| f.published_version_id.is_some()),
+        (FormRef::Id(id), Author::Member { tenant, .. } | Author::ApiKey { tenant, .. }) => {
+            return crate::service::form::get(conn, *tenant, *id).await;
+        }
+        _ => None,
+    };
+    row.ok_or_else(|| AppError::refused(code::NOT_FOUND, Some("input.formId"), "form not found"))
+}
+
+/// Checks answers and hidden fields against the version. Problems come back one per answer;
+/// checked answers keep their input order.
+fn check_answers(def: &FormDef, answers: Vec<AnswerIn>, hidden: Vec<HiddenIn>) -> (Vec<Checked>, Vec<Problem>) {
+    let questions: HashMap<&str, _> = def.questions().map(|q| (q.key.as_str(), q)).collect();
+    let mut checked: Vec<Checked> = Vec::new();
+    let mut problems = Vec::new();
+    if answers.len() > MAX_QUESTIONS {
+        problems.push(Problem::new(
+            input("answers"),
+            "TOO_MANY",
+            format!("at most {MAX_QUESTIONS} answers"),
+        ));
+        return (checked, problems);
+    }
+    if hidden.len() > MAX_HIDDEN {
+        problems.push(Problem::new(
+            input("hidden"),
+            "TOO_MANY",
+            format!("at most {MAX_HIDDEN} hidden fields"),
+        ));
+        return (checked, problems);
+    }
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let entries = answers
+        .into_iter()
+        .map(|a| (a.key, Some((a.value, a.other)), None))
+        .enumerate()
+        .map(|(i, (k, a, h))| (input(&format!("answers[{i}]")), k, a, h))
+        .chain(
+            hidden
+                .into_iter()
+                .enumerate()
+                .map(|(i, h)| (input(&format!("hidden[{i}]")), h.key, None, Some(h.value))),
+        );
+    for (path, key, given, hidden_value) in entries {
+        if seen.insert(key.clone(), ()).is_some() {
+            problems.push(Problem::new(format!("{path}.key"), "DUPLICATE", format!("`{key}` is given twice")).with_key(&key));
+            continue;
+        }
+        let Some(question) = questions.get(key.as_str()) else {
+            let code = if hidden_value.is_some() {
+                "UNKNOWN_HIDDEN_FIELD"
+            } else {
+                "UNKNOWN_QUESTION"
+            };
+            problems.push(
+                Problem::new(format!("{path}.key"), code, format!("the form has no `{key}`")).with_key(&key),
+            );
+            continue;
+        };
+        let result = match (given, hidden_value) {
+            (Some((value, other)), _) => answer::check(question, value, other, &path),
+            (None, Some(value)) => answer::hidden(question, value, &path),
+            (None, None) => continue,
+        };
+        match result {
+            Ok(answer) => checked.push(answer),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (checked, problems)
+}
+
+/// The condition engine's facts: answers, the respondent's attributes, hidden fields.
+pub fn facts(answers: &[Checked], attributes: Vec<(String, crate::logic::expr::Value)>) -> Facts {
+    let mut facts = Facts::default();
+    for a in answers {
+        if a.kind == QuestionKind::Hidden {
+            facts.hidden.insert(a.key.clone(), a.text.clone().unwrap_or_default());
+        } else {
+            facts.answers.insert(a.key.clone(), a.fact());
+        }
+    }
+    facts.attributes = attributes.into_iter().collect();
+    facts
+}
+
+/// The respondent's attributes, when the version's conditions read any.
+async fn attributes_of(
+    conn: &impl ConnectionTrait,
+    def: &FormDef,
+    organization_id: Uuid,
+    respondent_id: Option<Uuid>,
+) -> AppResult<Vec<(String, crate::logic::expr::Value)>> {
+    match respondent_id {
+        Some(id) if def.reads_attributes() => Ok(respondent::get(conn, Tenant::trusted(organization_id), id)
+            .await?
+            .attributes),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// What the path makes of a set of answers: the status it finishes with, the keys off it,
+/// and problems for missing required answers.
+fn judge(def: &FormDef, facts: &Facts) -> (ResponseStatus, Vec<String>, Vec<Problem>) {
+    let evaluation = path::evaluate(def, facts);
+    let status = if evaluation.finish == Next::Disqualified {
+        ResponseStatus::Disqualified
+    } else {
+        ResponseStatus::Completed
+    };
+    let mut off_path = Vec::new();
+    let mut missing = Vec::new();
+    for violation in evaluation.violations {
+        match violation.kind {
+            ViolationKind::Required => missing.push(
+                Problem::new(
+                    input("answers"),
+                    "REQUIRED",
+                    format!("`{}` is required on this path", violation.key),
+                )
+                .with_key(&violation.key),
+            ),
+            ViolationKind::OffPath => off_path.push(violation.key),
+            ViolationKind::UnknownQuestion => {}
+        }
+    }
+    (status, off_path, missing)
+}
+
+/// The form's locale closest to the one asked for: exact, then by language, else the default.
+pub fn resolve_locale(def: &FormDef, wanted: Option<&str>) -> String {
+    let Some(wanted) = wanted else {
+        return def.default_locale.clone();
+    };
+    let language = wanted.split('-').next().unwrap_or(wanted);
+    def.locales
+        .iter()
+        .find(|l| l.as_str() == wanted)
+        .or_else(|| def.locales.iter().find(|l| l.split('-').next() == Some(language)))
+        .cloned()
+        .unwrap_or_else(|| def.default_locale.clone())
+}
+
+/// Checks the metadata of a new response; problems are added to `problems`.
+fn check_opening(opening: &Opening, author: &Author, settings: &FormSettings, finish: bool, problems: &mut Vec<Problem>) {
+    match author {
+        Author::Public(_) if opening.channel.is_interview() => problems.push(Problem::new(
+            input("channel"),
+            "CHANNEL_NOT_ALLOWED",
+            "PHONE and IN_PERSON responses are recorded by members of staff",
+        )),
+        Author::Member { .. } if !opening.channel.is_interview() => problems.push(Problem::new(
+            input("channel"),
+            "CHANNEL_NOT_ALLOWED",
+            "members record PHONE or IN_PERSON responses",
+        )),
+        _ => {}
+    }
+    if let Some(locale) = &opening.locale
+        && !is_locale(locale)
+    {
+        problems.push(Problem::new(
+            input("locale"),
+            "INVALID_LOCALE",
+            "not a language tag such as fa, en or en-GB",
+        ));
+    }
+    if let Some(device) = &opening.device_id
+        && (device.is_empty() || device.chars().count() > MAX_DEVICE_ID_CHARS || device.chars().any(char::is_control))
+    {
+        problems.push(Problem::new(
+            input("deviceId"),
+            "INVALID_VALUE",
+            format!("1–{MAX_DEVICE_ID_CHARS} characters without control characters"),
+        ));
+    }
+    if let Some(geo) = opening.geolocation {
+        if !settings.collect_geolocation {
+            problems.push(Problem::new(
+                input("geolocation"),
+                "NOT_COLLECTED",
+                "the form does not collect locations: leave geolocation out",
+            ));
+        }
+        if !(geo.latitude.is_finite() && (-90.0..=90.0).contains(&geo.latitude)) {
+            problems.push(Problem::new(
+                input("geolocation.latitude"),
+                "OUT_OF_RANGE",
+                "a latitude is between -90 and 90",
+            ));
+        }
+        if !(geo.longitude.is_finite() && (-180.0..=180.0).contains(&geo.longitude)) {
+            problems.push(Problem::new(
+                input("geolocation.longitude"),
+                "OUT_OF_RANGE",
+                "a longitude is between -180 and 180",
+            ));
+        }
+    }
+    if !finish && opening.completed_at.is_some() {
+        problems.push(Problem::new(
+            input("completedAt"),
+            "NOT_APPLICABLE",
+            "a started response is completed by completeResponse",
+        ));
+    }
+    if let Author::Public(_) = author
+        && settings.response_limit == ResponseLimit::OnePerDevice
+        && opening.device_id.is_none()
+    {
+        problems.push(Problem::new(
+            input("deviceId"),
+            "REQUIRED",
+            "the form allows one response per device: send the device's id",
+        ));
+    }
+}
+
+/// The start and completion times of a new response, checked against our clock.
+fn times(
+    opening: &Opening,
+    at: DateTime<Utc>,
+    finish: bool,
+    problems: &mut Vec<Problem>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let oldest = at - Duration::days(MAX_OFFLINE_DAYS);
+    let mut bounded = |value: Option<DateTime<Utc>>, field: &str| match value {
+        Some(t) if t > at + CLOCK_SKEW || t < oldest => {
+            problems.push(Problem::new(
+                input(field),
+                "OUT_OF_RANGE",
+                format!("must be within the last {MAX_OFFLINE_DAYS} days and not in the future"),
+            ));
+            None
+        }
+        Some(t) => Some(crate::service::truncate(t.min(at))),
+        None => None,
+    };
+    let started = bounded(opening.started_at, "startedAt").unwrap_or(at);
+    let completed = if finish {
+        let completed = bounded(opening.completed_at, "completedAt").unwrap_or(at);
+        if completed < started {
+            problems.push(Problem::new(
+                input("completedAt"),
+                "RANGE_INVERTED",
+                "completedAt is before startedAt",
+            ));
+        }
+        Some(completed.max(started))
+    } else {
+        None
+    };
+    (started, completed)
+}
+
+fn total_score(answers: &[Checked]) -> Option<f64> {
+    let scores: Vec<f64> = answers.iter().filter_map(|a| a.score).collect();
+    (!scores.is_empty()).then(|| scores.iter().sum())
+}
+
+fn duration(started: DateTime<Utc>, completed: DateTime<Utc>) -> i32 {
+    i32::try_from((completed - started).num_seconds().max(0)).unwrap_or(i32::MAX)
+}
+
+async fn replay(state: &AppState, outcome: Outcome) -> AppResult<Done> {
+    let conn = state.db.conn();
+    let response = response::Entity::find_by_id(outcome.response_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Internal("the response of an idempotent outcome is gone".to_owned()))?;
+    let def = state
+        .versions
+        .get(conn, response.form_id, response.version_id, "input.versionId")
+        .await?;
+    let show_scores = shows_scores(conn, response.form_id).await?;
+    Ok(Done {
+        outcome,
+        response,
+        def,
+        replayed: true,
+        show_scores,
+    })
+}
+
+/// Who the respondent is: from a signed invitation (public API) or given by staff.
+async fn respondent_of(
+    state: &AppState,
+    author: &Author,
+    form: &form::Model,
+    opening: &Opening,
+    at: DateTime<Utc>,
+) -> AppResult<Option<Uuid>> {
+    let conn = state.db.conn();
+    let id = match author {
+        Author::Public(_) => {
+            let Some(token) = &opening.invitation else {
+                return Ok(None);
+            };
+            let invalid = |why: &str| AppError::refused(code::INVALID_INVITATION, Some("input.invitationToken"), why);
+            let invitation = state
+                .signer
+                .read_invitation(token)
+                .ok_or_else(|| invalid("this invitation token is not valid"))?;
+            if invitation.form_id != form.id {
+                return Err(invalid("this invitation is for another form"));
+            }
+            if invitation.expires_at.is_some_and(|t| t <= at) {
+                return Err(AppError::refused(
+                    code::INVITATION_EXPIRED,
+                    Some("input.invitationToken"),
+                    "this invitation has expired",
+                ));
+            }
+            invitation.respondent_id
+        }
+        Author::Member { .. } | Author::ApiKey { .. } => match opening.respondent_id {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    let exists = entity::respondent::Entity::find_by_id(id)
+        .filter(entity::respondent::Column::OrganizationId.eq(form.organization_id))
+        .one(conn)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(match author {
+            Author::Public(_) => AppError::refused(
+                code::INVALID_INVITATION,
+                Some("input.invitationToken"),
+                "the invited respondent no longer exists",
+            ),
+            _ => AppError::refused(code::NOT_FOUND, Some("input.respondentId"), "respondent not found"),
+        });
+    }
+    Ok(Some(id))
+}
+
+/// Starts (`finish` false) or submits (`finish` true) a new response.
+async fn open(state: &AppState, author: Author, key: String, opening: Opening, finish: bool) -> AppResult<Done> {
+    idempotency::check_key(&key, "input.idempotencyKey")?;
+    let conn = state.db.conn();
+    let at = now();
+    let form = form_of(conn, &author, &opening.form).await?;
+    let scope = format!("form:{}", form.id);
+    let hash = idempotency::fingerprint(if finish { "submit" } else { "start" }, &opening);
+    if let Some(outcome) = idempotency::earlier::<Outcome>(conn, &scope, &key, &hash).await? {
+        return replay(state, outcome).await;
+    }
+    let settings = settings_of(&form)?;
+    if let Author::Public(client) = &author {
+        public_guard(state, &form, &settings, client).await?;
+    }
+    accepting(&form, &settings, at)?;
+    let version_id = opening
+        .version_id
+        .or(form.published_version_id)
+        .ok_or_else(|| form_closed("the form is not published"))?;
+    let def = state.versions.get(conn, form.id, version_id, "input.versionId").await?;
+    let context = Context {
+        form,
+        settings,
+        def,
+        version_id,
+    };
+    let respondent_id = respondent_of(state, &author, &context.form, &opening, at).await?;
+    if respondent_id.is_none() && !context.settings.allow_anonymous {
+        return Err(AppError::refused(
+            code::RESPONDENT_REQUIRED,
+            Some(match author {
+                Author::Public(_) => "input.invitationToken",
+                _ => "input.respondentId",
+            }),
+            "the form takes responses from known respondents only",
+        ));
+    }
+    let mut problems = Vec::new();
+    check_opening(&opening, &author, &context.settings, finish, &mut problems);
+    let (started_at, completed_at) = times(&opening, at, finish, &mut problems);
+    let (answers, answer_problems) = check_answers(&context.def, opening.answers.clone(), opening.hidden.clone());
+    let mut rejected = Vec::new();
+    let mut answers = answers;
+    let mut status = ResponseStatus::InProgress;
+    if finish {
+        problems.extend(answer_problems);
+        AppError::invalid(std::mem::take(&mut problems))?;
+        let attributes = attributes_of(conn, &context.def, context.form.organization_id, respondent_id).await?;
+        let (finished, off_path, missing) = judge(&context.def, &facts(&answers, attributes));
+        problems.extend(missing);
+        for key in off_path {
+            let i = opening.answers.iter().position(|a| a.key == key).unwrap_or_default();
+            problems.push(
+                Problem::new(
+                    input(&format!("answers[{i}]")),
+                    "ANSWER_OFF_PATH",
+                    format!("`{key}` is not on the path these answers take"),
+                )
+                .with_key(&key),
+            );
+        }
+        status = finished;
+    } else {
+        // A partial save keeps the valid answers; hidden fields and metadata must be right.
+        for problem in answer_problems {
+            if problem.path.starts_with("input.hidden") || problem.path == "input.answers" {
+                problems.push(problem);
+            } else {
+                rejected.push(Rejected::from(problem));
+            }
+        }
+        answers.retain(|a| !rejected.iter().any(|r| r.key.as_deref() == Some(a.key.as_str())));
+    }
+    AppError::invalid(problems)?;
+
+    if let Some(quota) = context.settings.response_quota
+        && !finish
+        && store::completed_count(conn, context.form.id).await?.is_some_and(|n| n >= i64::from(quota))
+    {
+        return Err(quota_reached());
+    }
+    let limit_key = match (context.settings.response_limit, respondent_id, &opening.device_id, &author) {
+        (ResponseLimit::OnePerRespondent, Some(r), _, _) => Some(format!("r:{r}")),
+        (ResponseLimit::OnePerDevice, Some(r), _, Author::Member { .. } | Author::ApiKey { .. }) => Some(format!("r:{r}")),
+        (ResponseLimit::OnePerDevice, _, Some(device), Author::Public(_)) => Some(format!("d:{device}")),
+        _ => None,
+    };
+    let (interviewer_id, api_key_id, client) = match &author {
+        Author::Public(client) => (None, None, Some(client)),
+        Author::Member { user_id, .. } => (Some(*user_id), None, None),
+        Author::ApiKey { key_id, .. } => (None, Some(*key_id), None),
+    };
+    let geolocation = opening.geolocation.filter(|_| context.settings.collect_geolocation);
+    let row = response::Model {
+        id: Uuid::now_v7(),
+        organization_id: context.form.organization_id,
+        form_id: context.form.id,
+        version_id: context.version_id,
+        respondent_id,
+        status: status.as_str().to_owned(),
+        channel: opening.channel.as_str().to_owned(),
+        locale: Some(resolve_locale(&context.def, opening.locale.as_deref())),
+        user_agent: client
+            .and_then(|c| c.user_agent.as_ref())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        device_id: opening.device_id.clone(),
+        limit_key,
+        interviewer_id,
+        api_key_id,
+        ip_hash: client
+            .and_then(|c| c.address)
+            .filter(|_| context.settings.store_ip_address)
+            .map(|address| state.signer.hash_address(address)),
+        latitude: geolocation.map(|g| g.latitude),
+        longitude: geolocation.map(|g| g.longitude),
+        total_score: total_score(&answers),
+        started_at,
+        updated_at: at,
+        completed_at,
+        duration_seconds: completed_at.map(|c| duration(started_at, c)),
+    };
+    let mut outcome = Outcome {
+        response_id: row.id,
+        dropped: Vec::new(),
+        rejected,
+        resumed: false,
+    };
+
+    let txn = state.db.begin_write().await?;
+    if let Some(earlier) =
+        idempotency::claim(&txn, context.form.organization_id, &scope, &key, &hash, &outcome).await?
+    {
+        txn.rollback().await?;
+        return replay(state, earlier).await;
+    }
+    if status == ResponseStatus::Completed
+        && let Some(quota) = context.settings.response_quota
+        && !store::count_within_quota(&txn, context.form.id, quota).await?
+    {
+        txn.rollback().await?;
+        return Err(quota_reached());
+    }
+    if !store::insert_response(&txn, row.clone()).await? {
+        let limit_key = row.limit_key.as_deref().unwrap_or_default();
+        let holder = store::holder_of(&txn, context.form.id, limit_key).await?;
+        return match holder {
+            Some(holder) if !finish && holder.status == ResponseStatus::InProgress.as_str() => {
+                // The respondent's response in progress, resumed (e.g. the invitation link
+                // opened on another device).
+                outcome.response_id = holder.id;
+                outcome.rejected.clear();
+                outcome.resumed = true;
+                idempotency::settle(&txn, &scope, &key, &outcome).await?;
+                txn.commit().await?;
+                Ok(Done {
+                    outcome,
+                    response: holder,
+                    def: context.def,
+                    replayed: false,
+                    show_scores: context.settings.show_scores,
+                })
+            }
+            _ => {
+                txn.rollback().await?;
+                Err(AppError::refused(
+                    code::ALREADY_RESPONDED,
+                    None,
+                    if row.limit_key.as_deref().is_some_and(|k| k.starts_with("d:")) {
+                        "this device has already responded to the form"
+                    } else {
+                        "this respondent has already responded to the form"
+                    },
+                ))
+            }
+        };
+    }
+    let answered_at = (status == ResponseStatus::Completed).then_some(row.completed_at).flatten();
+    store::insert_answers(&txn, &row, &answers, answered_at).await?;
+    txn.commit().await?;
+    Ok(Done {
+        outcome,
+        response: row,
+        def: context.def,
+        replayed: false,
+        show_scores: context.settings.show_scores,
+    })
+}
+
+fn quota_reached() -> AppError {
+    AppError::refused(
+        code::QUOTA_REACHED,
+        None,
+        "the form has all the responses its quota allows",
+    )
+}
+
+/// Saves (`finish` false) or completes (`finish` true) a response in progress.
+async fn proceed(
+    state: &AppState,
+    client: Client,
+    key: String,
+    continuation: Continuation,
+    finish: bool,
+) -> AppResult<Done> {
+    idempotency::check_key(&key, "input.idempotencyKey")?;
+    let conn = state.db.conn();
+    let at = now();
+    let response_id = state
+        .signer
+        .read_resume_token(&continuation.resume_token)
+        .ok_or_else(invalid_resume_token)?;
+    let scope = format!("response:{response_id}");
+    let hash = idempotency::fingerprint(if finish { "complete" } else { "save" }, &continuation);
+    if let Some(outcome) = idempotency::earlier::<Outcome>(conn, &scope, &key, &hash).await? {
+        return replay(state, outcome).await;
+    }
+    let row = response::Entity::find_by_id(response_id)
+        .one(conn)
+        .await?
+        .ok_or_else(invalid_resume_token)?;
+    let form = form::Entity::find_by_id(row.form_id)
+        .one(conn)
+        .await?
+        .ok_or_else(invalid_resume_token)?;
+    let settings = settings_of(&form)?;
+    public_guard(state, &form, &settings, &client).await?;
+    accepting(&form, &settings, at)?;
+    let def = state.versions.get(conn, row.form_id, row.version_id, "input.resumeToken").await?;
+
+    let mut problems = Vec::new();
+    let (answers, answer_problems) = check_answers(&def, continuation.answers.clone(), Vec::new());
+    let known = def.keys();
+    for (i, key) in continuation.clear.iter().enumerate() {
+        if !known.contains(key) {
+            problems.push(
+                Problem::new(
+                    input(&format!("clear[{i}]")),
+                    "UNKNOWN_QUESTION",
+                    format!("the form has no `{key}`"),
+                )
+                .with_key(key),
+            );
+        } else if continuation.answers.iter().any(|a| &a.key == key) {
+            problems.push(
+                Problem::new(
+                    input(&format!("clear[{i}]")),
+                    "DUPLICATE",
+                    format!("`{key}` is both answered and cleared"),
+                )
+                .with_key(key),
+            );
+        }
+    }
+    let mut rejected = Vec::new();
+    let mut answers = answers;
+    if finish {
+        problems.extend(answer_problems);
+    } else {
+        rejected = answer_problems.into_iter().map(Rejected::from).collect();
+        answers.retain(|a| !rejected.iter().any(|r| r.key.as_deref() == Some(a.key.as_str())));
+    }
+    AppError::invalid(problems)?;
+    let attributes = if finish {
+        attributes_of(conn, &def, row.organization_id, row.respondent_id).await?
+    } else {
+        Vec::new()
+    };
+
+    let mut outcome = Outcome {
+        response_id,
+        dropped: Vec::new(),
+        rejected,
+        resumed: false,
+    };
+    let txn = state.db.begin_write().await?;
+    if let Some(earlier) = idempotency::claim(&txn, row.organization_id, &scope, &key, &hash, &outcome).await? {
+        txn.rollback().await?;
+        return replay(state, earlier).await;
+    }
+    let mut row = store::lock(&txn, response_id)
+        .await?
+        .ok_or_else(invalid_resume_token)?;
+    if ResponseStatus::of(&row)? != ResponseStatus::InProgress {
+        txn.rollback().await?;
+        return Err(AppError::refused(
+            code::RESPONSE_FINISHED,
+            Some("input.resumeToken"),
+            "this response is finished and takes no more answers",
+        ));
+    }
+    let stored = answers_of(&txn, vec![response_id])
+        .await?
+        .remove(&response_id)
+        .unwrap_or_default();
+    let replaced: Vec<String> = answers
+        .iter()
+        .map(|a| a.key.clone())
+        .chain(continuation.clear.iter().cloned())
+        .collect();
+    let mut merged: Vec<Checked> = stored.into_iter().filter(|a| !replaced.contains(&a.key)).collect();
+    merged.extend(answers.iter().cloned());
+    row.updated_at = at;
+    if finish {
+        let (status, off_path, missing) = judge(&def, &facts(&merged, attributes));
+        if !missing.is_empty() {
+            txn.rollback().await?;
+            return Err(AppError::problems(missing));
+        }
+        if status == ResponseStatus::Completed
+            && let Some(quota) = settings.response_quota
+            && !store::count_within_quota(&txn, form.id, quota).await?
+        {
+            txn.rollback().await?;
+            return Err(quota_reached());
+        }
+        merged.retain(|a| !off_path.contains(&a.key));
+        row.status = status.as_str().to_owned();
+        row.completed_at = Some(at);
+        row.duration_seconds = Some(duration(row.started_at, at));
+        row.total_score = total_score(&merged);
+        outcome.dropped = off_path;
+        idempotency::settle(&txn, &scope, &key, &outcome).await?;
+        store::delete_answers(&txn, response_id, None).await?;
+        let answered_at = (status == ResponseStatus::Completed).then_some(at);
+        store::insert_answers(&txn, &row, &merged, answered_at).await?;
+    } else {
+        row.total_score = total_score(&merged);
+        store::delete_answers(&txn, response_id, Some(replaced)).await?;
+        store::insert_answers(&txn, &row, &answers, None).await?;
+    }
+    store::update_response(&txn, &row).await?;
+    txn.commit().await?;
+    Ok(Done {
+        outcome,
+        response: row,
+        def,
+        replayed: false,
+        show_scores: settings.show_scores,
+    })
+}
