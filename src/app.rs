@@ -14,11 +14,7 @@ use crate::{
     db::Db,
     graphql::{self, AppSchema, PublicSchema, QueryLimits},
     http,
-    service::{
-        auth::SessionSettings,
-        form::PublishedVersions,
-        rate_limit::PublicLimits,
-    },
+    service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits},
 };
 
 /// What resolvers and handlers share. Cheap to clone; nothing in it is per instance only

@@ -96,8 +96,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols) in [
-            ("ix_answers_form_key_number", &["form_id", "question_key", "number_value"][..]),
-            ("ix_answers_form_key_date", &["form_id", "question_key", "date_value"][..]),
+            (
+                "ix_answers_form_key_number",
+                &["form_id", "question_key", "number_value"][..],
+            ),
+            (
+                "ix_answers_form_key_date",
+                &["form_id", "question_key", "date_value"][..],
+            ),
             (
                 "ix_answers_form_key_completed",
                 &["form_id", "question_key", "completed_at"][..],
@@ -117,12 +123,7 @@ impl MigrationTrait for Migration {
                     .col(uuid("form_id"))
                     .col(double_null("score"))
                     .col(timestamp_with_time_zone_null("completed_at"))
-                    .primary_key(
-                        Index::create()
-                            .col("response_id")
-                            .col("question_key")
-                            .col("value"),
-                    )
+                    .primary_key(Index::create().col("response_id").col("question_key").col("value"))
                     .foreign_key(&mut fk(
                         "fk_answer_choices_response",
                         ("answer_choices", "response_id"),

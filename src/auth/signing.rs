@@ -101,9 +101,7 @@ impl Signer {
 
     /// The response a resume token names, if this server signed it.
     pub fn read_resume_token(&self, token: &str) -> Option<Uuid> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(token.trim().strip_prefix(RESUME_PREFIX)?)
-            .ok()?;
+        let bytes = URL_SAFE_NO_PAD.decode(token.trim().strip_prefix(RESUME_PREFIX)?).ok()?;
         if bytes.len() != 16 + TAG_BYTES {
             return None;
         }
@@ -149,7 +147,10 @@ mod tests {
         let open = signer.invitation(form, respondent, None);
         assert_eq!(signer.read_invitation(&open).unwrap().expires_at, None);
         // Another secret, a flipped character, another purpose: refused.
-        assert_eq!(Signer::new(b"another secret of enough length!!").read_invitation(&token), None);
+        assert_eq!(
+            Signer::new(b"another secret of enough length!!").read_invitation(&token),
+            None
+        );
         let mut bytes = token.clone().into_bytes();
         let i = bytes.len() / 2;
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };

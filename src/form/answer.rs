@@ -147,7 +147,12 @@ pub fn check(question: &QuestionDef, given: Given, other: Option<String>, path: 
             });
             let n = number_of(given, &value_path, key).ok_or_else(wrong_type)??;
             if n.fract() != 0.0 {
-                return Err(problem(&value_path, "NOT_INTEGER", key, format!("`{key}` takes whole numbers")));
+                return Err(problem(
+                    &value_path,
+                    "NOT_INTEGER",
+                    key,
+                    format!("`{key}` takes whole numbers"),
+                ));
             }
             if n < f64::from(low) || n > f64::from(high) {
                 return Err(problem(
@@ -162,7 +167,12 @@ pub fn check(question: &QuestionDef, given: Given, other: Option<String>, path: 
         Rules::Number(rules) => {
             let n = number_of(given, &value_path, key).ok_or_else(wrong_type)??;
             if rules.integer_only && n.fract() != 0.0 {
-                return Err(problem(&value_path, "NOT_INTEGER", key, format!("`{key}` takes whole numbers")));
+                return Err(problem(
+                    &value_path,
+                    "NOT_INTEGER",
+                    key,
+                    format!("`{key}` takes whole numbers"),
+                ));
             }
             let below = rules.min.is_some_and(|min| n < min);
             let above = rules.max.is_some_and(|max| n > max);
@@ -267,9 +277,9 @@ fn number_of(given: Given, path: &str, key: &str) -> Option<Result<f64, Problem>
     match given {
         Given::Number(n) if n.is_finite() => Some(Ok(n)),
         Given::Number(_) => Some(Err(problem(path, "INVALID_NUMBER", key, "not a finite number"))),
-        Given::Text(t) => Some(text::number(&t).ok_or_else(|| {
-            problem(path, "INVALID_NUMBER", key, format!("`{t}` is not a number"))
-        })),
+        Given::Text(t) => {
+            Some(text::number(&t).ok_or_else(|| problem(path, "INVALID_NUMBER", key, format!("`{t}` is not a number"))))
+        }
         _ => None,
     }
 }
@@ -558,7 +568,10 @@ mod tests {
         assert_eq!(code(&order, text("xAB123")), "PATTERN_MISMATCH");
         let email = question("email", Rules::Email, &[]);
         assert_eq!(
-            check(&email, text(" Sara@Example.com"), None, "a").unwrap().text.as_deref(),
+            check(&email, text(" Sara@Example.com"), None, "a")
+                .unwrap()
+                .text
+                .as_deref(),
             Some("sara@example.com")
         );
         assert_eq!(code(&email, text("sara")), "INVALID_EMAIL");
@@ -592,7 +605,10 @@ mod tests {
             Answer::Choices(vec!["speed".to_owned(), "price".to_owned()])
         );
         assert_eq!(check(&features, picked(&["support"]), None, "a").unwrap().score, None);
-        assert_eq!(code(&features, picked(&["speed", "price", "support"])), "TOO_MANY_CHOICES");
+        assert_eq!(
+            code(&features, picked(&["speed", "price", "support"])),
+            "TOO_MANY_CHOICES"
+        );
         assert_eq!(code(&features, picked(&["fast"])), "INVALID_OPTION");
         assert_eq!(code(&features, picked(&["speed", "speed"])), "DUPLICATE");
         assert_eq!(code(&features, picked(&[])), "TOO_FEW_CHOICES");
@@ -625,6 +641,9 @@ mod tests {
         let nps = question("nps", Rules::Nps, &[]);
         assert_eq!(hidden(&nps, "9".into(), "h").unwrap_err().code, "UNKNOWN_HIDDEN_FIELD");
         let yes = question("again", Rules::YesNo, &[]);
-        assert_eq!(check(&yes, Given::Bool(false), None, "a").unwrap().fact(), Answer::Bool(false));
+        assert_eq!(
+            check(&yes, Given::Bool(false), None, "a").unwrap().fact(),
+            Answer::Bool(false)
+        );
     }
 }

@@ -91,15 +91,11 @@ pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, Emp
 pub fn public_schema_builder(
     limits: QueryLimits,
 ) -> SchemaBuilder<public::PublicQuery, public::PublicMutation, EmptySubscription> {
-    let mut builder = Schema::build(
-        public::PublicQuery,
-        public::PublicMutation,
-        EmptySubscription,
-    )
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .limit_recursive_depth(32)
-    .limit_directives(20);
+    let mut builder = Schema::build(public::PublicQuery, public::PublicMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(20);
     if limits.production {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -479,8 +479,16 @@ impl PublicResponse {
                 .iter()
                 .map(|s| id::encode(NodeKind::Section, self.def.sections[s.section].uid))
                 .collect(),
-            visible_keys: evaluation.visible_keys(&self.def).into_iter().map(str::to_owned).collect(),
-            required_keys: evaluation.required_keys(&self.def).into_iter().map(str::to_owned).collect(),
+            visible_keys: evaluation
+                .visible_keys(&self.def)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            required_keys: evaluation
+                .required_keys(&self.def)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             missing_keys: keys_of(ViolationKind::Required),
             off_path_keys: keys_of(ViolationKind::OffPath),
             finish: match evaluation.finish {

@@ -5,7 +5,9 @@
 //! limit. Both endpoints speak Apollo's automatic persisted queries ([`super::persisted`]).
 use std::net::IpAddr;
 
-use async_graphql::{BatchResponse, ErrorExtensionValues, ObjectType, Schema, ServerError, SubscriptionType, http::GraphiQLSource};
+use async_graphql::{
+    BatchResponse, ErrorExtensionValues, ObjectType, Schema, ServerError, SubscriptionType, http::GraphiQLSource,
+};
 use poem::{
     Body, IntoResponse, Request, Response,
     error::ReadBodyError,
@@ -243,7 +245,10 @@ where
     let mut rate_limit = rate_limit;
     // The public API (and calls without credentials) is limited per client address.
     if matches!(auth, RequestAuth::Anonymous) && state.public_limits.per_address > 0 {
-        let subject = format!("address:{}", client.address.map_or("unknown".to_owned(), |a| a.to_string()));
+        let subject = format!(
+            "address:{}",
+            client.address.map_or("unknown".to_owned(), |a| a.to_string())
+        );
         match rate_limit::hit(&state.cache, &subject, state.public_limits.per_address).await {
             Ok(status) => rate_limit = Some(status),
             Err(err) => return too_many_requests(media, &err),
@@ -276,7 +281,11 @@ where
     };
     let mut requests = Vec::with_capacity(items.len());
     for item in items {
-        requests.push(persisted::resolve(&state.cache, item).await.and_then(|v| one(v).map_err(|m| (code::BAD_REQUEST, m))));
+        requests.push(
+            persisted::resolve(&state.cache, item)
+                .await
+                .and_then(|v| one(v).map_err(|m| (code::BAD_REQUEST, m))),
+        );
     }
     if !is_batch
         && let Some(Err((code, message))) = requests.first()
@@ -312,7 +321,10 @@ where
                     let mut error = ServerError::new(message, None);
                     set_code(&mut error, code);
                     if let Some(id) = current_request_id() {
-                        error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("requestId", id);
+                        error
+                            .extensions
+                            .get_or_insert_with(ErrorExtensionValues::default)
+                            .set("requestId", id);
                     }
                     async_graphql::Response::from_errors(vec![error])
                 }
@@ -354,7 +366,9 @@ where
     let mut response = json_response(status, media, &body);
     add_rate_limit_headers(&mut response, rate_limit);
     if let Some(secs) = retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }

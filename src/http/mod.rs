@@ -84,7 +84,12 @@ fn public_cors() -> Cors {
 }
 
 /// Every route with its middleware.
-pub fn routes(state: AppState, schema: AppSchema, public_schema: PublicSchema, config: &Config) -> impl Endpoint + 'static {
+pub fn routes(
+    state: AppState,
+    schema: AppSchema,
+    public_schema: PublicSchema,
+    config: &Config,
+) -> impl Endpoint + 'static {
     let settings = HttpSettings::from_config(config);
     Route::new()
         .at(

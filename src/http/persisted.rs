@@ -18,7 +18,10 @@ fn cache_key(hash: &str) -> String {
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The operation with its query text: as sent, learned, or found by its hash. An error is a
@@ -28,10 +31,7 @@ pub async fn resolve(cache: &Cache, mut operation: Value) -> Result<Value, (&'st
         return Ok(operation);
     };
     if persisted.get("version").and_then(Value::as_i64) != Some(1) {
-        return Err((
-            code::BAD_REQUEST,
-            "persistedQuery.version must be 1".to_owned(),
-        ));
+        return Err((code::BAD_REQUEST, "persistedQuery.version must be 1".to_owned()));
     }
     let hash = persisted
         .get("sha256Hash")

@@ -9,8 +9,8 @@ mod types;
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 pub use document::{DocumentMutation, DocumentQuery};
 pub use evaluate::{AnswerInput, AnswerValueInput, AttributeValueInput, HiddenValueInput, PathFinish, attribute_value};
-pub use logic::Condition;
 pub use loader::FormLoaders;
+pub use logic::Condition;
 pub use types::{Form, FormVersion, QuestionConfig, Theme};
 use uuid::Uuid;
 

@@ -215,6 +215,11 @@ impl Form {
     pub async fn id(&self) -> ID {
         id::encode(NodeKind::Form, self.0.id)
     }
+    /// The identifier respondents reach the form by once published (`publicForm`,
+    /// `NewResponseInput.publicId`): random, so links cannot be guessed.
+    async fn public_id(&self) -> Option<&str> {
+        self.0.public_id.as_deref()
+    }
     /// Where the form stands in its lifecycle.
     async fn status(&self) -> AppResult<FormStatus> {
         service::form::status_of(&self.0)

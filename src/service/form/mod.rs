@@ -543,11 +543,16 @@ pub async fn update_settings(
     let form = lock(&txn, tenant, id).await?;
     refuse_archived(&form)?;
     let mut settings = settings_of(&form)?;
+    let quota_before = settings.response_quota;
     if let Some(change) = change {
         change(&mut settings);
         let mut problems = Vec::new();
         model::check_settings(&settings, "input.settings", &mut problems);
         AppError::invalid(problems)?;
+    }
+    if settings.response_quota != quota_before {
+        // The counter is kept only under a quota: the next completion recounts.
+        crate::service::response::store::reset_counter(&txn, form.id).await?;
     }
     let mut row = form.into_active_model();
     if let Some(touchpoint) = touchpoint {

@@ -136,15 +136,20 @@ pub async fn answers_of(
         .await?;
     let mut chosen: HashMap<(Uuid, String), Vec<Chosen>> = HashMap::new();
     for row in choices {
-        chosen.entry((row.response_id, row.question_key)).or_default().push(Chosen {
-            value: row.value,
-            score: row.score,
-        });
+        chosen
+            .entry((row.response_id, row.question_key))
+            .or_default()
+            .push(Chosen {
+                value: row.value,
+                score: row.score,
+            });
     }
     for row in rows {
         let kind = QuestionKind::parse(&row.kind)
             .ok_or_else(|| AppError::Internal(format!("unknown stored answer kind {}", row.kind)))?;
-        let choices = chosen.remove(&(row.response_id, row.question_key.clone())).unwrap_or_default();
+        let choices = chosen
+            .remove(&(row.response_id, row.question_key.clone()))
+            .unwrap_or_default();
         out.entry(row.response_id).or_default().push(Checked {
             key: row.question_key,
             kind,

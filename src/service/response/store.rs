@@ -150,11 +150,7 @@ pub async fn count_within_quota(txn: &impl ConnectionTrait, form_id: Uuid, quota
             form_id: Set(form_id),
             completed: Set(i64::try_from(stored).unwrap_or(i64::MAX)),
         })
-        .on_conflict(
-            OnConflict::column(form_counter::Column::FormId)
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(form_counter::Column::FormId).do_nothing().to_owned())
         .exec_without_returning(txn)
         .await?;
     }

@@ -214,15 +214,15 @@ pub async fn complete(state: &AppState, client: Client, key: String, continuatio
 /// A response in progress by its resume token, with the version it answers.
 pub async fn resume(state: &AppState, token: &str) -> AppResult<(response::Model, Arc<FormDef>, bool)> {
     let conn = state.db.conn();
-    let id = state
-        .signer
-        .read_resume_token(token)
-        .ok_or_else(invalid_resume_token)?;
+    let id = state.signer.read_resume_token(token).ok_or_else(invalid_resume_token)?;
     let row = response::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or_else(invalid_resume_token)?;
-    let def = state.versions.get(conn, row.form_id, row.version_id, "resumeToken").await?;
+    let def = state
+        .versions
+        .get(conn, row.form_id, row.version_id, "resumeToken")
+        .await?;
     let show_scores = shows_scores(conn, row.form_id).await?;
     Ok((row, def, show_scores))
 }
@@ -330,7 +330,9 @@ fn check_answers(def: &FormDef, answers: Vec<AnswerIn>, hidden: Vec<HiddenIn>) -
         );
     for (path, key, given, hidden_value) in entries {
         if seen.insert(key.clone(), ()).is_some() {
-            problems.push(Problem::new(format!("{path}.key"), "DUPLICATE", format!("`{key}` is given twice")).with_key(&key));
+            problems.push(
+                Problem::new(format!("{path}.key"), "DUPLICATE", format!("`{key}` is given twice")).with_key(&key),
+            );
             continue;
         }
         let Some(question) = questions.get(key.as_str()) else {
@@ -339,9 +341,7 @@ fn check_answers(def: &FormDef, answers: Vec<AnswerIn>, hidden: Vec<HiddenIn>) -
             } else {
                 "UNKNOWN_QUESTION"
             };
-            problems.push(
-                Problem::new(format!("{path}.key"), code, format!("the form has no `{key}`")).with_key(&key),
-            );
+            problems.push(Problem::new(format!("{path}.key"), code, format!("the form has no `{key}`")).with_key(&key));
             continue;
         };
         let result = match (given, hidden_value) {
@@ -429,7 +429,13 @@ pub fn resolve_locale(def: &FormDef, wanted: Option<&str>) -> String {
 }
 
 /// Checks the metadata of a new response; problems are added to `problems`.
-fn check_opening(opening: &Opening, author: &Author, settings: &FormSettings, finish: bool, problems: &mut Vec<Problem>) {
+fn check_opening(
+    opening: &Opening,
+    author: &Author,
+    settings: &FormSettings,
+    finish: bool,
+    problems: &mut Vec<Problem>,
+) {
     match author {
         Author::Public(_) if opening.channel.is_interview() => problems.push(Problem::new(
             input("channel"),
@@ -701,13 +707,22 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
 
     if let Some(quota) = context.settings.response_quota
         && !finish
-        && store::completed_count(conn, context.form.id).await?.is_some_and(|n| n >= i64::from(quota))
+        && store::completed_count(conn, context.form.id)
+            .await?
+            .is_some_and(|n| n >= i64::from(quota))
     {
         return Err(quota_reached());
     }
-    let limit_key = match (context.settings.response_limit, respondent_id, &opening.device_id, &author) {
+    let limit_key = match (
+        context.settings.response_limit,
+        respondent_id,
+        &opening.device_id,
+        &author,
+    ) {
         (ResponseLimit::OnePerRespondent, Some(r), _, _) => Some(format!("r:{r}")),
-        (ResponseLimit::OnePerDevice, Some(r), _, Author::Member { .. } | Author::ApiKey { .. }) => Some(format!("r:{r}")),
+        (ResponseLimit::OnePerDevice, Some(r), _, Author::Member { .. } | Author::ApiKey { .. }) => {
+            Some(format!("r:{r}"))
+        }
         (ResponseLimit::OnePerDevice, _, Some(device), Author::Public(_)) => Some(format!("d:{device}")),
         _ => None,
     };
@@ -753,8 +768,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     };
 
     let txn = state.db.begin_write().await?;
-    if let Some(earlier) =
-        idempotency::claim(&txn, context.form.organization_id, &scope, &key, &hash, &outcome).await?
+    if let Some(earlier) = idempotency::claim(&txn, context.form.organization_id, &scope, &key, &hash, &outcome).await?
     {
         txn.rollback().await?;
         return replay(state, earlier).await;
@@ -800,7 +814,9 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
             }
         };
     }
-    let answered_at = (status == ResponseStatus::Completed).then_some(row.completed_at).flatten();
+    let answered_at = (status == ResponseStatus::Completed)
+        .then_some(row.completed_at)
+        .flatten();
     store::insert_answers(&txn, &row, &answers, answered_at).await?;
     txn.commit().await?;
     Ok(Done {
@@ -851,7 +867,10 @@ async fn proceed(
     let settings = settings_of(&form)?;
     public_guard(state, &form, &settings, &client).await?;
     accepting(&form, &settings, at)?;
-    let def = state.versions.get(conn, row.form_id, row.version_id, "input.resumeToken").await?;
+    let def = state
+        .versions
+        .get(conn, row.form_id, row.version_id, "input.resumeToken")
+        .await?;
 
     let mut problems = Vec::new();
     let (answers, answer_problems) = check_answers(&def, continuation.answers.clone(), Vec::new());
@@ -903,9 +922,7 @@ async fn proceed(
         txn.rollback().await?;
         return replay(state, earlier).await;
     }
-    let mut row = store::lock(&txn, response_id)
-        .await?
-        .ok_or_else(invalid_resume_token)?;
+    let mut row = store::lock(&txn, response_id).await?.ok_or_else(invalid_resume_token)?;
     if ResponseStatus::of(&row)? != ResponseStatus::InProgress {
         txn.rollback().await?;
         return Err(AppError::refused(
