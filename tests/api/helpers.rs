@@ -22,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The prefix of this app's cache keys (shared with another app to share its cache).
+    pub cache_prefix: String,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<()>>,
     _data_dir: Option<tempfile::TempDir>,
@@ -122,6 +124,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Starts an app with exactly this configuration.
 pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    let cache_prefix = config.cache_prefix.clone();
     let app = App::build(config).await.expect("app builds");
     let db = app.state.db.clone();
     let bound = app.bind().await.expect("app binds");
@@ -143,6 +146,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         addr,
         client,
         db,
+        cache_prefix,
         shutdown: Some(tx),
         server: Some(server),
         _data_dir: dir,

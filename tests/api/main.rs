@@ -6,6 +6,7 @@ mod attributes;
 mod auth;
 mod cache;
 mod collect;
+mod collection;
 mod conditions;
 mod documents;
 mod forms;
