@@ -3,6 +3,10 @@
 //! SQLite runs in WAL mode with foreign keys on and a busy timeout. Write transactions start
 //! with `BEGIN IMMEDIATE` ([`Db::begin_write`]): a deferred transaction that reads and then
 //! writes fails at once with SQLITE_BUSY when another writer got in first, whatever the timeout.
+//! They run on a pool of one connection of their own: SQLite has one writer at a time anyway,
+//! and waiting for that connection is a fair queue, where waiting for the file lock is
+//! SQLite's busy handler sleeping up to 100 ms at a time (a long tail under concurrency).
+//! Reads use the main pool and never wait for writers (WAL).
 use std::{
     path::Path,
     str::FromStr,
@@ -32,14 +36,19 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite: the one connection write transactions take turns on.
+    writer: Option<DatabaseConnection>,
     statements: Arc<AtomicU64>,
 }
 
 impl Db {
     /// Connects to `url` (creating a SQLite file and its folder if needed).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, BoxError> {
+        let mut writer = None;
         let mut conn = if url.starts_with("sqlite:") {
-            connect_sqlite(url, max_connections).await?
+            let conn = connect_sqlite(url, max_connections.max(2)).await?;
+            writer = Some(connect_sqlite(url, 1).await?);
+            conn
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
             opts.max_connections(max_connections)
@@ -54,11 +63,17 @@ impl Db {
             return Err("DATABASE_URL must start with postgres:// or sqlite://".into());
         };
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        });
-        Ok(Db { conn, statements })
+        for pool in std::iter::once(&mut conn).chain(writer.as_mut()) {
+            let counter = statements.clone();
+            pool.set_metric_callback(move |_| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        Ok(Db {
+            conn,
+            writer,
+            statements,
+        })
     }
 
     /// How many SQL statements this handle (and its clones) has run: the figure that query-count
@@ -81,10 +96,12 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite.
+    /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite's writer connection.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         let sqlite_transaction_mode = (self.backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
-        self.conn
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.conn)
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode,
                 ..Default::default()
@@ -111,7 +128,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConne
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .disable_statement_logging();
     let pool = SqlitePoolOptions::new()
-        .max_connections(max_connections.max(2))
+        .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(15))
         .connect_with(opts)
         .await
