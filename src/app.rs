@@ -133,13 +133,31 @@ impl BoundApp {
         } = self.app;
         let tls = config.tls_cert.is_some();
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
+        let maintenance = tokio::spawn(maintain(state.clone()));
         let routes = http::routes(state, schema, public_schema, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await?;
+        maintenance.abort();
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Housekeeping every instance runs hourly (idempotent, so instances need no coordination):
+/// idempotency keys older than their retention are forgotten.
+async fn maintain(state: AppState) {
+    use crate::service::response::idempotency;
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let before = crate::service::now() - chrono::Duration::days(idempotency::RETENTION_DAYS);
+        match idempotency::purge(state.db.conn(), before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "forgot expired idempotency keys"),
+            Err(err) => tracing::warn!(error = ?err, "could not forget expired idempotency keys"),
+        }
     }
 }
 

@@ -243,8 +243,8 @@ where
     };
     let client = client_of(req, settings);
     let mut rate_limit = rate_limit;
-    // The public API (and calls without credentials) is limited per client address.
-    if matches!(auth, RequestAuth::Anonymous) && state.public_limits.per_address > 0 {
+    // The public API (and every call without valid credentials) is limited per client address.
+    if !matches!(auth, RequestAuth::Authenticated(_)) && state.public_limits.per_address > 0 {
         let subject = format!(
             "address:{}",
             client.address.map_or("unknown".to_owned(), |a| a.to_string())

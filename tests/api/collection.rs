@@ -552,6 +552,16 @@ async fn public_rate_limits_hold_per_address_and_per_form() {
     assert!((1..=60).contains(&retry_after));
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "RATE_LIMITED");
+    // Invalid credentials do not get around it.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth("not-a-token")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
 }
 
 #[tokio::test]

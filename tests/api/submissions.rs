@@ -2,6 +2,7 @@
 //! with its code, the path in both flows, partial → resume on another device → complete,
 //! idempotent retries and key reuse, and concurrency (one key, quotas).
 use futures_util::future::join_all;
+use nazar::service::response::idempotency;
 use serde_json::{Value, json};
 
 use crate::{
@@ -595,6 +596,14 @@ async fn retries_with_a_key_write_once_and_a_reused_key_is_refused() {
         );
     }
     assert_eq!(count_rows(&app, "SELECT COUNT(*) FROM responses").await, 3);
+
+    // Keys are remembered for a retention period, then forgotten: the key is free again.
+    let later = chrono::Utc::now() + chrono::Duration::days(idempotency::RETENTION_DAYS);
+    let forgotten = idempotency::purge(app.db.conn(), later).await.unwrap();
+    assert_eq!(forgotten, 5);
+    let body = submit(&app, &form, input).await;
+    assert_eq!(result(&body, "submitResponse")["replayed"], false);
+    assert_eq!(count_rows(&app, "SELECT COUNT(*) FROM responses").await, 4);
 }
 
 #[tokio::test]

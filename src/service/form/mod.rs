@@ -219,7 +219,9 @@ impl PublishedVersions {
                 .filter(form_version::Column::PublishedAt.is_not_null())
                 .one(conn)
                 .await?
-                .ok_or_else(|| AppError::not_found("form version"))?;
+                .ok_or_else(|| {
+                    AppError::refused(code::NOT_FOUND, Some(field), "not a published version of this form")
+                })?;
             let def = store::load_def(conn, &version).await?;
             Ok::<_, AppError>((version.form_id, Arc::new(def)))
         };

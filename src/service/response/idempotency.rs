@@ -17,6 +17,8 @@ use crate::{
 
 /// Longest idempotency key.
 pub const MAX_KEY_CHARS: usize = 200;
+/// How long a key is remembered: a retry within this time gets the original outcome.
+pub const RETENTION_DAYS: i64 = 7;
 
 /// Checks a client's key: 1–200 characters without control characters or spaces.
 pub fn check_key(key: &str, field: &str) -> AppResult<()> {
@@ -123,6 +125,15 @@ pub async fn settle<T: Serialize>(txn: &impl ConnectionTrait, scope: &str, key: 
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// Forgets keys claimed before `before`; returns how many.
+pub async fn purge(conn: &impl ConnectionTrait, before: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
+    let deleted = idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(before))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 #[cfg(test)]

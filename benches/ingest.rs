@@ -1,0 +1,414 @@
+//! Ingestion benchmark: single-shot submissions of a 10-question form with conditions over
+//! HTTP (a real GraphQL request to the real server), at a fixed concurrency, against the
+//! ceiling of the database alone: the same rows (idempotency key, response, answers, chosen
+//! options) inserted in one transaction per response, at the same concurrency, with no HTTP,
+//! GraphQL or validation. Each round runs both; the report gives each round and the medians.
+//!
+//! ```sh
+//! cargo bench --bench ingest -- --backend sqlite
+//! cargo bench --bench ingest -- --backend postgres --postgres-url postgres://postgres@127.0.0.1:5432/postgres
+//! ```
+//! Options: `--requests N` (per round, default 3000), `--concurrency C` (default 32),
+//! `--rounds R` (default 3), `--redis-url URL` (shared cache and rate limits in Redis).
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use nazar::{
+    app::App,
+    config::{Config, Secret},
+    db::Db,
+    form::answer::Checked,
+    service::response::{answers_of, idempotency, store},
+};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const FORM: &str = include_str!("../tests/data/feedback-form.json");
+
+struct Options {
+    backend: String,
+    postgres_url: String,
+    redis_url: Option<String>,
+    requests: usize,
+    concurrency: usize,
+    rounds: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        backend: "sqlite".into(),
+        postgres_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+        redis_url: None,
+        requests: 3000,
+        concurrency: 32,
+        rounds: 3,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--backend" => o.backend = value,
+            "--postgres-url" => o.postgres_url = value,
+            "--redis-url" => o.redis_url = Some(value),
+            "--requests" => o.requests = value.parse().expect("--requests N"),
+            "--concurrency" => o.concurrency = value.parse().expect("--concurrency C"),
+            "--rounds" => o.rounds = value.parse().expect("--rounds R"),
+            // `cargo bench` passes --bench; anything else is ignored.
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// A respondent's answers that follow the form's path: promoters skip the details section,
+/// detractors say why and leave an email, a few passives are employees (disqualified).
+fn answers(rng: &mut StdRng, i: usize) -> Value {
+    let nps: u32 = match rng.random_range(0..100) {
+        0..=14 => rng.random_range(0..=6),
+        15..=44 => rng.random_range(7..=8),
+        _ => rng.random_range(9..=10),
+    };
+    let mut list = vec![json!({ "key": "nps", "value": { "number": nps } })];
+    if nps <= 6 {
+        list.push(json!({ "key": "reason", "value": { "text": "ارسال دیر انجام شد و بسته‌بندی آسیب دیده بود" } }));
+    }
+    let plans = ["basic", "pro", "enterprise"];
+    if rng.random_range(0..10) == 0 {
+        list.push(json!({ "key": "plan", "value": { "choices": [] }, "otherText": "طرح ویژه" }));
+    } else {
+        list.push(json!({ "key": "plan", "value": { "choices": [plans[rng.random_range(0..3)]] } }));
+    }
+    let features = ["speed", "price", "support"];
+    let first = rng.random_range(0..3);
+    let mut chosen = vec![features[first]];
+    if rng.random_bool(0.5) {
+        chosen.push(features[(first + 1) % 3]);
+    }
+    list.push(json!({ "key": "features", "value": { "choices": chosen } }));
+    list.push(json!({ "key": "service", "value": { "number": rng.random_range(1..=5) } }));
+    if nps <= 8 {
+        let employee = rng.random_range(0..50) == 0;
+        list.push(json!({ "key": "age", "value": { "text": format!("{}", rng.random_range(18..=80)) } }));
+        list.push(json!({ "key": "employee", "value": { "bool": employee } }));
+        if employee {
+            // Disqualified after the details section: the contact section is not reached.
+            return Value::Array(list);
+        }
+    }
+    if nps <= 6 || rng.random_bool(0.5) {
+        list.push(json!({ "key": "email", "value": { "text": format!("customer{i}@example.com") } }));
+    }
+    if rng.random_bool(0.5) {
+        list.push(json!({ "key": "contact", "value": { "text": "۰۹۱۲ ۳۴۵ ۶۷۸۹" } }));
+    }
+    if rng.random_bool(0.5) {
+        list.push(json!({ "key": "visit", "value": { "date": "2026-03-01" } }));
+    }
+    Value::Array(list)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+struct Run {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn summarize(count: usize, wall: Duration, mut latencies: Vec<Duration>) -> Run {
+    latencies.sort();
+    Run {
+        per_second: count as f64 / wall.as_secs_f64(),
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+    }
+}
+
+async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut request = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("request").json().await.expect("JSON")
+}
+
+/// `count` submissions over HTTP from `concurrency` clients.
+async fn http_round(url: &str, public_id: &str, count: usize, concurrency: usize, seed: u64) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicUsize::new(0));
+    let query = "mutation($input: NewResponseInput!) { submitResponse(input: $input) { response { id status } } }";
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let (client, next, url, public_id) = (client.clone(), next.clone(), url.to_owned(), public_id.to_owned());
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed + worker as u64);
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return latencies;
+                    }
+                    let input = json!({ "publicId": public_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                        "channel": "IN_APP", "locale": "fa", "answers": answers(&mut rng, i),
+                        "hidden": [{ "key": "order_id", "value": format!("A-{i}") }] });
+                    let began = Instant::now();
+                    let body = gql(&client, &url, None, query, json!({ "input": input })).await;
+                    latencies.push(began.elapsed());
+                    assert!(body["errors"].is_null(), "submission refused: {body}");
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(count);
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    summarize(count, started.elapsed(), latencies)
+}
+
+/// The same rows again, inserted by the database alone: one transaction per response with
+/// its idempotency key, response row, answers and chosen options.
+async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)], concurrency: usize) -> Run {
+    let rows = Arc::new(rows.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (db, rows, next) = (db.clone(), rows.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((row, answers)) = rows.get(i) else {
+                        return latencies;
+                    };
+                    let mut row = row.clone();
+                    row.id = Uuid::now_v7();
+                    let began = Instant::now();
+                    let txn = db.begin_write().await.unwrap();
+                    let scope = format!("form:{}", row.form_id);
+                    let outcome = json!({ "responseId": row.id });
+                    let key = Uuid::now_v7().to_string();
+                    let claimed = idempotency::claim(&txn, row.organization_id, &scope, &key, "h", &outcome).await;
+                    assert!(matches!(claimed, Ok(None)), "claim");
+                    assert!(store::insert_response(&txn, row.clone()).await.is_ok());
+                    assert!(
+                        store::insert_answers(&txn, &row, answers, row.completed_at)
+                            .await
+                            .is_ok()
+                    );
+                    txn.commit().await.unwrap();
+                    latencies.push(began.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(rows.len());
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    summarize(rows.len(), started.elapsed(), latencies)
+}
+
+/// The responses stored so far with their answers, to insert again.
+async fn stored_rows(db: &Db, limit: usize) -> Vec<(entity::response::Model, Vec<Checked>)> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let rows = entity::response::Entity::find()
+        .limit(limit as u64)
+        .all(db.conn())
+        .await
+        .unwrap();
+    let mut answers = answers_of(db.conn(), rows.iter().map(|r| r.id).collect())
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            let a = answers.remove(&r.id).unwrap_or_default();
+            (r, a)
+        })
+        .collect()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.path().to_path_buf();
+    config.jwt_secret = Some(Secret::new("bench-secret-that-is-long-enough-for-hs256-0123456789"));
+    config.log_filter = "warn".into();
+    // Limits stay on (their cost is part of a request) but far above the load.
+    config.public_rate_limit_per_address = 1_000_000_000;
+    config.public_rate_limit_per_form = 1_000_000_000;
+    config.redis_url = o.redis_url.clone().map(Secret::new);
+    config.cache_prefix = format!("nazar-bench:{}:", Uuid::now_v7().simple());
+    let mut dropped_database = None;
+    match o.backend.as_str() {
+        "sqlite" => {}
+        "postgres" => {
+            let admin = Database::connect(&o.postgres_url).await.expect("connect to PostgreSQL");
+            let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            let (base, _) = o.postgres_url.rsplit_once('/').unwrap();
+            config.database_url = Some(Secret::new(format!("{base}/{name}")));
+            dropped_database = Some((admin, name));
+        }
+        other => panic!("--backend sqlite|postgres, not {other}"),
+    }
+    nazar::telemetry::init(&config.log_filter, false);
+    let app = App::build(config).await.expect("app builds");
+    let db = app.state.db.clone();
+    let bound = app.bind().await.expect("binds");
+    let url = format!("http://{}/graphql", bound.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(bound.serve(async {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::new();
+    let owner = gql(
+        &client,
+        &url,
+        None,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+        json!({ "i": { "organizationName": "Bench", "timeZone": "Asia/Tehran", "name": "Owner",
+                       "email": "owner@example.com", "password": "correct horse battery staple" } }),
+    )
+    .await;
+    let token = owner["data"]["signUp"]["accessToken"]
+        .as_str()
+        .expect("signed up")
+        .to_owned();
+    let imported = gql(
+        &client,
+        &url,
+        Some(&token),
+        "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
+        json!({ "input": { "document": FORM } }),
+    )
+    .await;
+    let form = &imported["data"]["importForm"]["form"];
+    let published = gql(
+        &client,
+        &url,
+        Some(&token),
+        "mutation($id: ID!) { publishForm(id: $id) { form { status } } }",
+        json!({ "id": form["id"] }),
+    )
+    .await;
+    assert_eq!(
+        published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
+        "{published}"
+    );
+    let public_id = form["publicId"].as_str().unwrap().to_owned();
+
+    println!(
+        "ingestion: {} backend{}, {} submissions per round at concurrency {}, {} rounds",
+        o.backend,
+        if o.redis_url.is_some() { " + Redis" } else { "" },
+        o.requests,
+        o.concurrency,
+        o.rounds
+    );
+    http_round(&url, &public_id, 200.min(o.requests), o.concurrency, 0).await;
+    let sample = stored_rows(&db, o.requests).await;
+    let mut sample = sample;
+    while sample.len() < o.requests {
+        let again = sample.clone();
+        sample.extend(again.into_iter().take(o.requests - sample.len()));
+    }
+    database_round(&db, &sample[..200.min(sample.len())], o.concurrency).await;
+
+    println!(
+        "round | HTTP submissions/s | HTTP p50 | HTTP p99 | database alone rows/s | db p50 | db p99 | HTTP / database"
+    );
+    let (mut http_rates, mut db_rates, mut ratios, mut p50s, mut p99s) = (vec![], vec![], vec![], vec![], vec![]);
+    for round in 0..o.rounds {
+        let http = http_round(&url, &public_id, o.requests, o.concurrency, 1000 * (round as u64 + 1)).await;
+        let rows = stored_rows(&db, o.requests).await;
+        let database = database_round(&db, &rows, o.concurrency).await;
+        let ratio = http.per_second / database.per_second;
+        println!(
+            "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2}",
+            round + 1,
+            http.per_second,
+            ms(http.p50),
+            ms(http.p99),
+            database.per_second,
+            ms(database.p50),
+            ms(database.p99),
+            ratio
+        );
+        http_rates.push(http.per_second);
+        db_rates.push(database.per_second);
+        ratios.push(ratio);
+        p50s.push(http.p50.as_secs_f64() * 1000.0);
+        p99s.push(http.p99.as_secs_f64() * 1000.0);
+    }
+    println!(
+        "median | {:.0} | {:.1} ms | {:.1} ms | {:.0} | | | {:.2}",
+        median(http_rates),
+        median(p50s),
+        median(p99s),
+        median(db_rates),
+        median(ratios)
+    );
+    let stored = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.backend(),
+            "SELECT COUNT(*) FROM responses",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    println!("responses stored: {stored}");
+
+    let _ = stop.send(());
+    let _ = server.await;
+    if let Some((admin, name)) = dropped_database {
+        drop(db);
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+    }
+}
