@@ -74,32 +74,40 @@ impl Default for QueryLimits {
     }
 }
 
+impl QueryLimits {
+    /// `builder` with these limits.
+    fn apply<Q, M>(self, builder: SchemaBuilder<Q, M, EmptySubscription>) -> SchemaBuilder<Q, M, EmptySubscription>
+    where
+        Q: async_graphql::ObjectType + 'static,
+        M: async_graphql::ObjectType + 'static,
+    {
+        let builder = builder
+            .limit_depth(self.max_depth)
+            .limit_complexity(self.max_complexity)
+            .limit_recursive_depth(32)
+            .limit_directives(20);
+        if self.production {
+            builder.disable_introspection().disable_suggestions()
+        } else {
+            builder
+        }
+    }
+}
+
 /// The schema with its limits but without runtime data.
 pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(20);
-    if limits.production {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    builder
+    limits.apply(Schema::build(Query::default(), Mutation::default(), EmptySubscription))
 }
 
 /// The public schema with its limits but without runtime data.
 pub fn public_schema_builder(
     limits: QueryLimits,
 ) -> SchemaBuilder<public::PublicQuery, public::PublicMutation, EmptySubscription> {
-    let mut builder = Schema::build(public::PublicQuery, public::PublicMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(20);
-    if limits.production {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    builder
+    limits.apply(Schema::build(
+        public::PublicQuery,
+        public::PublicMutation,
+        EmptySubscription,
+    ))
 }
 
 /// The SDL that `schema.graphql` holds: `nazar schema` prints it.

@@ -580,7 +580,8 @@ impl ResponseResult {
         &self.dropped
     }
     /// Start: the respondent (or device) already had a response in progress, which is
-    /// returned instead of a new one.
+    /// returned instead of a new one; answers sent with this start were not saved into it
+    /// (send them with `saveResponse`).
     async fn resumed(&self) -> bool {
         self.resumed
     }

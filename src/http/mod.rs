@@ -43,18 +43,21 @@ impl HttpSettings {
     }
 }
 
+/// Response headers browsers may read.
+const EXPOSED_HEADERS: [&str; 5] = [
+    "x-request-id",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "retry-after",
+];
+
 /// CORS of the staff API: only the configured origins, with credentials.
 fn staff_cors(origins: &[String]) -> Cors {
     let cors = Cors::new()
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(["authorization", "content-type", "accept", "x-request-id"])
-        .expose_headers([
-            "x-request-id",
-            "ratelimit-limit",
-            "ratelimit-remaining",
-            "ratelimit-reset",
-            "retry-after",
-        ])
+        .expose_headers(EXPOSED_HEADERS)
         .allow_credentials(true)
         .max_age(600);
     let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
@@ -72,13 +75,7 @@ fn public_cors() -> Cors {
     Cors::new()
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(["content-type", "accept", "x-request-id"])
-        .expose_headers([
-            "x-request-id",
-            "ratelimit-limit",
-            "ratelimit-remaining",
-            "ratelimit-reset",
-            "retry-after",
-        ])
+        .expose_headers(EXPOSED_HEADERS)
         .allow_credentials(false)
         .max_age(600)
 }
