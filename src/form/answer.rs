@@ -2,6 +2,11 @@
 //! it is stored as (Data rules: numbers, texts, dates and booleans in their own columns, a row
 //! per chosen option, the options' weights as scores). Pure: the submission service runs it on
 //! every answer it receives.
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+};
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -312,12 +317,7 @@ fn check_text(value: &str, rules: &TextRules, ceiling: u32, path: &str, key: &st
         ));
     }
     if let Some(pattern) = &rules.pattern {
-        let whole = format!("^(?:{pattern})$");
-        let matches = regex::RegexBuilder::new(&whole)
-            .size_limit(1 << 20)
-            .build()
-            .is_ok_and(|re| re.is_match(value));
-        if !matches {
+        if !matches_whole(pattern, value) {
             return Err(problem(
                 path,
                 "PATTERN_MISMATCH",
@@ -327,6 +327,28 @@ fn check_text(value: &str, rules: &TextRules, ceiling: u32, path: &str, key: &st
         }
     }
     Ok(())
+}
+
+/// Whether all of `value` matches `pattern`. Compiled patterns are kept (a few hundred at most):
+/// compiling costs far more than matching, and a form's patterns are checked on every answer.
+fn matches_whole(pattern: &str, value: &str) -> bool {
+    static COMPILED: LazyLock<Mutex<HashMap<String, Option<regex::Regex>>>> = LazyLock::new(Default::default);
+    let compiled = {
+        let mut cache = COMPILED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= 500 && !cache.contains_key(pattern) {
+            cache.clear();
+        }
+        cache
+            .entry(pattern.to_owned())
+            .or_insert_with(|| {
+                regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .size_limit(1 << 20)
+                    .build()
+                    .ok()
+            })
+            .clone()
+    };
+    compiled.is_some_and(|re| re.is_match(value))
 }
 
 fn check_choices(

@@ -743,3 +743,42 @@ async fn closed_forms_refuse_and_older_versions_are_answered_until_then() {
     .await;
     assert_eq!(error_code(&body), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_submission_costs_the_same_few_statements_whatever_its_size() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let form = publish_feedback(&app, &owner, json!({})).await;
+    // The fewest of three runs (the test suite shares two cores; nothing here batches, but a
+    // stray statement of another request on the same handle would count).
+    let fewest = |answers: Value| {
+        let (app, form) = (&app, &form);
+        async move {
+            let mut fewest = u64::MAX;
+            for _ in 0..3 {
+                let before = app.db.statements();
+                let body = submit(app, form, json!({ "answers": answers, "hidden": [{ "key": "order_id", "value": "A-1" }] })).await;
+                result(&body, "submitResponse");
+                fewest = fewest.min(app.db.statements() - before);
+            }
+            fewest
+        }
+    };
+    let small = fewest(promoter()).await;
+    let mut answers = promoter();
+    let list = answers.as_array_mut().unwrap();
+    list[0] = answer("nps", json!({ "number": 8 }));
+    for item in [
+        answer("features", json!({ "choices": ["speed", "price"] })),
+        answer("age", json!({ "number": 30 })),
+        answer("employee", json!({ "bool": false })),
+        answer("email", json!({ "text": "a@b.co" })),
+        answer("contact", json!({ "text": "09123456789" })),
+        answer("visit", json!({ "date": "2026-03-01" })),
+    ] {
+        list.push(item);
+    }
+    let large = fewest(answers).await;
+    // Key lookup, form, BEGIN, key claim, response, answers, chosen options, COMMIT.
+    assert_eq!((small, large), (8, 8));
+}
