@@ -10,6 +10,8 @@
 //! ```
 //! Options: `--requests N` (per round, default 3000), `--concurrency C` (default 32),
 //! `--rounds R` (default 3), `--redis-url URL` (shared cache and rate limits in Redis).
+mod common;
+
 use std::{
     sync::{
         Arc,
@@ -18,59 +20,17 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{Bench, Options, gql, median, ms, percentile};
 use nazar::{
-    app::App,
-    config::{Config, Secret},
     db::Db,
     form::answer::Checked,
     service::response::{answers_of, idempotency, store},
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const FORM: &str = include_str!("../tests/data/feedback-form.json");
-
-struct Options {
-    backend: String,
-    postgres_url: String,
-    redis_url: Option<String>,
-    requests: usize,
-    concurrency: usize,
-    rounds: usize,
-}
-
-fn options() -> Options {
-    let mut o = Options {
-        backend: "sqlite".into(),
-        postgres_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
-        redis_url: None,
-        requests: 3000,
-        concurrency: 32,
-        rounds: 3,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--backend" => o.backend = value,
-            "--postgres-url" => o.postgres_url = value,
-            "--redis-url" => o.redis_url = Some(value),
-            "--requests" => o.requests = value.parse().expect("--requests N"),
-            "--concurrency" => o.concurrency = value.parse().expect("--concurrency C"),
-            "--rounds" => o.rounds = value.parse().expect("--rounds R"),
-            // `cargo bench` passes --bench; anything else is ignored.
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    o
-}
 
 /// A respondent's answers that follow the form's path: promoters skip the details section,
 /// detractors say why and leave an email, a few passives are employees (disqualified).
@@ -119,19 +79,6 @@ fn answers(rng: &mut StdRng, i: usize) -> Value {
     Value::Array(list)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values[values.len() / 2]
-}
-
 struct Run {
     per_second: f64,
     p50: Duration,
@@ -145,16 +92,6 @@ fn summarize(count: usize, wall: Duration, mut latencies: Vec<Duration>) -> Run 
         p50: percentile(&latencies, 50.0),
         p99: percentile(&latencies, 99.0),
     }
-}
-
-async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.expect("request").json().await.expect("JSON")
 }
 
 /// `count` submissions over HTTP from `concurrency` clients.
@@ -258,112 +195,52 @@ async fn stored_rows(db: &Db, limit: usize) -> Vec<(entity::response::Model, Vec
         .collect()
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 #[tokio::main]
 async fn main() {
-    let o = options();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::defaults();
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.data_dir = dir.path().to_path_buf();
-    config.jwt_secret = Some(Secret::new("bench-secret-that-is-long-enough-for-hs256-0123456789"));
-    config.log_filter = "warn".into();
-    // Limits stay on (their cost is part of a request) but far above the load.
-    config.public_rate_limit_per_address = 1_000_000_000;
-    config.public_rate_limit_per_form = 1_000_000_000;
-    config.redis_url = o.redis_url.clone().map(Secret::new);
-    config.cache_prefix = format!("nazar-bench:{}:", Uuid::now_v7().simple());
-    let mut dropped_database = None;
-    match o.backend.as_str() {
-        "sqlite" => {}
-        "postgres" => {
-            let admin = Database::connect(&o.postgres_url).await.expect("connect to PostgreSQL");
-            let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
-            let (base, _) = o.postgres_url.rsplit_once('/').unwrap();
-            config.database_url = Some(Secret::new(format!("{base}/{name}")));
-            dropped_database = Some((admin, name));
-        }
-        other => panic!("--backend sqlite|postgres, not {other}"),
-    }
-    nazar::telemetry::init(&config.log_filter, false);
-    let app = App::build(config).await.expect("app builds");
-    let db = app.state.db.clone();
-    let bound = app.bind().await.expect("binds");
-    let url = format!("http://{}/graphql", bound.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(bound.serve(async {
-        let _ = stopped.await;
-    }));
-
-    let client = reqwest::Client::new();
-    let owner = gql(
-        &client,
-        &url,
-        None,
-        "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
-        json!({ "i": { "organizationName": "Bench", "timeZone": "Asia/Tehran", "name": "Owner",
-                       "email": "owner@example.com", "password": "correct horse battery staple" } }),
-    )
-    .await;
-    let token = owner["data"]["signUp"]["accessToken"]
-        .as_str()
-        .expect("signed up")
-        .to_owned();
-    let imported = gql(
-        &client,
-        &url,
-        Some(&token),
-        "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
-        json!({ "input": { "document": FORM } }),
-    )
-    .await;
+    let o = Options::parse();
+    let (requests, concurrency, rounds) = (
+        o.number("requests", 3000),
+        o.number("concurrency", 32),
+        o.number("rounds", 3),
+    );
+    let bench = Bench::start(&o).await;
+    let imported = bench
+        .gql(
+            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
+            json!({ "input": { "document": FORM } }),
+        )
+        .await;
     let form = &imported["data"]["importForm"]["form"];
-    let published = gql(
-        &client,
-        &url,
-        Some(&token),
-        "mutation($id: ID!) { publishForm(id: $id) { form { status } } }",
-        json!({ "id": form["id"] }),
-    )
-    .await;
+    let published = bench
+        .gql(
+            "mutation($id: ID!) { publishForm(id: $id) { form { status } } }",
+            json!({ "id": form["id"] }),
+        )
+        .await;
     assert_eq!(
         published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
         "{published}"
     );
     let public_id = form["publicId"].as_str().unwrap().to_owned();
+    let (url, db) = (bench.url.clone(), bench.db.clone());
 
     println!(
-        "ingestion: {} backend{}, {} submissions per round at concurrency {}, {} rounds",
-        o.backend,
-        if o.redis_url.is_some() { " + Redis" } else { "" },
-        o.requests,
-        o.concurrency,
-        o.rounds
+        "ingestion: {}, {requests} submissions per round at concurrency {concurrency}, {rounds} rounds",
+        o.label()
     );
-    http_round(&url, &public_id, 200.min(o.requests), o.concurrency, 0).await;
-    let sample = stored_rows(&db, o.requests).await;
-    let mut sample = sample;
-    while sample.len() < o.requests {
-        let again = sample.clone();
-        sample.extend(again.into_iter().take(o.requests - sample.len()));
-    }
-    database_round(&db, &sample[..200.min(sample.len())], o.concurrency).await;
+    // Warm-up: connections, caches, the published version.
+    http_round(&url, &public_id, 200.min(requests), concurrency, 0).await;
+    let warm = stored_rows(&db, 200).await;
+    database_round(&db, &warm, concurrency).await;
 
     println!(
         "round | HTTP submissions/s | HTTP p50 | HTTP p99 | database alone rows/s | db p50 | db p99 | HTTP / database"
     );
     let (mut http_rates, mut db_rates, mut ratios, mut p50s, mut p99s) = (vec![], vec![], vec![], vec![], vec![]);
-    for round in 0..o.rounds {
-        let http = http_round(&url, &public_id, o.requests, o.concurrency, 1000 * (round as u64 + 1)).await;
-        let rows = stored_rows(&db, o.requests).await;
-        let database = database_round(&db, &rows, o.concurrency).await;
+    for round in 0..rounds {
+        let http = http_round(&url, &public_id, requests, concurrency, 1000 * (round as u64 + 1)).await;
+        let rows = stored_rows(&db, requests).await;
+        let database = database_round(&db, &rows, concurrency).await;
         let ratio = http.per_second / database.per_second;
         println!(
             "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2}",
@@ -390,25 +267,10 @@ async fn main() {
         median(db_rates),
         median(ratios)
     );
-    let stored = db
-        .conn()
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.backend(),
-            "SELECT COUNT(*) FROM responses",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap();
-    println!("responses stored: {stored}");
-
-    let _ = stop.send(());
-    let _ = server.await;
-    if let Some((admin, name)) = dropped_database {
-        drop(db);
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-    }
+    println!(
+        "responses stored: {}",
+        common::count(&db, "SELECT COUNT(*) FROM responses").await
+    );
+    drop(db);
+    bench.finish().await;
 }

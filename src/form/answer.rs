@@ -316,15 +316,15 @@ fn check_text(value: &str, rules: &TextRules, ceiling: u32, path: &str, key: &st
             format!("`{key}` takes at least {min} characters; got {chars}"),
         ));
     }
-    if let Some(pattern) = &rules.pattern {
-        if !matches_whole(pattern, value) {
-            return Err(problem(
-                path,
-                "PATTERN_MISMATCH",
-                key,
-                format!("`{key}` must match the pattern {pattern}"),
-            ));
-        }
+    if let Some(pattern) = &rules.pattern
+        && !matches_whole(pattern, value)
+    {
+        return Err(problem(
+            path,
+            "PATTERN_MISMATCH",
+            key,
+            format!("`{key}` must match the pattern {pattern}"),
+        ));
     }
     Ok(())
 }

@@ -757,7 +757,12 @@ async fn a_submission_costs_the_same_few_statements_whatever_its_size() {
             let mut fewest = u64::MAX;
             for _ in 0..3 {
                 let before = app.db.statements();
-                let body = submit(app, form, json!({ "answers": answers, "hidden": [{ "key": "order_id", "value": "A-1" }] })).await;
+                let body = submit(
+                    app,
+                    form,
+                    json!({ "answers": answers, "hidden": [{ "key": "order_id", "value": "A-1" }] }),
+                )
+                .await;
                 result(&body, "submitResponse");
                 fewest = fewest.min(app.db.statements() - before);
             }

@@ -1,0 +1,211 @@
+//! What the benchmarks share: options, a real server on a fresh database (SQLite in a
+//! temporary folder, or a new PostgreSQL database dropped afterwards), GraphQL over HTTP,
+//! statistics.
+#![allow(dead_code)]
+use std::time::Duration;
+
+use nazar::{
+    app::App,
+    config::{Config, Secret},
+    db::Db,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Command-line options: `--backend sqlite|postgres`, `--postgres-url`, `--redis-url`, and
+/// numeric options by name.
+pub struct Options {
+    pub backend: String,
+    pub postgres_url: String,
+    pub redis_url: Option<String>,
+    numbers: Vec<(String, usize)>,
+}
+
+impl Options {
+    pub fn parse() -> Options {
+        let mut o = Options {
+            backend: "sqlite".into(),
+            postgres_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            redis_url: None,
+            numbers: Vec::new(),
+        };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let value = args.get(i + 1).cloned().unwrap_or_default();
+            match args[i].as_str() {
+                "--backend" => o.backend = value,
+                "--postgres-url" => o.postgres_url = value,
+                "--redis-url" => o.redis_url = Some(value),
+                // `cargo bench` passes --bench, which takes no value.
+                "--bench" => {
+                    i += 1;
+                    continue;
+                }
+                name if name.starts_with("--") => {
+                    let number = value.parse().unwrap_or_else(|_| panic!("{name} takes a number"));
+                    o.numbers.push((name.trim_start_matches("--").to_owned(), number));
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        o
+    }
+
+    /// The numeric option `name`, or `default`.
+    pub fn number(&self, name: &str, default: usize) -> usize {
+        self.numbers
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map_or(default, |(_, v)| *v)
+    }
+
+    /// `sqlite`, `postgres` or `postgres + Redis`.
+    pub fn label(&self) -> String {
+        format!(
+            "{}{}",
+            self.backend,
+            if self.redis_url.is_some() { " + Redis" } else { "" }
+        )
+    }
+}
+
+/// A running server and a signed-in owner.
+pub struct Bench {
+    pub url: String,
+    pub db: Db,
+    pub token: String,
+    pub client: reqwest::Client,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), nazar::BoxError>>,
+    postgres: Option<(DatabaseConnection, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    /// Starts the server (rate limits far above any load: their cost stays in each request).
+    pub async fn start(o: &Options) -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::defaults();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.jwt_secret = Some(Secret::new("bench-secret-that-is-long-enough-for-hs256-0123456789"));
+        config.log_filter = "warn".into();
+        config.public_rate_limit_per_address = 1_000_000_000;
+        config.public_rate_limit_per_form = 1_000_000_000;
+        config.redis_url = o.redis_url.clone().map(Secret::new);
+        config.cache_prefix = format!("nazar-bench:{}:", Uuid::now_v7().simple());
+        let mut postgres = None;
+        match o.backend.as_str() {
+            "sqlite" => {}
+            "postgres" => {
+                let admin = Database::connect(&o.postgres_url).await.expect("connect to PostgreSQL");
+                let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                let (base, _) = o.postgres_url.rsplit_once('/').unwrap();
+                config.database_url = Some(Secret::new(format!("{base}/{name}")));
+                postgres = Some((admin, name));
+            }
+            other => panic!("--backend sqlite|postgres, not {other}"),
+        }
+        nazar::telemetry::init(&config.log_filter, false);
+        let app = App::build(config).await.expect("app builds");
+        let db = app.state.db.clone();
+        let bound = app.bind().await.expect("binds");
+        let url = format!("http://{}/graphql", bound.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(bound.serve(async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::new();
+        let owner = gql(
+            &client,
+            &url,
+            None,
+            "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+            json!({ "i": { "organizationName": "Bench", "timeZone": "Asia/Tehran", "name": "Owner",
+                           "email": "owner@example.com", "password": "correct horse battery staple" } }),
+        )
+        .await;
+        let token = owner["data"]["signUp"]["accessToken"]
+            .as_str()
+            .expect("signed up")
+            .to_owned();
+        Bench {
+            url,
+            db,
+            token,
+            client,
+            stop,
+            server,
+            postgres,
+            _dir: dir,
+        }
+    }
+
+    /// A GraphQL operation as the owner.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        gql(&self.client, &self.url, Some(&self.token), query, variables).await
+    }
+
+    /// Stops the server and drops the PostgreSQL database.
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+        drop(self.db);
+        if let Some((admin, name)) = self.postgres {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// A GraphQL operation over HTTP.
+pub async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut request = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("request").json().await.expect("JSON")
+}
+
+/// The `p`th percentile of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `SELECT COUNT(*)` of something.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    db.conn()
+        .query_one_raw(sea_orm::Statement::from_string(db.backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
