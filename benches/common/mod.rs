@@ -111,8 +111,15 @@ impl Bench {
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .unwrap();
-                let (base, _) = o.postgres_url.rsplit_once('/').unwrap();
-                config.database_url = Some(Secret::new(format!("{base}/{name}")));
+                // The new database next to the one in the URL (keeping any `?query`).
+                let (url, query) = o.postgres_url.split_once('?').unwrap_or((&o.postgres_url, ""));
+                let (base, _) = url.rsplit_once('/').unwrap();
+                let query = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{query}")
+                };
+                config.database_url = Some(Secret::new(format!("{base}/{name}{query}")));
                 postgres = Some((admin, name));
             }
             other => panic!("--backend sqlite|postgres, not {other}"),

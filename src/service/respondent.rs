@@ -302,8 +302,13 @@ async fn upsert_rows(
     let txn = db.begin_write().await?;
     let mut upserted = Upserted { created: 0, updated: 0 };
     let mut ids = Vec::with_capacity(rows.len());
+    // PostgreSQL returns the ids of inserted and updated rows alike; elsewhere they are read
+    // back by external id. (A lookup by external id in a table that grows within the
+    // transaction is planned from statistics taken before it, and becomes a scan.)
+    let returning = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     for chunk in rows.chunks(CHUNK) {
         let fresh: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+        let mut stored: HashMap<String, Uuid> = HashMap::with_capacity(chunk.len());
         // Rows that set the opt-out flag, and rows that leave it as stored.
         for sets_flag in [true, false] {
             let models: Vec<respondent::ActiveModel> = chunk
@@ -338,27 +343,37 @@ async fn upsert_rows(
             if sets_flag {
                 columns.push(respondent::Column::OptedOut);
             }
-            respondent::Entity::insert_many(models)
-                .on_conflict(
-                    OnConflict::columns([respondent::Column::OrganizationId, respondent::Column::ExternalId])
-                        .update_columns(columns)
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
+            let insert = respondent::Entity::insert_many(models).on_conflict(
+                OnConflict::columns([respondent::Column::OrganizationId, respondent::Column::ExternalId])
+                    .update_columns(columns)
+                    .to_owned(),
+            );
+            if returning {
+                stored.extend(
+                    insert
+                        .exec_with_returning(&txn)
+                        .await?
+                        .into_iter()
+                        .filter_map(|r| Some((r.external_id?, r.id))),
+                );
+            } else {
+                insert.exec_without_returning(&txn).await?;
+            }
         }
-        let external_ids: Vec<&str> = chunk.iter().map(|r| r.external_id.as_str()).collect();
-        let stored: HashMap<String, Uuid> = respondent::Entity::find()
-            .select_only()
-            .column(respondent::Column::ExternalId)
-            .column(respondent::Column::Id)
-            .filter(respondent::Column::OrganizationId.eq(organization_id))
-            .filter(respondent::Column::ExternalId.is_in(external_ids))
-            .into_tuple::<(String, Uuid)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
+        if !returning {
+            let external_ids: Vec<&str> = chunk.iter().map(|r| r.external_id.as_str()).collect();
+            stored = respondent::Entity::find()
+                .select_only()
+                .column(respondent::Column::ExternalId)
+                .column(respondent::Column::Id)
+                .filter(respondent::Column::OrganizationId.eq(organization_id))
+                .filter(respondent::Column::ExternalId.is_in(external_ids))
+                .into_tuple::<(String, Uuid)>()
+                .all(&txn)
+                .await?
+                .into_iter()
+                .collect();
+        }
         let mut chunk_ids = Vec::with_capacity(chunk.len());
         for (row, fresh) in chunk.iter().zip(&fresh) {
             let id = *stored
