@@ -149,7 +149,8 @@ impl BoundApp {
 /// idempotency keys older than their retention are forgotten.
 async fn maintain(state: AppState) {
     use crate::service::response::idempotency;
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    let hour = Duration::from_secs(3600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
         tick.tick().await;
         let before = crate::service::now() - chrono::Duration::days(idempotency::RETENTION_DAYS);
