@@ -1,0 +1,368 @@
+//! A form's report from its counts: responses started, completed and disqualified, completion
+//! rate, time to complete, NPS / CSAT / CES, and per question its distribution, answered and
+//! skipped, statistics of numbers and scores. Pure: the counts come from tallies (or from an
+//! independent count in tests) and the version gives questions, options and metric questions.
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    metrics::{self, Ces, Csat, Nps},
+    stats::Distribution,
+    tally::{Measure, OTHER},
+};
+use crate::form::{kind::QuestionKind, model::FormDef, rules::Rules};
+
+/// Counts by (subject, measure, value), as tallies give them.
+pub type Counts = Vec<(String, Measure, String, i64)>;
+
+/// Mean, median, sample standard deviation and the mean's 95 % margin of `n` values.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Summary {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub std_dev: Option<f64>,
+    pub margin: Option<f64>,
+}
+
+impl Summary {
+    pub fn of(d: &Distribution) -> Summary {
+        Summary {
+            n: d.n(),
+            mean: d.mean(),
+            median: d.median(),
+            std_dev: d.std_dev(),
+            margin: d.mean_margin(),
+        }
+    }
+}
+
+/// How many answers gave a value.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// One question's figures.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct QuestionFigures {
+    pub key: String,
+    /// The kind in the version reported on; `None` for a key only older versions have.
+    pub kind: Option<String>,
+    pub answered: u64,
+    /// Completed responses without an answer to it.
+    pub skipped: u64,
+    /// Every option (or scale point, or yes / no) with its count, zeros included, then values
+    /// the version no longer offers; numbers ascending for number questions.
+    pub values: Vec<ValueCount>,
+    /// Of numeric answers (NPS, CSAT, CES, ratings, numbers).
+    pub numbers: Option<Summary>,
+    /// Of the answers' scores (option weights).
+    pub scores: Option<Summary>,
+}
+
+/// A metric with the question it is read from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MetricFigures<T> {
+    pub key: String,
+    pub figures: T,
+    pub values: Vec<ValueCount>,
+}
+
+/// Everything a form's report holds (open texts aside: they are read from the answers).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FormFigures {
+    pub started: u64,
+    pub completed: u64,
+    pub disqualified: u64,
+    /// Started and neither completed nor disqualified.
+    pub in_progress: u64,
+    /// completed / started.
+    pub completion_rate: Option<f64>,
+    /// Seconds to complete, of completed responses.
+    pub time_to_complete: Summary,
+    pub total_score: Summary,
+    pub nps: Option<MetricFigures<NpsFigures>>,
+    pub csat: Option<MetricFigures<CsatFigures>>,
+    pub ces: Option<MetricFigures<CesFigures>>,
+    pub questions: Vec<QuestionFigures>,
+}
+
+/// [`Nps`] in storable form.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NpsFigures {
+    pub n: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    pub score: f64,
+    pub margin: f64,
+    pub too_small: bool,
+}
+
+/// [`Csat`] in storable form.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CsatFigures {
+    pub n: u64,
+    pub satisfied: u64,
+    pub percent: f64,
+    pub margin: f64,
+    pub mean: f64,
+    pub too_small: bool,
+}
+
+/// [`Ces`] in storable form.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CesFigures {
+    pub n: u64,
+    pub mean: f64,
+    pub margin: f64,
+    pub easy: u64,
+    pub percent_easy: f64,
+    pub too_small: bool,
+}
+
+impl From<Nps> for NpsFigures {
+    fn from(m: Nps) -> Self {
+        NpsFigures {
+            n: m.n,
+            promoters: m.promoters,
+            passives: m.passives,
+            detractors: m.detractors,
+            score: m.score,
+            margin: m.margin,
+            too_small: m.too_small,
+        }
+    }
+}
+
+impl From<Csat> for CsatFigures {
+    fn from(m: Csat) -> Self {
+        CsatFigures {
+            n: m.n,
+            satisfied: m.satisfied,
+            percent: m.percent,
+            margin: m.margin,
+            mean: m.mean,
+            too_small: m.too_small,
+        }
+    }
+}
+
+impl From<Ces> for CesFigures {
+    fn from(m: Ces) -> Self {
+        CesFigures {
+            n: m.n,
+            mean: m.mean,
+            margin: m.margin,
+            easy: m.easy,
+            percent_easy: m.percent_easy,
+            too_small: m.too_small,
+        }
+    }
+}
+
+/// Counts gathered by subject and measure.
+struct Gathered {
+    by: HashMap<(String, Measure), Vec<(String, u64)>>,
+}
+
+impl Gathered {
+    fn new(counts: &Counts) -> Gathered {
+        let mut by: HashMap<(String, Measure), Vec<(String, u64)>> = HashMap::new();
+        for (subject, measure, value, count) in counts {
+            if *count > 0 {
+                by.entry((subject.clone(), *measure))
+                    .or_default()
+                    .push((value.clone(), *count as u64));
+            }
+        }
+        Gathered { by }
+    }
+
+    fn values(&self, subject: &str, measure: Measure) -> &[(String, u64)] {
+        self.by
+            .get(&(subject.to_owned(), measure))
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    fn total(&self, subject: &str, measure: Measure) -> u64 {
+        self.values(subject, measure).iter().map(|(_, c)| c).sum()
+    }
+
+    fn distribution(&self, subject: &str, measure: Measure) -> Distribution {
+        Distribution::new(
+            self.values(subject, measure)
+                .iter()
+                .filter_map(|(v, c)| Some((v.parse::<f64>().ok()?, *c))),
+        )
+    }
+}
+
+/// The values a question offers, in the order a report lists them.
+fn offered(rules: &Rules, options: &[String]) -> Vec<String> {
+    let kind = rules.kind();
+    let scale = |low: i32, high: i32| (low..=high).map(|v| v.to_string()).collect();
+    match rules {
+        Rules::Rating(r) => scale(1, r.max_stars as i32),
+        Rules::YesNo => vec!["true".to_owned(), "false".to_owned()],
+        _ if kind.has_options() => {
+            let mut values = options.to_vec();
+            if matches!(rules.config(), Some(crate::form::rules::Config::Choice(c)) if c.allow_other) {
+                values.push(OTHER.to_owned());
+            }
+            values
+        }
+        _ => match kind.fixed_scale() {
+            Some((low, high)) => scale(low, high),
+            None => Vec::new(),
+        },
+    }
+}
+
+fn numeric(kind: QuestionKind) -> bool {
+    matches!(
+        kind,
+        QuestionKind::Nps | QuestionKind::Csat | QuestionKind::Ces | QuestionKind::Rating | QuestionKind::Number
+    )
+}
+
+fn value_counts(offered: &[String], counted: &[(String, u64)], numeric: bool) -> Vec<ValueCount> {
+    let mut out: Vec<ValueCount> = offered
+        .iter()
+        .map(|v| ValueCount {
+            value: v.clone(),
+            count: counted.iter().filter(|(c, _)| c == v).map(|(_, n)| n).sum(),
+        })
+        .collect();
+    let mut rest: Vec<ValueCount> = counted
+        .iter()
+        .filter(|(v, _)| !offered.contains(v))
+        .map(|(v, n)| ValueCount {
+            value: v.clone(),
+            count: *n,
+        })
+        .collect();
+    if numeric {
+        rest.sort_by(|a, b| {
+            let (x, y) = (
+                a.value.parse::<f64>().unwrap_or(0.0),
+                b.value.parse::<f64>().unwrap_or(0.0),
+            );
+            x.total_cmp(&y)
+        });
+    } else {
+        rest.sort_by(|a, b| a.value.cmp(&b.value));
+    }
+    out.extend(rest);
+    out
+}
+
+/// The report of a form whose current version is `def`, from its counts.
+pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
+    let g = Gathered::new(counts);
+    let started = g.total("", Measure::Started);
+    let completed = g.total("", Measure::Completed);
+    let disqualified = g.total("", Measure::Disqualified);
+    let mut questions = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    for question in def.questions().filter(|q| q.rules.kind() != QuestionKind::Hidden) {
+        let key = question.key.as_str();
+        listed.insert(key.to_owned());
+        let kind = question.rules.kind();
+        let options: Vec<String> = question.options.iter().map(|o| o.value.clone()).collect();
+        let answered = g.total(key, Measure::Answered);
+        let scores = g.distribution(key, Measure::Score);
+        questions.push(QuestionFigures {
+            key: key.to_owned(),
+            kind: Some(kind.as_str().to_owned()),
+            answered,
+            skipped: completed.saturating_sub(answered),
+            values: value_counts(
+                &offered(&question.rules, &options),
+                g.values(key, Measure::Value),
+                numeric(kind),
+            ),
+            numbers: numeric(kind).then(|| Summary::of(&g.distribution(key, Measure::Value))),
+            scores: (scores.n() > 0 || question.options.iter().any(|o| o.score.is_some()))
+                .then(|| Summary::of(&scores)),
+        });
+    }
+    // Keys only older versions have, in key order.
+    let mut older: Vec<&String> = g
+        .by
+        .keys()
+        .filter(|(subject, measure)| !subject.is_empty() && *measure == Measure::Answered && !listed.contains(subject))
+        .map(|(subject, _)| subject)
+        .collect();
+    older.sort();
+    for key in older {
+        let answered = g.total(key, Measure::Answered);
+        let values = g.values(key, Measure::Value);
+        let numbers = g.distribution(key, Measure::Value);
+        let all_numeric = !values.is_empty() && numbers.n() == values.iter().map(|(_, c)| c).sum::<u64>();
+        let scores = g.distribution(key, Measure::Score);
+        questions.push(QuestionFigures {
+            key: key.clone(),
+            kind: None,
+            answered,
+            skipped: completed.saturating_sub(answered),
+            values: value_counts(&[], values, all_numeric),
+            numbers: all_numeric.then(|| Summary::of(&numbers)),
+            scores: (scores.n() > 0).then(|| Summary::of(&scores)),
+        });
+    }
+    let metric = |metric| {
+        def.metric_questions()
+            .into_iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, q)| q.key.clone())
+    };
+    let values_of = |key: &str| {
+        questions
+            .iter()
+            .find(|q| q.key == key)
+            .map(|q| q.values.clone())
+            .unwrap_or_default()
+    };
+    use crate::form::kind::Metric;
+    let nps = metric(Metric::Nps).and_then(|key| {
+        let m = metrics::nps(&g.distribution(&key, Measure::Value))?;
+        Some(MetricFigures {
+            values: values_of(&key),
+            key,
+            figures: m.into(),
+        })
+    });
+    let csat = metric(Metric::Csat).and_then(|key| {
+        let m = metrics::csat(&g.distribution(&key, Measure::Value))?;
+        Some(MetricFigures {
+            values: values_of(&key),
+            key,
+            figures: m.into(),
+        })
+    });
+    let ces = metric(Metric::Ces).and_then(|key| {
+        let m = metrics::ces(&g.distribution(&key, Measure::Value))?;
+        Some(MetricFigures {
+            values: values_of(&key),
+            key,
+            figures: m.into(),
+        })
+    });
+    FormFigures {
+        started,
+        completed,
+        disqualified,
+        in_progress: started.saturating_sub(completed + disqualified),
+        completion_rate: (started > 0).then(|| completed as f64 / started as f64),
+        time_to_complete: Summary::of(&g.distribution("", Measure::Duration)),
+        total_score: Summary::of(&g.distribution("", Measure::TotalScore)),
+        nps,
+        csat,
+        ces,
+        questions,
+    }
+}

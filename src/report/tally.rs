@@ -1,0 +1,281 @@
+//! What one response contributes to its form's tallies, and where each count goes: its local
+//! day, its month and all time, in the organization's time zone. Pure: the submission writes
+//! these counts in its own transaction, deletion writes them negated, a rebuild recomputes them
+//! from the stored responses, and all three agree because they share this code.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::{
+    form::{answer::Checked, kind::QuestionKind},
+    service::response::ResponseStatus,
+};
+
+/// The value counted for an "other, please specify" answer (option values cannot start with
+/// an underscore).
+pub const OTHER: &str = "_other";
+
+/// What a count counts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Measure {
+    /// Responses started (every response, when it is created).
+    Started,
+    /// Responses completed.
+    Completed,
+    /// Responses disqualified.
+    Disqualified,
+    /// Completed responses by whole seconds to complete.
+    Duration,
+    /// Completed responses by total score.
+    TotalScore,
+    /// Changes to the form's responses: the freshness stamp of cached reports.
+    Changes,
+    /// Completed responses that answered the question.
+    Answered,
+    /// Answers by value: a number, an option value, `true` / `false`, [`OTHER`].
+    Value,
+    /// Answers by score (the chosen options' summed weights).
+    Score,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 9] = [
+        Measure::Started,
+        Measure::Completed,
+        Measure::Disqualified,
+        Measure::Duration,
+        Measure::TotalScore,
+        Measure::Changes,
+        Measure::Answered,
+        Measure::Value,
+        Measure::Score,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Started => "STARTED",
+            Measure::Completed => "COMPLETED",
+            Measure::Disqualified => "DISQUALIFIED",
+            Measure::Duration => "DURATION",
+            Measure::TotalScore => "TOTAL_SCORE",
+            Measure::Changes => "CHANGES",
+            Measure::Answered => "ANSWERED",
+            Measure::Value => "VALUE",
+            Measure::Score => "SCORE",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+}
+
+/// The granularity of a count.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grain {
+    All = 0,
+    Month = 1,
+    Day = 2,
+}
+
+/// The day that stands for "all time".
+pub fn all_time() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+/// One count a response contributes, at the moment it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// A question key, or empty for the response itself.
+    pub subject: String,
+    pub measure: Measure,
+    pub value: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A number as a counted value: the shortest text that reads back as the same number.
+pub fn number_text(n: f64) -> String {
+    if n == 0.0 { "0".to_owned() } else { format!("{n}") }
+}
+
+fn entry(subject: &str, measure: Measure, value: String, at: DateTime<Utc>) -> Entry {
+    Entry {
+        subject: subject.to_owned(),
+        measure,
+        value,
+        at,
+    }
+}
+
+/// What a response contributes: STARTED at its start; once finished, COMPLETED or
+/// DISQUALIFIED at its completion and, for a completed one, its duration, total score and
+/// every answer (hidden fields aside): answered, each value, the score.
+pub fn contribution(
+    status: ResponseStatus,
+    started_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    duration_seconds: Option<i32>,
+    total_score: Option<f64>,
+    answers: &[Checked],
+) -> Vec<Entry> {
+    let mut out = vec![entry("", Measure::Started, String::new(), started_at)];
+    let Some(done) = completed_at else {
+        return out;
+    };
+    match status {
+        ResponseStatus::InProgress => return out,
+        ResponseStatus::Disqualified => {
+            out.push(entry("", Measure::Disqualified, String::new(), done));
+            return out;
+        }
+        ResponseStatus::Completed => out.push(entry("", Measure::Completed, String::new(), done)),
+    }
+    if let Some(seconds) = duration_seconds {
+        out.push(entry("", Measure::Duration, seconds.to_string(), done));
+    }
+    if let Some(score) = total_score {
+        out.push(entry("", Measure::TotalScore, number_text(score), done));
+    }
+    for answer in answers.iter().filter(|a| a.kind != QuestionKind::Hidden) {
+        let key = answer.key.as_str();
+        out.push(entry(key, Measure::Answered, String::new(), done));
+        if answer.kind.has_options() {
+            for chosen in &answer.choices {
+                out.push(entry(key, Measure::Value, chosen.value.clone(), done));
+            }
+            if answer.text.is_some() {
+                out.push(entry(key, Measure::Value, OTHER.to_owned(), done));
+            }
+        } else if let Some(n) = answer.number {
+            out.push(entry(key, Measure::Value, number_text(n), done));
+        } else if let Some(b) = answer.boolean {
+            out.push(entry(key, Measure::Value, b.to_string(), done));
+        }
+        if let Some(score) = answer.score {
+            out.push(entry(key, Measure::Score, number_text(score), done));
+        }
+    }
+    out
+}
+
+/// Where a count goes: (grain, day, subject, measure, value).
+pub type Key = (Grain, NaiveDate, String, Measure, String);
+
+/// The counts to add for `entries` (times `sign`: 1 to add a response, −1 to take it away),
+/// by key in ascending order (the order rows are written in, so concurrent writers lock them
+/// in the same order and cannot deadlock), plus one change for the freshness stamp.
+pub fn counts(entries: &[Entry], zone: Tz, sign: i64) -> BTreeMap<Key, i64> {
+    let mut out: BTreeMap<Key, i64> = BTreeMap::new();
+    for e in entries {
+        let day = e.at.with_timezone(&zone).date_naive();
+        let month = day.with_day(1).unwrap_or(day);
+        for (grain, at) in [(Grain::All, all_time()), (Grain::Month, month), (Grain::Day, day)] {
+            *out.entry((grain, at, e.subject.clone(), e.measure, e.value.clone()))
+                .or_default() += sign;
+        }
+    }
+    *out.entry((Grain::All, all_time(), String::new(), Measure::Changes, String::new()))
+        .or_default() += 1;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::answer::Chosen;
+
+    fn checked(key: &str, kind: QuestionKind) -> Checked {
+        Checked {
+            key: key.to_owned(),
+            kind,
+            number: None,
+            text: None,
+            date: None,
+            boolean: None,
+            choices: Vec::new(),
+            score: None,
+        }
+    }
+
+    #[test]
+    fn a_completed_response_counts_its_answers() {
+        let at = DateTime::parse_from_rfc3339("2026-03-20T21:00:00Z").unwrap().to_utc();
+        let mut nps = checked("nps", QuestionKind::Nps);
+        nps.number = Some(9.0);
+        let mut plan = checked("plan", QuestionKind::MultipleChoice);
+        plan.choices = vec![
+            Chosen {
+                value: "pro".into(),
+                score: Some(2.0),
+            },
+            Chosen {
+                value: "app".into(),
+                score: Some(0.5),
+            },
+        ];
+        plan.text = Some("other".into());
+        plan.score = Some(2.5);
+        let mut why = checked("why", QuestionKind::LongText);
+        why.text = Some("slow".into());
+        let order = checked("order_id", QuestionKind::Hidden);
+        let entries = contribution(
+            ResponseStatus::Completed,
+            at,
+            Some(at),
+            Some(75),
+            Some(2.5),
+            &[nps, plan, why, order],
+        );
+        let got: Vec<(&str, &str, &str)> = entries
+            .iter()
+            .map(|e| (e.subject.as_str(), e.measure.as_str(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("", "STARTED", ""),
+                ("", "COMPLETED", ""),
+                ("", "DURATION", "75"),
+                ("", "TOTAL_SCORE", "2.5"),
+                ("nps", "ANSWERED", ""),
+                ("nps", "VALUE", "9"),
+                ("plan", "ANSWERED", ""),
+                ("plan", "VALUE", "pro"),
+                ("plan", "VALUE", "app"),
+                ("plan", "VALUE", "_other"),
+                ("plan", "SCORE", "2.5"),
+                ("why", "ANSWERED", ""),
+            ]
+        );
+        // In Tehran (UTC+03:30) 21:00 UTC is already the next day, in March.
+        let counted = counts(&entries, chrono_tz::Asia::Tehran, 1);
+        let day = NaiveDate::from_ymd_opt(2026, 3, 21).unwrap();
+        let key = |grain, at| (grain, at, "nps".to_owned(), Measure::Value, "9".to_owned());
+        assert_eq!(counted[&key(Grain::Day, day)], 1);
+        assert_eq!(counted[&key(Grain::Month, day.with_day(1).unwrap())], 1);
+        assert_eq!(counted[&key(Grain::All, all_time())], 1);
+        assert_eq!(counted.len(), entries.len() * 3 + 1);
+        let removed = counts(&entries, chrono_tz::UTC, -1);
+        assert_eq!(removed[&key(Grain::All, all_time())], -1);
+        assert_eq!(
+            removed[&(Grain::All, all_time(), String::new(), Measure::Changes, String::new())],
+            1
+        );
+    }
+
+    #[test]
+    fn unfinished_and_disqualified_responses_count_apart() {
+        let at = Utc::now();
+        let mut nps = checked("nps", QuestionKind::Nps);
+        nps.number = Some(3.0);
+        let started = contribution(ResponseStatus::InProgress, at, None, None, None, &[nps.clone()]);
+        assert_eq!(started.len(), 1);
+        let out = contribution(ResponseStatus::Disqualified, at, Some(at), Some(4), None, &[nps]);
+        let measures: Vec<Measure> = out.iter().map(|e| e.measure).collect();
+        assert_eq!(measures, [Measure::Started, Measure::Disqualified]);
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(12.5).parse::<f64>().unwrap(), 12.5);
+    }
+}
