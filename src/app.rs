@@ -14,7 +14,7 @@ use crate::{
     db::Db,
     graphql::{self, AppSchema, PublicSchema, QueryLimits},
     http,
-    service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits},
+    service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits, report::ReportCache},
 };
 
 /// What resolvers and handlers share. Cheap to clone; nothing in it is per instance only
@@ -30,6 +30,8 @@ pub struct AppState {
     pub versions: PublishedVersions,
     /// Limits of the public (respondent) API.
     pub public_limits: PublicLimits,
+    /// Report results computed in this process.
+    pub reports: ReportCache,
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -64,6 +66,7 @@ impl App {
                 per_address: config.public_rate_limit_per_address,
                 per_form: config.public_rate_limit_per_form,
             },
+            reports: ReportCache::default(),
         };
         let limits = QueryLimits {
             max_depth: config.max_query_depth,

@@ -14,6 +14,7 @@ pub mod form;
 pub mod graphql;
 pub mod http;
 pub mod logic;
+pub mod report;
 pub mod service;
 pub mod telemetry;
 

@@ -23,6 +23,8 @@ pub struct Model {
     pub score: Option<f64>,
     /// The response's completion time, once completed.
     pub completed_at: Option<DateTimeUtc>,
+    /// Text answers normalised for search (Persian letters, digits, case).
+    pub search_text: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261123_000003_forms;
 mod m20261123_000004_conditions;
 mod m20261123_000005_respondents;
 mod m20261130_000006_responses;
+mod m20261130_000007_tallies;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_conditions::Migration),
             Box::new(m20261123_000005_respondents::Migration),
             Box::new(m20261130_000006_responses::Migration),
+            Box::new(m20261130_000007_tallies::Migration),
         ]
     }
 }

@@ -99,6 +99,8 @@ pub enum Action {
     ManageMembers,
     /// Create, list and revoke API keys.
     ManageApiKeys,
+    /// Save, change and delete report definitions (members only; keys read reports).
+    ManageReports,
     /// An action an API key with this scope may do; members need the given role.
     Scoped(Scope, Role),
 }
@@ -122,6 +124,7 @@ impl Action {
             Action::ReadMembers => (Role::Analyst, KeyRule::Never),
             Action::ManageMembers => (Role::Admin, KeyRule::Never),
             Action::ManageApiKeys => (Role::Admin, KeyRule::Never),
+            Action::ManageReports => (Role::Analyst, KeyRule::Never),
             Action::Scoped(scope, role) => (role, KeyRule::Scope(scope)),
         }
     }

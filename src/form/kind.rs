@@ -103,6 +103,11 @@ impl QuestionKind {
         )
     }
 
+    /// Whether answers are free text that reports list (short and long texts).
+    pub fn is_open_text(self) -> bool {
+        matches!(self, QuestionKind::ShortText | QuestionKind::LongText)
+    }
+
     /// The metric the kind implies, if any.
     pub fn implied_metric(self) -> Option<Metric> {
         match self {

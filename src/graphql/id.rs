@@ -19,10 +19,11 @@ pub enum NodeKind {
     Question,
     Respondent,
     Response,
+    Report,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 11] = [
+    const ALL: [NodeKind; 12] = [
         NodeKind::Organization,
         NodeKind::User,
         NodeKind::Member,
@@ -34,6 +35,7 @@ impl NodeKind {
         NodeKind::Question,
         NodeKind::Respondent,
         NodeKind::Response,
+        NodeKind::Report,
     ];
 
     fn tag(self) -> &'static str {
@@ -49,6 +51,7 @@ impl NodeKind {
             NodeKind::Question => "Question",
             NodeKind::Respondent => "Respondent",
             NodeKind::Response => "Response",
+            NodeKind::Report => "Report",
         }
     }
 }

@@ -13,6 +13,7 @@ mod node;
 mod organization;
 mod pagination;
 pub mod public;
+mod report;
 mod respondent;
 mod response;
 
@@ -32,6 +33,7 @@ pub struct Query(
     form::DocumentQuery,
     respondent::RespondentQuery,
     response::ResponseQuery,
+    report::ReportQuery,
     public::PublicQuery,
 );
 
@@ -47,6 +49,7 @@ pub struct Mutation(
     form::DocumentMutation,
     respondent::RespondentMutation,
     response::ResponseMutation,
+    report::ReportMutation,
     public::PublicMutation,
 );
 

@@ -9,6 +9,7 @@ use super::{
     id::{self, NodeKind},
     member::{Member, User},
     organization::Organization,
+    report::{self, Report},
     respondent::{self, Respondent},
     response::{self, Response},
 };
@@ -40,6 +41,7 @@ pub enum Node {
     FormVersion(FormVersion),
     Respondent(Respondent),
     Response(Response),
+    Report(Report),
 }
 
 #[derive(Default)]
@@ -97,6 +99,10 @@ impl NodeQuery {
             NodeKind::Response => {
                 let tenant = ctx.authorize(response::READ)?;
                 response::find(ctx, tenant, uuid).await?.map(Node::Response)
+            }
+            NodeKind::Report => {
+                let tenant = ctx.authorize(report::READ)?;
+                found(service::report::get(conn, tenant, uuid).await)?.map(|r| Node::Report(Report(r)))
             }
             // Sections and questions are reached through their version: the same ID names
             // them in every version of the form.

@@ -9,6 +9,7 @@ pub mod member;
 pub mod organization;
 pub mod page;
 pub mod rate_limit;
+pub mod report;
 pub mod respondent;
 pub mod response;
 pub mod validate;

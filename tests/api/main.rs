@@ -15,6 +15,7 @@ mod http;
 mod limits;
 mod members;
 mod organization;
+mod reports;
 mod respondents;
 mod schema;
 mod submissions;

@@ -54,9 +54,10 @@ impl AnswerValue {
             key: answer.key.clone(),
             kind: answer.kind,
             number: answer.number,
-            text: answer.text.clone().filter(|_| !choice),
+            // An erased text is kept empty: it reads as none.
+            text: answer.text.clone().filter(|t| !choice && !t.is_empty()),
             choices: answer.choices.iter().map(|c| c.value.clone()).collect(),
-            other_text: answer.text.clone().filter(|_| choice),
+            other_text: answer.text.clone().filter(|t| choice && !t.is_empty()),
             bool: answer.boolean,
             date: answer.date,
             score: answer.score.filter(|_| show_score),

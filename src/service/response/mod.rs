@@ -1,6 +1,7 @@
 //! Responses: how they are taken ([`submit`]: start, save, complete, single-shot submit, staff
 //! recordings, under idempotency keys ([`idempotency`])) and read back with their typed answers.
 pub mod idempotency;
+pub mod remove;
 pub mod rules;
 pub mod store;
 pub mod submit;

@@ -76,6 +76,11 @@ pub async fn insert_answers(
             bool_value: Set(a.boolean),
             score: Set(a.score),
             completed_at: Set(completed_at),
+            search_text: Set(a
+                .text
+                .as_deref()
+                .filter(|_| a.kind.is_open_text())
+                .map(crate::form::text::normalize_for_search)),
         })
         .collect();
     for chunk in rows.chunks(CHUNK) {

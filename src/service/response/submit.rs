@@ -17,6 +17,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use entity::{form, response};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,8 @@ use crate::{
         answer::{Checked, Given},
         model::{FormDef, FormSettings, ResponseLimit},
     },
-    service::{form::settings_of, now, rate_limit, respondent},
+    report::tally::Measure,
+    service::{form::settings_of, now, rate_limit, report::tally, respondent},
 };
 
 /// The answer to one question, as sent.
@@ -171,6 +173,7 @@ pub struct Done {
 /// The form a new response is for, as read for this request.
 struct Context {
     form: form::Model,
+    zone: Tz,
     settings: FormSettings,
     def: Arc<FormDef>,
     version_id: Uuid,
@@ -246,19 +249,36 @@ async fn public_guard(state: &AppState, form: &form::Model, settings: &FormSetti
 }
 
 /// The form a new response is for, by public id (published forms only) or within a tenant.
-async fn form_of(conn: &impl ConnectionTrait, author: &Author, form: &FormRef) -> AppResult<form::Model> {
-    let row = match (form, author) {
+/// With the time zone its organization counts days in.
+async fn form_of(conn: &impl ConnectionTrait, author: &Author, form: &FormRef) -> AppResult<(form::Model, Tz)> {
+    let select = match (form, author) {
         (FormRef::Public(public_id), Author::Public(_)) => form::Entity::find()
             .filter(form::Column::PublicId.eq(public_id.as_str()))
-            .one(conn)
-            .await?
-            .filter(|f| f.published_version_id.is_some()),
-        (FormRef::Id(id), Author::Member { tenant, .. } | Author::ApiKey { tenant, .. }) => {
-            return crate::service::form::get(conn, *tenant, *id).await;
+            .filter(form::Column::PublishedVersionId.is_not_null()),
+        (FormRef::Id(id), Author::Member { tenant, .. } | Author::ApiKey { tenant, .. }) => form::Entity::find()
+            .filter(form::Column::Id.eq(*id))
+            .filter(form::Column::OrganizationId.eq(tenant.organization_id)),
+        _ => {
+            return Err(AppError::Internal(
+                "a form reference of another kind of author".to_owned(),
+            ));
         }
-        _ => None,
     };
-    row.ok_or_else(|| AppError::refused(code::NOT_FOUND, Some("input.formId"), "form not found"))
+    with_zone(select, conn)
+        .await?
+        .ok_or_else(|| AppError::refused(code::NOT_FOUND, Some("input.formId"), "form not found"))
+}
+
+/// The form `select` finds, with its organization's time zone: one query.
+async fn with_zone(
+    select: sea_orm::Select<form::Entity>,
+    conn: &impl ConnectionTrait,
+) -> AppResult<Option<(form::Model, Tz)>> {
+    let found = select.find_also_related(entity::organization::Entity).one(conn).await?;
+    Ok(found.map(|(form, organization)| {
+        let zone = organization.map_or(Tz::UTC, |o| tally::zone(&o.time_zone));
+        (form, zone)
+    }))
 }
 
 /// The respondent's attributes, when the version's conditions read any.
@@ -355,7 +375,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     idempotency::check_key(&key, "input.idempotencyKey")?;
     let conn = state.db.conn();
     let at = now();
-    let form = form_of(conn, &author, &opening.form).await?;
+    let (form, zone) = form_of(conn, &author, &opening.form).await?;
     let scope = format!("form:{}", form.id);
     let hash = idempotency::fingerprint(if finish { "submit" } else { "start" }, &opening);
     if let Some(outcome) = idempotency::earlier::<Outcome>(conn, &scope, &key, &hash).await? {
@@ -373,6 +393,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     let def = state.versions.get(conn, form.id, version_id, "input.versionId").await?;
     let context = Context {
         form,
+        zone,
         settings,
         def,
         version_id,
@@ -539,6 +560,8 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
         .then_some(row.completed_at)
         .flatten();
     store::insert_answers(&txn, &row, &answers, answered_at).await?;
+    let entries = tally::contribution_of(&row, &answers)?;
+    tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
     txn.commit().await?;
     Ok(Done {
         outcome,
@@ -581,8 +604,7 @@ async fn proceed(
         .one(conn)
         .await?
         .ok_or_else(invalid_resume_token)?;
-    let form = form::Entity::find_by_id(row.form_id)
-        .one(conn)
+    let (form, zone) = with_zone(form::Entity::find_by_id(row.form_id), conn)
         .await?
         .ok_or_else(invalid_resume_token)?;
     let settings = settings_of(&form)?;
@@ -687,6 +709,10 @@ async fn proceed(
         store::delete_answers(&txn, response_id, None).await?;
         let answered_at = (status == ResponseStatus::Completed).then_some(at);
         store::insert_answers(&txn, &row, &merged, answered_at).await?;
+        // The start was counted when the response began.
+        let mut entries = tally::contribution_of(&row, &merged)?;
+        entries.retain(|e| e.measure != Measure::Started);
+        tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
     } else {
         row.total_score = total_score(&merged);
         store::delete_answers(&txn, response_id, Some(replaced)).await?;

@@ -1,0 +1,740 @@
+//! Reports: a form's figures (its default report), saved report definitions, open-text
+//! answers, and the operations that take data away (deleting a response, erasing a
+//! respondent), which every figure follows.
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{form, report};
+
+use super::{
+    context::ContextExt,
+    form::Form,
+    id::{self, NodeKind},
+    pagination::{connection, page_complexity, page_request},
+};
+use crate::{
+    auth::{Action, Role, Scope, Tenant},
+    error::{AppError, AppResult},
+    form::kind::QuestionKind,
+    report::figures::{self, FormFigures, ValueCount},
+    service::{
+        self,
+        report::{Definition, Period},
+    },
+};
+
+/// Reading reports: any member, or an API key with `reports:read`.
+pub const READ: Action = Action::Scoped(Scope::ReportsRead, Role::Analyst);
+/// Open texts are personal data: members, or API keys that also have `responses:read`.
+pub const PERSONAL: Action = Action::Scoped(Scope::ResponsesRead, Role::Analyst);
+/// Deleting responses: EDITOR and above, or an API key with `responses:write`.
+pub const DELETE_RESPONSES: Action = Action::Scoped(Scope::ResponsesWrite, Role::Editor);
+/// Erasing respondents (privacy requests): ADMIN and above, or an API key with
+/// `respondents:write`.
+pub const ERASE: Action = Action::Scoped(Scope::RespondentsWrite, Role::Admin);
+
+/// What a saved report shows; front ends lay the figures out in this order.
+#[derive(Enum, Copy, Clone, PartialEq, Eq)]
+pub enum ReportMetric {
+    /// Responses started, completed, disqualified; completion rate; time to complete.
+    Responses,
+    /// Net Promoter Score.
+    Nps,
+    /// Customer satisfaction.
+    Csat,
+    /// Customer effort.
+    Ces,
+    /// Each question's distribution and statistics.
+    Questions,
+    /// The responses' total scores.
+    TotalScore,
+}
+
+impl ReportMetric {
+    const ALL: [ReportMetric; 6] = [
+        ReportMetric::Responses,
+        ReportMetric::Nps,
+        ReportMetric::Csat,
+        ReportMetric::Ces,
+        ReportMetric::Questions,
+        ReportMetric::TotalScore,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ReportMetric::Responses => "RESPONSES",
+            ReportMetric::Nps => "NPS",
+            ReportMetric::Csat => "CSAT",
+            ReportMetric::Ces => "CES",
+            ReportMetric::Questions => "QUESTIONS",
+            ReportMetric::TotalScore => "TOTAL_SCORE",
+        }
+    }
+
+    fn parse(name: &str) -> Option<ReportMetric> {
+        ReportMetric::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Statistics of a set of numbers.
+#[derive(SimpleObject)]
+pub struct Summary {
+    /// How many numbers.
+    pub n: u64,
+    /// Their mean; null without numbers.
+    pub mean: Option<f64>,
+    /// Their exact median.
+    pub median: Option<f64>,
+    /// Their sample standard deviation (n − 1); null below two numbers.
+    pub std_dev: Option<f64>,
+    /// The 95 % margin of the mean: 1.96·s/√n.
+    pub margin_of_error: Option<f64>,
+}
+
+impl From<&figures::Summary> for Summary {
+    fn from(s: &figures::Summary) -> Self {
+        Summary {
+            n: s.n,
+            mean: s.mean,
+            median: s.median,
+            std_dev: s.std_dev,
+            margin_of_error: s.margin,
+        }
+    }
+}
+
+/// How many gave a value, and their share.
+#[derive(SimpleObject)]
+pub struct ValueShare {
+    /// The value: an option value (`_other` for "other" texts), a scale point or number,
+    /// `true` / `false`.
+    pub value: String,
+    /// How many answers gave it.
+    pub count: u64,
+    /// Its share of the question's answers, in percent (a multiple choice's shares can add up
+    /// to more than 100).
+    pub percent: f64,
+}
+
+fn shares(values: &[ValueCount], answered: u64) -> Vec<ValueShare> {
+    values
+        .iter()
+        .map(|v| ValueShare {
+            value: v.value.clone(),
+            count: v.count,
+            percent: if answered == 0 {
+                0.0
+            } else {
+                v.count as f64 / answered as f64 * 100.0
+            },
+        })
+        .collect()
+}
+
+/// A part of the answers with its share.
+#[derive(SimpleObject)]
+pub struct Share {
+    /// How many answers.
+    pub count: u64,
+    /// Their share of all answers, in percent.
+    pub percent: f64,
+}
+
+fn share(count: u64, n: u64) -> Share {
+    Share {
+        count,
+        percent: if n == 0 { 0.0 } else { count as f64 / n as f64 * 100.0 },
+    }
+}
+
+/// Net Promoter Score: promoters answer 9–10, passives 7–8, detractors 0–6.
+#[derive(SimpleObject)]
+pub struct NpsResult {
+    /// The question it is read from.
+    pub question_key: String,
+    /// %promoters − %detractors, −100 to +100.
+    pub score: f64,
+    /// How many answered.
+    pub n: u64,
+    /// Answers of 9 and 10.
+    pub promoters: Share,
+    /// Answers of 7 and 8.
+    pub passives: Share,
+    /// Answers of 0 to 6.
+    pub detractors: Share,
+    /// 95 % margin in points: 1.96·√((p + d − (p − d)²)/n)·100.
+    pub margin_of_error: f64,
+    /// Fewer than 30 answers: too few to trust.
+    pub too_small: bool,
+    /// Answers per point 0–10.
+    pub distribution: Vec<ValueShare>,
+}
+
+/// Customer satisfaction: the share of 4 and 5 on a 1–5 scale, and the mean.
+#[derive(SimpleObject)]
+pub struct CsatResult {
+    /// The question it is read from.
+    pub question_key: String,
+    /// Percent of answers that are 4 or 5.
+    pub percent: f64,
+    /// 95 % margin of the percent: 1.96·√(p(1−p)/n)·100.
+    pub margin_of_error: f64,
+    /// The mean answer.
+    pub mean: f64,
+    /// Answers of 4 or 5.
+    pub satisfied: u64,
+    /// How many answered.
+    pub n: u64,
+    /// Fewer than 30 answers.
+    pub too_small: bool,
+    /// Answers per point 1–5.
+    pub distribution: Vec<ValueShare>,
+}
+
+/// Customer effort on a 1–7 scale (7 = very easy): the mean and the share of 5–7.
+#[derive(SimpleObject)]
+pub struct CesResult {
+    /// The question it is read from.
+    pub question_key: String,
+    /// The mean answer.
+    pub mean: f64,
+    /// 95 % margin of the mean: 1.96·s/√n.
+    pub margin_of_error: f64,
+    /// Percent of answers 5 to 7.
+    pub percent_easy: f64,
+    /// Answers 5 to 7.
+    pub easy: u64,
+    /// How many answered.
+    pub n: u64,
+    /// Fewer than 30 answers.
+    pub too_small: bool,
+    /// Answers per point 1–7.
+    pub distribution: Vec<ValueShare>,
+}
+
+/// Responses: started, finished, and how long they took.
+#[derive(SimpleObject)]
+pub struct ResponseFigures {
+    /// Every response begun (the denominator of the completion rate).
+    pub started: u64,
+    /// Completed: the responses every other figure is computed over.
+    pub completed: u64,
+    /// Ended by a disqualify rule: counted apart, in no figure.
+    pub disqualified: u64,
+    /// Begun and not finished.
+    pub in_progress: u64,
+    /// completed / started, 0 to 1; null before any response.
+    pub completion_rate: Option<f64>,
+    /// Seconds to complete, of completed responses.
+    pub time_to_complete: Summary,
+}
+
+/// One open-text answer.
+#[derive(SimpleObject, Clone)]
+pub struct OpenText {
+    /// The response it belongs to.
+    pub response_id: ID,
+    /// The answer, as given.
+    pub text: String,
+    /// When the response was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+connection!(OpenTextConnection, OpenTextEdge, OpenText, "open-text answer");
+
+/// One question's figures.
+pub struct QuestionResult {
+    figures: figures::QuestionFigures,
+    form: Arc<form::Model>,
+    period: Period,
+}
+
+/// One question's figures over completed responses.
+#[Object]
+impl QuestionResult {
+    /// The question's key.
+    async fn key(&self) -> &str {
+        &self.figures.key
+    }
+    /// Its kind; null for a key only older versions of the form have.
+    async fn kind(&self) -> Option<QuestionKind> {
+        self.figures.kind.as_deref().and_then(QuestionKind::parse)
+    }
+    /// Completed responses that answered it.
+    async fn answered(&self) -> u64 {
+        self.figures.answered
+    }
+    /// Completed responses that did not (not shown on their path, or left unanswered).
+    async fn skipped(&self) -> u64 {
+        self.figures.skipped
+    }
+    /// Answers per option (every option of the version, zeros included), scale point, number
+    /// or yes / no.
+    async fn distribution(&self) -> Vec<ValueShare> {
+        shares(&self.figures.values, self.figures.answered)
+    }
+    /// Statistics of numeric answers (NPS, CSAT, CES, ratings, numbers); null for other kinds.
+    async fn numbers(&self) -> Option<Summary> {
+        self.figures.numbers.as_ref().map(Summary::from)
+    }
+    /// Statistics of the answers' scores (the chosen options' weights); null when the
+    /// question has no weights.
+    async fn scores(&self) -> Option<Summary> {
+        self.figures.scores.as_ref().map(Summary::from)
+    }
+    /// The answers of a short- or long-text question, in response order, searchable (every
+    /// word; ي/ك match ی/ک, the zero-width non-joiner and case are ignored). Personal data:
+    /// null for API keys without `responses:read`, and for other kinds of question.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn open_texts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Words that must all appear.")] search: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
+    ) -> AppResult<Option<OpenTextConnection>> {
+        let is_text = self
+            .figures
+            .kind
+            .as_deref()
+            .and_then(QuestionKind::parse)
+            .is_some_and(QuestionKind::is_open_text);
+        if !is_text || ctx.authorize(PERSONAL).is_err() {
+            return Ok(None);
+        }
+        let request = page_request(first, after)?;
+        let conn = ctx.state()?.db.conn();
+        let zone = service::report::tally::zone(
+            &ctx.organization(Tenant::trusted(self.form.organization_id))
+                .await?
+                .time_zone,
+        );
+        let page = service::report::open_texts(
+            conn,
+            self.form.id,
+            &self.figures.key,
+            search.as_deref(),
+            self.period,
+            zone,
+            request,
+        )
+        .await?;
+        Ok(Some(OpenTextConnection::from_page(page.map(|t| {
+            (
+                t.response_id,
+                OpenText {
+                    response_id: id::encode(NodeKind::Response, t.response_id),
+                    text: t.text,
+                    completed_at: t.completed_at,
+                },
+            )
+        }))))
+    }
+}
+
+/// A form's report over a period.
+pub struct FormReport {
+    form: Arc<form::Model>,
+    period: Period,
+    figures: Arc<FormFigures>,
+}
+
+impl FormReport {
+    pub async fn load(ctx: &Context<'_>, form: form::Model, period: Period) -> AppResult<FormReport> {
+        let figures = service::report::form_figures(ctx.state()?, &form, period).await?;
+        Ok(FormReport {
+            form: Arc::new(form),
+            period,
+            figures,
+        })
+    }
+}
+
+/// A form's figures over a period of local days (the organization's time zone), from
+/// completed responses (started, in-progress and disqualified ones are counted apart). Exact,
+/// whatever the number of responses: read from counts kept as responses arrive, and cached
+/// until the form's responses change.
+#[Object]
+impl FormReport {
+    /// The form.
+    async fn form(&self) -> Form {
+        Form::new((*self.form).clone())
+    }
+    /// First local day counted; null: since the beginning.
+    async fn from(&self) -> Option<NaiveDate> {
+        self.period.from
+    }
+    /// Last local day counted; null: up to now.
+    async fn to(&self) -> Option<NaiveDate> {
+        self.period.to
+    }
+    /// Responses started, completed, disqualified; completion rate; time to complete.
+    async fn responses(&self) -> ResponseFigures {
+        let f = &self.figures;
+        ResponseFigures {
+            started: f.started,
+            completed: f.completed,
+            disqualified: f.disqualified,
+            in_progress: f.in_progress,
+            completion_rate: f.completion_rate,
+            time_to_complete: Summary::from(&f.time_to_complete),
+        }
+    }
+    /// NPS of the form's NPS question; null without one or without answers.
+    async fn nps(&self) -> Option<NpsResult> {
+        let m = self.figures.nps.as_ref()?;
+        let f = &m.figures;
+        Some(NpsResult {
+            question_key: m.key.clone(),
+            score: f.score,
+            n: f.n,
+            promoters: share(f.promoters, f.n),
+            passives: share(f.passives, f.n),
+            detractors: share(f.detractors, f.n),
+            margin_of_error: f.margin,
+            too_small: f.too_small,
+            distribution: shares(&m.values, f.n),
+        })
+    }
+    /// CSAT of the form's CSAT question; null without one or without answers.
+    async fn csat(&self) -> Option<CsatResult> {
+        let m = self.figures.csat.as_ref()?;
+        let f = &m.figures;
+        Some(CsatResult {
+            question_key: m.key.clone(),
+            percent: f.percent,
+            margin_of_error: f.margin,
+            mean: f.mean,
+            satisfied: f.satisfied,
+            n: f.n,
+            too_small: f.too_small,
+            distribution: shares(&m.values, f.n),
+        })
+    }
+    /// CES of the form's CES question; null without one or without answers.
+    async fn ces(&self) -> Option<CesResult> {
+        let m = self.figures.ces.as_ref()?;
+        let f = &m.figures;
+        Some(CesResult {
+            question_key: m.key.clone(),
+            mean: f.mean,
+            margin_of_error: f.margin,
+            percent_easy: f.percent_easy,
+            easy: f.easy,
+            n: f.n,
+            too_small: f.too_small,
+            distribution: shares(&m.values, f.n),
+        })
+    }
+    /// The completed responses' total scores (sums of option weights).
+    async fn total_score(&self) -> Summary {
+        Summary::from(&self.figures.total_score)
+    }
+    /// Every question of the version reported on (hidden fields aside), in form order, then
+    /// keys only older versions have.
+    async fn questions(&self) -> Vec<QuestionResult> {
+        self.figures
+            .questions
+            .iter()
+            .map(|q| QuestionResult {
+                figures: q.clone(),
+                form: self.form.clone(),
+                period: self.period,
+            })
+            .collect()
+    }
+    /// One question by key, or null.
+    async fn question(&self, #[graphql(desc = "The question's key.")] key: String) -> Option<QuestionResult> {
+        self.figures
+            .questions
+            .iter()
+            .find(|q| q.key == key)
+            .map(|q| QuestionResult {
+                figures: q.clone(),
+                form: self.form.clone(),
+                period: self.period,
+            })
+    }
+}
+
+/// A saved report.
+#[derive(Clone)]
+pub struct Report(pub report::Model);
+
+/// A saved report: a name, forms, the metrics to show and a period, called by id again and
+/// again.
+#[Object]
+impl Report {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        id::encode(NodeKind::Report, self.0.id)
+    }
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The metrics front ends show, in order.
+    async fn metrics(&self) -> AppResult<Vec<ReportMetric>> {
+        let definition = service::report::definition_of(&self.0)?;
+        Ok(definition
+            .metrics
+            .iter()
+            .filter_map(|m| ReportMetric::parse(m))
+            .collect())
+    }
+    /// First local day counted; null: since the beginning.
+    async fn from(&self) -> AppResult<Option<NaiveDate>> {
+        Ok(service::report::definition_of(&self.0)?.period.from)
+    }
+    /// Last local day counted; null: up to now.
+    async fn to(&self) -> AppResult<Option<NaiveDate>> {
+        Ok(service::report::definition_of(&self.0)?.period.to)
+    }
+    /// The forms, in order (forms deleted since are left out).
+    async fn forms(&self, ctx: &Context<'_>) -> AppResult<Vec<Form>> {
+        let tenant = ctx.authorize(READ)?;
+        let conn = ctx.state()?.db.conn();
+        let mut out = Vec::new();
+        for id in service::report::definition_of(&self.0)?.forms {
+            match service::form::get(conn, tenant, id).await {
+                Ok(form) => out.push(Form::new(form)),
+                Err(AppError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(out)
+    }
+    /// Each form's figures over the report's period, in order.
+    async fn results(&self, ctx: &Context<'_>) -> AppResult<Vec<FormReport>> {
+        let tenant = ctx.authorize(READ)?;
+        let conn = ctx.state()?.db.conn();
+        let definition = service::report::definition_of(&self.0)?;
+        let mut out = Vec::new();
+        for id in definition.forms {
+            match service::form::get(conn, tenant, id).await {
+                Ok(form) => out.push(FormReport::load(ctx, form, definition.period).await?),
+                Err(AppError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(out)
+    }
+    /// When it was saved first.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection!(ReportConnection, ReportEdge, Report, "report");
+
+/// A period of local days.
+#[derive(InputObject, Default)]
+pub struct PeriodInput {
+    /// First day counted; null: since the beginning.
+    pub from: Option<NaiveDate>,
+    /// Last day counted; null: up to now.
+    pub to: Option<NaiveDate>,
+}
+
+impl From<PeriodInput> for Period {
+    fn from(p: PeriodInput) -> Self {
+        Period { from: p.from, to: p.to }
+    }
+}
+
+/// A report to save.
+#[derive(InputObject)]
+pub struct CreateReportInput {
+    /// Its name (1–200 characters).
+    pub name: String,
+    /// Its forms (1 to 50).
+    pub form_ids: Vec<ID>,
+    /// The metrics to show, in order (default: all).
+    pub metrics: Option<Vec<ReportMetric>>,
+    /// The period (default: all time).
+    pub period: Option<PeriodInput>,
+}
+
+/// Changes to a saved report; fields left out are kept.
+#[derive(InputObject)]
+pub struct UpdateReportInput {
+    /// The report's ID.
+    pub id: ID,
+    /// A new name.
+    pub name: Option<String>,
+    /// New forms.
+    pub form_ids: Option<Vec<ID>>,
+    /// New metrics.
+    pub metrics: Option<Vec<ReportMetric>>,
+    /// A new period; null: all time.
+    pub period: MaybeUndefined<PeriodInput>,
+}
+
+fn form_ids(ids: &[ID]) -> AppResult<Vec<uuid::Uuid>> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| id::decode(id, NodeKind::Form, &format!("input.formIds[{i}]")))
+        .collect()
+}
+
+fn metric_names(metrics: Option<Vec<ReportMetric>>) -> Vec<String> {
+    metrics
+        .unwrap_or_else(|| ReportMetric::ALL.to_vec())
+        .into_iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
+/// What an erasure did.
+#[derive(SimpleObject)]
+pub struct ErasedRespondent {
+    /// Responses of the respondent that were made anonymous.
+    pub responses: u64,
+}
+
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// A form's report (its default one) over a period. Any member, or an API key with
+    /// `reports:read`.
+    async fn form_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "The period (default: all time).")] period: Option<PeriodInput>,
+    ) -> AppResult<FormReport> {
+        let tenant = ctx.authorize(READ)?;
+        let id = id::decode(&form_id, NodeKind::Form, "formId")?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
+        FormReport::load(ctx, form, period).await
+    }
+
+    /// A saved report by ID, or null.
+    async fn report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report's ID.")] id: ID,
+    ) -> AppResult<Option<Report>> {
+        let tenant = ctx.authorize(READ)?;
+        let uuid = id::decode(&id, NodeKind::Report, "id")?;
+        match service::report::get(ctx.state()?.db.conn(), tenant, uuid).await {
+            Ok(row) => Ok(Some(Report(row))),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The organization's saved reports, oldest first.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
+        after: Option<String>,
+    ) -> AppResult<ReportConnection> {
+        let tenant = ctx.authorize(READ)?;
+        let page = service::report::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
+        Ok(ReportConnection::from_page(page.map(|r| (r.id, Report(r)))))
+    }
+}
+
+#[derive(Default)]
+pub struct ReportMutation;
+
+#[Object]
+impl ReportMutation {
+    /// Saves a report definition. Members only.
+    async fn create_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report.")] input: CreateReportInput,
+    ) -> AppResult<Report> {
+        let tenant = ctx.authorize(Action::ManageReports)?;
+        let definition = Definition {
+            forms: form_ids(&input.form_ids)?,
+            metrics: metric_names(input.metrics),
+            period: input.period.map(Period::from).unwrap_or_default(),
+        };
+        Ok(Report(
+            service::report::create(ctx.state()?.db.conn(), tenant, &input.name, definition).await?,
+        ))
+    }
+
+    /// Changes a saved report. Members only.
+    async fn update_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdateReportInput,
+    ) -> AppResult<Report> {
+        let tenant = ctx.authorize(Action::ManageReports)?;
+        let id = id::decode(&input.id, NodeKind::Report, "input.id")?;
+        let forms = input.form_ids.as_deref().map(form_ids).transpose()?;
+        let metrics = input.metrics.map(|m| metric_names(Some(m)));
+        let period = input.period;
+        Ok(Report(
+            service::report::update(ctx.state()?.db.conn(), tenant, id, input.name.as_deref(), |d| {
+                if let Some(forms) = forms {
+                    d.forms = forms;
+                }
+                if let Some(metrics) = metrics {
+                    d.metrics = metrics;
+                }
+                match period {
+                    MaybeUndefined::Undefined => {}
+                    MaybeUndefined::Null => d.period = Period::default(),
+                    MaybeUndefined::Value(p) => d.period = p.into(),
+                }
+            })
+            .await?,
+        ))
+    }
+
+    /// Deletes a saved report. Members only.
+    async fn delete_report(&self, ctx: &Context<'_>, #[graphql(desc = "The report's ID.")] id: ID) -> AppResult<ID> {
+        let tenant = ctx.authorize(Action::ManageReports)?;
+        let uuid = id::decode(&id, NodeKind::Report, "id")?;
+        service::report::delete(ctx.state()?.db.conn(), tenant, uuid).await?;
+        Ok(id)
+    }
+
+    /// Deletes a response with its answers; every figure is corrected as if it had never
+    /// been. EDITOR and above, or an API key with `responses:write`. Returns the ID.
+    async fn delete_response(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The response's ID.")] id: ID,
+    ) -> AppResult<ID> {
+        let tenant = ctx.authorize(DELETE_RESPONSES)?;
+        let uuid = id::decode(&id, NodeKind::Response, "id")?;
+        service::response::remove::delete(&ctx.state()?.db, tenant, uuid).await?;
+        Ok(id)
+    }
+
+    /// Erases a respondent (a privacy request): the respondent and their attributes are
+    /// deleted; their responses lose every text answer (open texts, emails, phones, "other"
+    /// texts, hidden fields), the address hash, location, user agent and device, and the link
+    /// to them. Their closed answers stay as anonymous data, so unfiltered figures do not
+    /// change. ADMIN and above, or an API key with `respondents:write`.
+    async fn erase_respondent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The respondent's ID.")] id: ID,
+    ) -> AppResult<ErasedRespondent> {
+        let tenant = ctx.authorize(ERASE)?;
+        let uuid = id::decode(&id, NodeKind::Respondent, "id")?;
+        let erased = service::response::remove::erase_respondent(&ctx.state()?.db, tenant, uuid).await?;
+        Ok(ErasedRespondent {
+            responses: erased.responses,
+        })
+    }
+}

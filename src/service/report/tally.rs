@@ -1,0 +1,274 @@
+//! Tallies in storage: written in the transaction that starts, completes or deletes a response
+//! (one statement), read summed over slots, rebuilt from the stored responses when what they
+//! depend on changes (the organization's time zone).
+use chrono::{Datelike, Months, NaiveDate};
+use chrono_tz::Tz;
+use entity::{response, tally};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Alias, Expr, Func, OnConflict},
+};
+use uuid::Uuid;
+
+use crate::{
+    db::Db,
+    error::AppResult,
+    report::tally::{Entry, Grain, Key, Measure, all_time, contribution, counts},
+    service::response::{ResponseStatus, answers_of},
+};
+
+/// Rows each count is spread over: concurrent transactions of one form pick a slot at
+/// random, so they rarely wait for each other's row locks.
+pub const SLOTS: i16 = 8;
+/// Rows per statement: within every backend's limit on bound parameters.
+const CHUNK: usize = 500;
+
+/// The time zone tallies are counted in: the organization's (UTC if it is not one).
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
+fn rows(form_id: Uuid, slot: i16, counted: impl IntoIterator<Item = (Key, i64)>) -> Vec<tally::ActiveModel> {
+    counted
+        .into_iter()
+        .map(|((grain, day, subject, measure, value), count)| tally::ActiveModel {
+            form_id: Set(form_id),
+            grain: Set(grain as i16),
+            day: Set(day),
+            subject: Set(subject),
+            measure: Set(measure.as_str().to_owned()),
+            value: Set(value),
+            slot: Set(slot),
+            count: Set(count),
+        })
+        .collect()
+}
+
+async fn upsert(conn: &impl ConnectionTrait, rows: Vec<tally::ActiveModel>) -> AppResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        tally::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    tally::Column::FormId,
+                    tally::Column::Grain,
+                    tally::Column::Day,
+                    tally::Column::Subject,
+                    tally::Column::Measure,
+                    tally::Column::Value,
+                    tally::Column::Slot,
+                ])
+                .value(
+                    tally::Column::Count,
+                    Expr::cust(r#""tallies"."count" + "excluded"."count""#),
+                )
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The summed count as a 64-bit integer (PostgreSQL sums BIGINT into NUMERIC).
+fn summed() -> sea_orm::sea_query::SimpleExpr {
+    Func::cast_as(Func::sum(Expr::col(tally::Column::Count)), Alias::new("BIGINT")).into()
+}
+
+/// Adds (`sign` 1) or takes away (−1) counts of a form, in the caller's transaction.
+pub async fn apply(txn: &impl ConnectionTrait, form_id: Uuid, zone: Tz, entries: &[Entry], sign: i64) -> AppResult<()> {
+    let slot = rand::random_range(0..SLOTS);
+    upsert(txn, rows(form_id, slot, counts(entries, zone, sign))).await
+}
+
+/// A form's counts over all time, summed over slots: (subject, measure, value, count), zero
+/// counts left out.
+pub async fn all_time_counts(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+) -> AppResult<Vec<(String, Measure, String, i64)>> {
+    let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
+        .select_only()
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(summed(), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Grain.eq(Grain::All as i16))
+        .filter(tally::Column::Day.eq(all_time()))
+        .group_by(tally::Column::Subject)
+        .group_by(tally::Column::Measure)
+        .group_by(tally::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.3 != 0)
+        .filter_map(|(subject, measure, value, count)| Some((subject, Measure::parse(&measure)?, value, count)))
+        .collect())
+}
+
+/// Earliest and latest days a range may name.
+fn bounds() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default(),
+    )
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+fn last_of_month(day: NaiveDate) -> NaiveDate {
+    first_of_month(day)
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(day)
+}
+
+/// A form's counts over local days `from..=to` (either open), summed over slots: all-time
+/// rows without a range; otherwise month rows for the whole months inside it and day rows for
+/// the rest, so a range costs at most one row per month plus two months of days.
+pub async fn counts_between(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<Vec<(String, Measure, String, i64)>> {
+    if from.is_none() && to.is_none() {
+        return all_time_counts(conn, form_id).await;
+    }
+    let (min, max) = bounds();
+    let (from, to) = (from.unwrap_or(min).max(min), to.unwrap_or(max).min(max));
+    let first_full = if from.day() == 1 {
+        from
+    } else {
+        last_of_month(from).succ_opt().unwrap_or(max).min(max)
+    };
+    let last_full = if to == last_of_month(to) {
+        first_of_month(to)
+    } else {
+        first_of_month(to).pred_opt().map(first_of_month).unwrap_or(min)
+    };
+    // (grain, first day, last day) of each part, empty parts left out. Every bound stays
+    // within four-digit years: SQLite compares dates as text.
+    let mut parts: Vec<(Grain, NaiveDate, NaiveDate)> = Vec::new();
+    if first_full <= last_full {
+        parts.push((Grain::Month, first_full, last_full));
+        parts.push((Grain::Day, from, first_full.pred_opt().unwrap_or(min)));
+        parts.push((
+            Grain::Day,
+            last_of_month(last_full).succ_opt().unwrap_or(max).min(max),
+            to,
+        ));
+    } else {
+        parts.push((Grain::Day, from, to));
+    }
+    parts.retain(|(_, a, b)| a <= b);
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut condition = Condition::any();
+    for (grain, a, b) in parts {
+        condition = condition.add(
+            Condition::all()
+                .add(tally::Column::Grain.eq(grain as i16))
+                .add(tally::Column::Day.between(a, b)),
+        );
+    }
+    let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
+        .select_only()
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(summed(), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(condition)
+        .group_by(tally::Column::Subject)
+        .group_by(tally::Column::Measure)
+        .group_by(tally::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.3 != 0)
+        .filter_map(|(subject, measure, value, count)| Some((subject, Measure::parse(&measure)?, value, count)))
+        .collect())
+}
+
+/// The form's freshness stamp: it grows with every change to its responses, so a result
+/// cached under an older stamp is never served again. Read from the database, a stamp cannot
+/// miss a change the way a cache's invalidation message can.
+pub async fn stamp(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<i64> {
+    let total: Option<i64> = tally::Entity::find()
+        .select_only()
+        .column_as(summed(), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Grain.eq(Grain::All as i16))
+        .filter(tally::Column::Day.eq(all_time()))
+        .filter(tally::Column::Subject.eq(""))
+        .filter(tally::Column::Measure.eq(Measure::Changes.as_str()))
+        .filter(tally::Column::Value.eq(""))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .flatten();
+    Ok(total.unwrap_or(0))
+}
+
+/// What a stored response contributes.
+pub fn contribution_of(row: &response::Model, answers: &[crate::form::answer::Checked]) -> AppResult<Vec<Entry>> {
+    Ok(contribution(
+        ResponseStatus::of(row)?,
+        row.started_at,
+        row.completed_at,
+        row.duration_seconds,
+        row.total_score,
+        answers,
+    ))
+}
+
+/// Recomputes a form's tallies from its stored responses, in `zone` (the freshness stamp only
+/// grows). Reads the responses a page at a time; the counts are written in one transaction.
+pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
+    const PAGE: u64 = 1_000;
+    let txn = db.begin_write().await?;
+    tally::Entity::delete_many()
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Measure.ne(Measure::Changes.as_str()))
+        .exec(&txn)
+        .await?;
+    let mut total: std::collections::BTreeMap<Key, i64> = std::collections::BTreeMap::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut select = response::Entity::find()
+            .filter(response::Column::FormId.eq(form_id))
+            .order_by_asc(response::Column::Id)
+            .limit(PAGE);
+        if let Some(after) = after {
+            select = select.filter(response::Column::Id.gt(after));
+        }
+        let page = select.all(&txn).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        let mut answers = answers_of(&txn, page.iter().map(|r| r.id).collect()).await?;
+        for row in &page {
+            let entries = contribution_of(row, &answers.remove(&row.id).unwrap_or_default())?;
+            for (key, count) in counts(&entries, zone, 1) {
+                if key.3 != Measure::Changes {
+                    *total.entry(key).or_default() += count;
+                }
+            }
+        }
+        if (page.len() as u64) < PAGE {
+            break;
+        }
+    }
+    let change = (Grain::All, all_time(), String::new(), Measure::Changes, String::new());
+    total.insert(change, 1);
+    upsert(&txn, rows(form_id, 0, total)).await?;
+    txn.commit().await?;
+    Ok(())
+}
