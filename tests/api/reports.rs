@@ -643,6 +643,19 @@ async fn reports_are_fresh_computed_once_under_concurrent_misses_and_scoped() {
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 
+    // The form's own field gives the same report.
+    let body = app
+        .gql(
+            Some(&token),
+            "query($id: ID!) { form(id: $id) { report { responses { completed } } } }",
+            json!({ "id": form.form_id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["form"]["report"]["responses"]["completed"],
+        completed(&reports[0])
+    );
+
     // Tenancy: another organization's report is not there.
     let stranger = app.sign_up().await;
     let body = app
@@ -756,4 +769,107 @@ async fn saved_reports_are_called_by_id() {
     assert_eq!(body["data"]["deleteReport"], id);
     let body = app.gql(Some(&token), by_id, json!({ "id": id })).await;
     assert!(body["data"]["report"].is_null());
+}
+
+/// A Redis server of this test's own, on a free port, that the test can pause and stop.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> Option<OwnRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(OwnRedis { child, port });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        None
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_cache_that_missed_changes_while_redis_was_away_serves_nothing_stale() {
+    // Needs the redis-server program (CI installs it); without it there is nothing to pause.
+    let Some(redis) = OwnRedis::start() else {
+        eprintln!("redis-server is not installed: this test needs it");
+        return;
+    };
+    let (mut config, dir) = crate::helpers::test_config().await;
+    config.redis_url = Some(nazar::config::Secret::new(format!("redis://127.0.0.1:{}", redis.port)));
+    config.cache_prefix = format!("nazar-test:{}:", uuid::Uuid::now_v7().simple());
+    // Two instances on one database and one Redis.
+    let a = crate::helpers::start(config.clone(), dir).await;
+    let b = crate::helpers::start(config, None).await;
+    let owner = a.sign_up().await;
+    let form = publish_document(&a, &owner, REPORT_FORM, json!({})).await;
+    fill(&a, &form, 8, 5).await;
+    let completed = |r: &Value| r["responses"]["completed"].as_u64().unwrap();
+    let ra = report(&a, &owner.access_token, &form, Value::Null).await;
+    let rb = report(&b, &owner.access_token, &form, Value::Null).await;
+    assert_eq!(ra, rb);
+
+    // Redis stops answering; a response arrives through the other instance.
+    redis.signal("-STOP");
+    let body = submit(
+        &b,
+        &form,
+        json!({ "answers": [answer("nps", json!({ "number": 10 })), answer("age", json!({ "number": 30 }))] }),
+    )
+    .await;
+    result(&body, "submitResponse");
+    redis.signal("-CONT");
+    // Redis is back with every entry it had: none of them is served.
+    for app in [&a, &b] {
+        let now = report(app, &owner.access_token, &form, Value::Null).await;
+        assert_eq!(completed(&now), completed(&ra) + 1);
+    }
+    check(&a, &owner, &form, None, None).await;
+
+    // Redis gone for good: reports are computed, right, and never refused.
+    drop(redis);
+    let body = submit(
+        &a,
+        &form,
+        json!({ "answers": [answer("nps", json!({ "number": 0 })), answer("age", json!({ "number": 30 }))] }),
+    )
+    .await;
+    result(&body, "submitResponse");
+    let now = check(&b, &owner, &form, None, None).await;
+    assert_eq!(completed(&now), completed(&ra) + 2);
 }

@@ -220,6 +220,17 @@ impl Form {
     async fn public_id(&self) -> Option<&str> {
         self.0.public_id.as_deref()
     }
+    /// The form's report over a period (the same as `formReport`). Any member, or an API key
+    /// with `reports:read`.
+    async fn report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period (default: all time).")] period: Option<crate::graphql::report::PeriodInput>,
+    ) -> AppResult<crate::graphql::report::FormReport> {
+        ctx.authorize(crate::graphql::report::READ)?;
+        let period = service::report::Period::from(period.unwrap_or_default()).check("period")?;
+        crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period).await
+    }
     /// Where the form stands in its lifecycle.
     async fn status(&self) -> AppResult<FormStatus> {
         service::form::status_of(&self.0)
