@@ -81,7 +81,9 @@ pub struct OrganizationMutation;
 
 #[Object]
 impl OrganizationMutation {
-    /// Renames the organization or changes its time zone. Needs ADMIN or OWNER.
+    /// Renames the organization or changes its time zone. Needs ADMIN or OWNER. A new time
+    /// zone changes which local day every response falls on: reports' counts by day and month
+    /// are rebuilt from the stored responses in the background, a form at a time.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
@@ -92,8 +94,17 @@ impl OrganizationMutation {
             name: input.name,
             time_zone: input.time_zone,
         };
-        Ok(Organization(
-            service::organization::update(ctx.state()?.db.conn(), tenant, changes).await?,
-        ))
+        let state = ctx.state()?;
+        let before = service::organization::get(state.db.conn(), tenant).await?;
+        let after = service::organization::update(state.db.conn(), tenant, changes).await?;
+        if after.time_zone != before.time_zone {
+            // Not tied to the request: a rebuild outlives a client that goes away.
+            tokio::spawn(service::report::rebuild_organization(
+                state.db.clone(),
+                tenant,
+                after.time_zone.clone(),
+            ));
+        }
+        Ok(Organization(after))
     }
 }

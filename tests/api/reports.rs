@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Asia::Tehran;
+use chrono_tz::{Asia::Tehran, Tz};
 use futures_util::future::join_all;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -58,9 +58,9 @@ async fn raw(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
     }
 }
 
-fn local_day(at: &Value) -> Option<NaiveDate> {
+fn local_day(at: &Value, zone: Tz) -> Option<NaiveDate> {
     let at = DateTime::parse_from_rfc3339(at.as_str()?).ok()?.to_utc();
-    Some(at.with_timezone(&Tehran).date_naive())
+    Some(at.with_timezone(&zone).date_naive())
 }
 
 /// Mean, median, sample standard deviation and the mean's margin, computed directly.
@@ -105,13 +105,16 @@ fn number_text(n: f64) -> String {
 }
 
 /// Every figure of the report, computed from the stored responses over a period.
-fn expected(responses: &[Value], from: Option<NaiveDate>, to: Option<NaiveDate>) -> Value {
+fn expected(responses: &[Value], from: Option<NaiveDate>, to: Option<NaiveDate>, zone: Tz) -> Value {
     let inside = |day: Option<NaiveDate>| day.is_some_and(|d| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t));
-    let started = responses.iter().filter(|r| inside(local_day(&r["startedAt"]))).count();
+    let started = responses
+        .iter()
+        .filter(|r| inside(local_day(&r["startedAt"], zone)))
+        .count();
     let finished = |status: &str| {
         responses
             .iter()
-            .filter(|r| r["status"] == status && inside(local_day(&r["completedAt"])))
+            .filter(|r| r["status"] == status && inside(local_day(&r["completedAt"], zone)))
             .collect::<Vec<_>>()
     };
     let completed = finished("COMPLETED");
@@ -278,7 +281,27 @@ async fn report(app: &TestApp, token: &str, form: &Published, period: Value) -> 
     body["data"]["formReport"].clone()
 }
 
-/// Asserts that the report over `from..=to` equals the independent computation.
+/// The differences between the report over `from..=to` and the independent computation with
+/// days in `zone`, and the report.
+async fn compare(
+    app: &TestApp,
+    owner: &Session,
+    form: &Published,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    zone: Tz,
+) -> (Vec<String>, Value) {
+    let stored = raw(app, &owner.access_token, form).await;
+    let period = json!({ "from": from.map(|d| d.to_string()), "to": to.map(|d| d.to_string()) });
+    let got = report(app, &owner.access_token, form, period).await;
+    let want = expected(&stored, from, to, zone);
+    let mut differences = Vec::new();
+    same(&got, &want, "formReport", &mut differences);
+    (differences, got)
+}
+
+/// Asserts that the report over `from..=to` equals the independent computation (days in the
+/// organization's zone, Asia/Tehran).
 async fn check(
     app: &TestApp,
     owner: &Session,
@@ -286,12 +309,7 @@ async fn check(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Value {
-    let stored = raw(app, &owner.access_token, form).await;
-    let period = json!({ "from": from.map(|d| d.to_string()), "to": to.map(|d| d.to_string()) });
-    let got = report(app, &owner.access_token, form, period).await;
-    let want = expected(&stored, from, to);
-    let mut differences = Vec::new();
-    same(&got, &want, "formReport", &mut differences);
+    let (differences, got) = compare(app, owner, form, from, to, Tehran).await;
     assert!(differences.is_empty(), "{differences:#?}\ngot {got}");
     got
 }
@@ -769,6 +787,51 @@ async fn saved_reports_are_called_by_id() {
     assert_eq!(body["data"]["deleteReport"], id);
     let body = app.gql(Some(&token), by_id, json!({ "id": id })).await;
     assert!(body["data"]["report"].is_null());
+}
+
+#[tokio::test]
+async fn a_new_time_zone_moves_responses_to_their_new_local_days() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    fill(&app, &form, 40, 13).await;
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let periods = [
+        (Some(today - Duration::days(6)), Some(today - Duration::days(6))),
+        (Some(today - Duration::days(17)), Some(today - Duration::days(2))),
+    ];
+    for (from, to) in periods {
+        check(&app, &owner, &form, from, to).await;
+    }
+    let body = app
+        .gql(
+            Some(&owner.access_token),
+            "mutation { updateOrganization(input: { timeZone: \"America/Los_Angeles\" }) { timeZone } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["updateOrganization"]["timeZone"], "America/Los_Angeles",
+        "{body}"
+    );
+    // The counts are rebuilt in the background: within moments every period follows the
+    // new zone.
+    let zone: Tz = "America/Los_Angeles".parse().unwrap();
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left.clear();
+        for (from, to) in periods {
+            left.extend(compare(&app, &owner, &form, from, to, zone).await.0);
+        }
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "{left:#?}");
+    // Whole figures do not depend on the zone.
+    let (differences, _) = compare(&app, &owner, &form, None, None, zone).await;
+    assert!(differences.is_empty(), "{differences:#?}");
 }
 
 /// A Redis server of this test's own, on a free port, that the test can pause and stop.

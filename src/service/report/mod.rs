@@ -133,6 +133,35 @@ pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) 
         .map_err(|err| (*err).clone())
 }
 
+/// Rebuilds the counts of every form of an organization in its (new) time zone, a form at a
+/// time; failures are logged (a later change of zone, or a restart of the rebuild, repairs
+/// them).
+pub async fn rebuild_organization(db: crate::db::Db, tenant: Tenant, zone: String) {
+    let forms: Result<Vec<Uuid>, sea_orm::DbErr> = {
+        use sea_orm::QuerySelect;
+        form::Entity::find()
+            .select_only()
+            .column(form::Column::Id)
+            .filter(form::Column::OrganizationId.eq(tenant.organization_id))
+            .into_tuple()
+            .all(db.conn())
+            .await
+    };
+    let forms = match forms {
+        Ok(forms) => forms,
+        Err(err) => {
+            tracing::error!(error = %err, "could not list forms to rebuild their counts");
+            return;
+        }
+    };
+    let zone = tally::zone(&zone);
+    for form_id in forms {
+        if let Err(err) = tally::rebuild(&db, form_id, zone).await {
+            tracing::error!(form = %form_id, error = ?err, "could not rebuild a form's counts");
+        }
+    }
+}
+
 /// One open-text answer.
 #[derive(Clone, Debug)]
 pub struct OpenText {
