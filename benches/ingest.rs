@@ -1,8 +1,8 @@
 //! Ingestion benchmark: single-shot submissions of a 10-question form with conditions over
 //! HTTP (a real GraphQL request to the real server), at a fixed concurrency, against the
 //! ceiling of the database alone: the same rows (idempotency key, response, answers, chosen
-//! options) inserted in one transaction per response, at the same concurrency, with no HTTP,
-//! GraphQL or validation. Each round runs both; the report gives each round and the medians.
+//! options, the report counts they add) written in one transaction per response, at the same
+//! concurrency, with no HTTP, GraphQL or validation. Each round runs both; the report gives each round and the medians.
 //!
 //! ```sh
 //! cargo bench --bench ingest -- --backend sqlite
@@ -24,7 +24,10 @@ use common::{Bench, Options, gql, median, ms, percentile};
 use nazar::{
     db::Db,
     form::answer::Checked,
-    service::response::{answers_of, idempotency, store},
+    service::{
+        report::tally,
+        response::{answers_of, idempotency, store},
+    },
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -163,6 +166,9 @@ async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)
                             .await
                             .is_ok()
                     );
+                    let entries = tally::contribution_of(&row, answers).unwrap();
+                    let zone = chrono_tz::Asia::Tehran;
+                    assert!(tally::apply(&txn, row.form_id, zone, &entries, 1).await.is_ok());
                     txn.commit().await.unwrap();
                     latencies.push(began.elapsed());
                 }

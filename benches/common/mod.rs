@@ -20,6 +20,7 @@ pub struct Options {
     pub postgres_url: String,
     pub redis_url: Option<String>,
     numbers: Vec<(String, usize)>,
+    texts: Vec<(String, String)>,
 }
 
 impl Options {
@@ -29,6 +30,7 @@ impl Options {
             postgres_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             redis_url: None,
             numbers: Vec::new(),
+            texts: Vec::new(),
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -44,8 +46,11 @@ impl Options {
                     continue;
                 }
                 name if name.starts_with("--") => {
-                    let number = value.parse().unwrap_or_else(|_| panic!("{name} takes a number"));
-                    o.numbers.push((name.trim_start_matches("--").to_owned(), number));
+                    let name = name.trim_start_matches("--").to_owned();
+                    match value.parse() {
+                        Ok(number) => o.numbers.push((name, number)),
+                        Err(_) => o.texts.push((name, value)),
+                    }
                 }
                 _ => {
                     i += 1;
@@ -64,6 +69,15 @@ impl Options {
             .rev()
             .find(|(n, _)| n == name)
             .map_or(default, |(_, v)| *v)
+    }
+
+    /// The text option `name`, if given.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `sqlite`, `postgres` or `postgres + Redis`.
@@ -215,4 +229,11 @@ pub async fn count(db: &Db, sql: &str) -> i64 {
         .unwrap()
         .try_get_by_index::<i64>(0)
         .unwrap()
+}
+
+/// The UUID inside a global ID.
+pub fn uuid_of(global_id: &str) -> Uuid {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(global_id).expect("a global ID")).expect("UTF-8");
+    Uuid::parse_str(text.split_once(':').expect("Kind:uuid").1).expect("a UUID")
 }
