@@ -28,10 +28,13 @@ use nazar::{
         model::FormDef,
     },
     report::tally::{Key, contribution, counts},
-    service::{report::tally, response::ResponseStatus},
+    service::{
+        report::tally,
+        response::{ResponseStatus, store},
+    },
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -176,8 +179,8 @@ fn answers(rng: &mut StdRng) -> Vec<(&'static str, Given, Option<String>)> {
     out
 }
 
-/// Writes `count` generated responses of the form (ids after `done`), with their answers,
-/// chosen options and counts, in transactions of a few thousand responses.
+/// Writes `count` more generated responses of the form, with their answers, chosen options
+/// and counts, in transactions of a few thousand responses.
 async fn generate(
     bench: &Bench,
     form_id: Uuid,
@@ -228,60 +231,33 @@ async fn generate(
             ) {
                 *total.entry(key).or_default() += count;
             }
-            responses.push(response::ActiveModel {
-                id: Set(id),
-                organization_id: Set(organization_id),
-                form_id: Set(form_id),
-                version_id: Set(version_id),
-                respondent_id: Set(None),
-                status: Set(status.as_str().to_owned()),
-                channel: Set("LINK".to_owned()),
-                locale: Set(Some("en".to_owned())),
-                user_agent: Set(None),
-                device_id: Set(None),
-                limit_key: Set(None),
-                interviewer_id: Set(None),
-                api_key_id: Set(None),
-                ip_hash: Set(None),
-                latitude: Set(None),
-                longitude: Set(None),
-                total_score: Set(total_score),
-                started_at: Set(started),
-                updated_at: Set(completed),
-                completed_at: Set(completed_at),
-                duration_seconds: Set(duration),
-            });
-            for a in &checked {
-                answer_rows.push(answer::ActiveModel {
-                    response_id: Set(id),
-                    question_key: Set(a.key.clone()),
-                    organization_id: Set(organization_id),
-                    form_id: Set(form_id),
-                    kind: Set(a.kind.as_str().to_owned()),
-                    number_value: Set(a.number),
-                    text_value: Set(a.text.clone()),
-                    date_value: Set(a.date),
-                    bool_value: Set(a.boolean),
-                    score: Set(a.score),
-                    completed_at: Set(completed_at),
-                    search_text: Set(a
-                        .text
-                        .as_deref()
-                        .filter(|_| a.kind.is_open_text())
-                        .map(nazar::form::text::normalize_for_search)),
-                });
-                for c in &a.choices {
-                    choice_rows.push(answer_choice::ActiveModel {
-                        response_id: Set(id),
-                        question_key: Set(a.key.clone()),
-                        value: Set(c.value.clone()),
-                        organization_id: Set(organization_id),
-                        form_id: Set(form_id),
-                        score: Set(c.score),
-                        completed_at: Set(completed_at),
-                    });
-                }
-            }
+            let row = response::Model {
+                id,
+                organization_id,
+                form_id,
+                version_id,
+                respondent_id: None,
+                status: status.as_str().to_owned(),
+                channel: "LINK".to_owned(),
+                locale: Some("en".to_owned()),
+                user_agent: None,
+                device_id: None,
+                limit_key: None,
+                interviewer_id: None,
+                api_key_id: None,
+                ip_hash: None,
+                latitude: None,
+                longitude: None,
+                total_score,
+                started_at: started,
+                updated_at: completed,
+                completed_at,
+                duration_seconds: duration,
+            };
+            let (rows, choices) = store::answer_rows(&row, &checked, completed_at);
+            answer_rows.extend(rows);
+            choice_rows.extend(choices);
+            responses.push(response::ActiveModel::from(row));
         }
         let txn = bench.db.conn().begin().await.unwrap();
         for part in responses.chunks(1_000) {

@@ -494,30 +494,14 @@ impl Report {
     }
     /// The forms, in order (forms deleted since are left out).
     async fn forms(&self, ctx: &Context<'_>) -> AppResult<Vec<Form>> {
-        let tenant = ctx.authorize(READ)?;
-        let conn = ctx.state()?.db.conn();
-        let mut out = Vec::new();
-        for id in service::report::definition_of(&self.0)?.forms {
-            match service::form::get(conn, tenant, id).await {
-                Ok(form) => out.push(Form::new(form)),
-                Err(AppError::NotFound(_)) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(out)
+        Ok(self.forms_of(ctx).await?.0.into_iter().map(Form::new).collect())
     }
     /// Each form's figures over the report's period, in order.
     async fn results(&self, ctx: &Context<'_>) -> AppResult<Vec<FormReport>> {
-        let tenant = ctx.authorize(READ)?;
-        let conn = ctx.state()?.db.conn();
-        let definition = service::report::definition_of(&self.0)?;
-        let mut out = Vec::new();
-        for id in definition.forms {
-            match service::form::get(conn, tenant, id).await {
-                Ok(form) => out.push(FormReport::load(ctx, form, definition.period).await?),
-                Err(AppError::NotFound(_)) => {}
-                Err(err) => return Err(err),
-            }
+        let (forms, period) = self.forms_of(ctx).await?;
+        let mut out = Vec::with_capacity(forms.len());
+        for form in forms {
+            out.push(FormReport::load(ctx, form, period).await?);
         }
         Ok(out)
     }
@@ -528,6 +512,24 @@ impl Report {
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+impl Report {
+    /// The report's forms that still exist, in order, and its period.
+    async fn forms_of(&self, ctx: &Context<'_>) -> AppResult<(Vec<form::Model>, Period)> {
+        let tenant = ctx.authorize(READ)?;
+        let conn = ctx.state()?.db.conn();
+        let definition = service::report::definition_of(&self.0)?;
+        let mut forms = Vec::with_capacity(definition.forms.len());
+        for id in definition.forms {
+            match service::form::get(conn, tenant, id).await {
+                Ok(form) => forms.push(form),
+                Err(AppError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok((forms, definition.period))
     }
 }
 

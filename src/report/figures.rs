@@ -84,84 +84,10 @@ pub struct FormFigures {
     /// Seconds to complete, of completed responses.
     pub time_to_complete: Summary,
     pub total_score: Summary,
-    pub nps: Option<MetricFigures<NpsFigures>>,
-    pub csat: Option<MetricFigures<CsatFigures>>,
-    pub ces: Option<MetricFigures<CesFigures>>,
+    pub nps: Option<MetricFigures<Nps>>,
+    pub csat: Option<MetricFigures<Csat>>,
+    pub ces: Option<MetricFigures<Ces>>,
     pub questions: Vec<QuestionFigures>,
-}
-
-/// [`Nps`] in storable form.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct NpsFigures {
-    pub n: u64,
-    pub promoters: u64,
-    pub passives: u64,
-    pub detractors: u64,
-    pub score: f64,
-    pub margin: f64,
-    pub too_small: bool,
-}
-
-/// [`Csat`] in storable form.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct CsatFigures {
-    pub n: u64,
-    pub satisfied: u64,
-    pub percent: f64,
-    pub margin: f64,
-    pub mean: f64,
-    pub too_small: bool,
-}
-
-/// [`Ces`] in storable form.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct CesFigures {
-    pub n: u64,
-    pub mean: f64,
-    pub margin: f64,
-    pub easy: u64,
-    pub percent_easy: f64,
-    pub too_small: bool,
-}
-
-impl From<Nps> for NpsFigures {
-    fn from(m: Nps) -> Self {
-        NpsFigures {
-            n: m.n,
-            promoters: m.promoters,
-            passives: m.passives,
-            detractors: m.detractors,
-            score: m.score,
-            margin: m.margin,
-            too_small: m.too_small,
-        }
-    }
-}
-
-impl From<Csat> for CsatFigures {
-    fn from(m: Csat) -> Self {
-        CsatFigures {
-            n: m.n,
-            satisfied: m.satisfied,
-            percent: m.percent,
-            margin: m.margin,
-            mean: m.mean,
-            too_small: m.too_small,
-        }
-    }
-}
-
-impl From<Ces> for CesFigures {
-    fn from(m: Ces) -> Self {
-        CesFigures {
-            n: m.n,
-            mean: m.mean,
-            margin: m.margin,
-            easy: m.easy,
-            percent_easy: m.percent_easy,
-            too_small: m.too_small,
-        }
-    }
 }
 
 /// Counts gathered by subject and measure.
@@ -333,7 +259,7 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         Some(MetricFigures {
             values: values_of(&key),
             key,
-            figures: m.into(),
+            figures: m,
         })
     });
     let csat = metric(Metric::Csat).and_then(|key| {
@@ -341,7 +267,7 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         Some(MetricFigures {
             values: values_of(&key),
             key,
-            figures: m.into(),
+            figures: m,
         })
     });
     let ces = metric(Metric::Ces).and_then(|key| {
@@ -349,7 +275,7 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         Some(MetricFigures {
             values: values_of(&key),
             key,
-            figures: m.into(),
+            figures: m,
         })
     });
     FormFigures {

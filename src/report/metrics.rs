@@ -1,9 +1,11 @@
 //! The product's metric definitions, exactly (PRODUCT.md, "Metric definitions"), over the
 //! distribution of a question's answers. Pure.
+use serde::{Deserialize, Serialize};
+
 use super::stats::{Distribution, MIN_TRUSTED, Z95, share_margin};
 
 /// Net Promoter Score of 0–10 answers: promoters 9–10, passives 7–8, detractors 0–6.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Nps {
     pub n: u64,
     pub promoters: u64,
@@ -17,7 +19,7 @@ pub struct Nps {
 }
 
 /// Customer satisfaction of 1–5 answers: the share of 4 and 5, and the mean.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Csat {
     pub n: u64,
     pub satisfied: u64,
@@ -29,7 +31,7 @@ pub struct Csat {
 }
 
 /// Customer effort of 1–7 answers (7 = very easy): the mean and the share of 5–7.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Ces {
     pub n: u64,
     pub mean: f64,

@@ -106,7 +106,7 @@ pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) 
         return Ok(Arc::new(figures(&def, &counts)));
     }
     let key = format!(
-        "report:1:{}:{}:{}:{}:{stamp}",
+        "report:2:{}:{}:{}:{}:{stamp}",
         form.id,
         version,
         period.from.map_or(String::new(), |d| d.to_string()),

@@ -117,6 +117,23 @@ pub async fn all_time_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
 ) -> AppResult<Vec<(String, Measure, String, i64)>> {
+    summed_counts(
+        conn,
+        form_id,
+        Condition::all()
+            .add(tally::Column::Grain.eq(Grain::All as i16))
+            .add(tally::Column::Day.eq(all_time())),
+    )
+    .await
+}
+
+/// A form's counts on the rows `condition` selects, summed by (subject, measure, value); zero
+/// counts left out.
+async fn summed_counts(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    condition: Condition,
+) -> AppResult<Vec<(String, Measure, String, i64)>> {
     let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
         .select_only()
         .column(tally::Column::Subject)
@@ -124,8 +141,7 @@ pub async fn all_time_counts(
         .column(tally::Column::Value)
         .column_as(summed(), "count")
         .filter(tally::Column::FormId.eq(form_id))
-        .filter(tally::Column::Grain.eq(Grain::All as i16))
-        .filter(tally::Column::Day.eq(all_time()))
+        .filter(condition)
         .group_by(tally::Column::Subject)
         .group_by(tally::Column::Measure)
         .group_by(tally::Column::Value)
@@ -208,25 +224,7 @@ pub async fn counts_between(
                 .add(tally::Column::Day.between(a, b)),
         );
     }
-    let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
-        .select_only()
-        .column(tally::Column::Subject)
-        .column(tally::Column::Measure)
-        .column(tally::Column::Value)
-        .column_as(summed(), "count")
-        .filter(tally::Column::FormId.eq(form_id))
-        .filter(condition)
-        .group_by(tally::Column::Subject)
-        .group_by(tally::Column::Measure)
-        .group_by(tally::Column::Value)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.3 != 0)
-        .filter_map(|(subject, measure, value, count)| Some((subject, Measure::parse(&measure)?, value, count)))
-        .collect())
+    summed_counts(conn, form_id, condition).await
 }
 
 /// The form's freshness stamp: it grows with every change to its responses, so a result

@@ -54,15 +54,14 @@ pub async fn lock(txn: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<resp
     Ok(select.one(txn).await?)
 }
 
-/// Inserts answers of a response; `completed_at` is set on the rows of a completed response so
-/// report indexes cover it.
-pub async fn insert_answers(
-    txn: &impl ConnectionTrait,
+/// The rows that store a response's answers: one per answer, one per chosen option;
+/// `completed_at` is set on the rows of a completed response so report indexes cover it.
+pub fn answer_rows(
     response: &response::Model,
     answers: &[Checked],
     completed_at: Option<DateTime<Utc>>,
-) -> AppResult<()> {
-    let rows: Vec<answer::ActiveModel> = answers
+) -> (Vec<answer::ActiveModel>, Vec<answer_choice::ActiveModel>) {
+    let rows = answers
         .iter()
         .map(|a| answer::ActiveModel {
             response_id: Set(response.id),
@@ -83,12 +82,7 @@ pub async fn insert_answers(
                 .map(crate::form::text::normalize_for_search)),
         })
         .collect();
-    for chunk in rows.chunks(CHUNK) {
-        answer::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    let choices: Vec<answer_choice::ActiveModel> = answers
+    let choices = answers
         .iter()
         .flat_map(|a| {
             a.choices.iter().map(|c| answer_choice::ActiveModel {
@@ -102,6 +96,22 @@ pub async fn insert_answers(
             })
         })
         .collect();
+    (rows, choices)
+}
+
+/// Inserts answers of a response (see [`answer_rows`]).
+pub async fn insert_answers(
+    txn: &impl ConnectionTrait,
+    response: &response::Model,
+    answers: &[Checked],
+    completed_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let (rows, choices) = answer_rows(response, answers, completed_at);
+    for chunk in rows.chunks(CHUNK) {
+        answer::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
     for chunk in choices.chunks(CHUNK) {
         answer_choice::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
