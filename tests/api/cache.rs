@@ -1,12 +1,12 @@
 //! The cache interface on both implementations, a clear error for an unreachable Redis at
 //! start, and degradation (not failure) when Redis goes away later.
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use nazar::cache::Cache;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{OwnRedis, spawn_app_with};
 
 async fn exercise(cache: &Cache) {
     let key = format!("k-{}", Uuid::now_v7().simple());
@@ -71,52 +71,6 @@ async fn an_unreachable_redis_at_start_is_a_clear_error() {
         panic!("started without its Redis")
     };
     assert!(err.to_string().contains("cannot reach Redis"), "{err}");
-}
-
-/// A private redis-server on a free port, killed on drop.
-struct OwnRedis {
-    child: std::process::Child,
-    url: String,
-}
-
-impl OwnRedis {
-    async fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let url = format!("redis://127.0.0.1:{port}");
-        for _ in 0..50 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(OwnRedis { child, url });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]

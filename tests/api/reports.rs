@@ -834,67 +834,15 @@ async fn a_new_time_zone_moves_responses_to_their_new_local_days() {
     assert!(differences.is_empty(), "{differences:#?}");
 }
 
-/// A Redis server of this test's own, on a free port, that the test can pause and stop.
-struct OwnRedis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl OwnRedis {
-    fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        for _ in 0..50 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(OwnRedis { child, port });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        None
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = std::process::Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn a_cache_that_missed_changes_while_redis_was_away_serves_nothing_stale() {
     // Needs the redis-server program (CI installs it); without it there is nothing to pause.
-    let Some(redis) = OwnRedis::start() else {
+    let Some(redis) = crate::helpers::OwnRedis::start().await else {
         eprintln!("redis-server is not installed: this test needs it");
         return;
     };
     let (mut config, dir) = crate::helpers::test_config().await;
-    config.redis_url = Some(nazar::config::Secret::new(format!("redis://127.0.0.1:{}", redis.port)));
+    config.redis_url = Some(nazar::config::Secret::new(redis.url.clone()));
     config.cache_prefix = format!("nazar-test:{}:", uuid::Uuid::now_v7().simple());
     // Two instances on one database and one Redis.
     let a = crate::helpers::start(config.clone(), dir).await;
