@@ -27,7 +27,7 @@ use nazar::{
         answer::{Checked, Given, check},
         model::FormDef,
     },
-    report::tally::{Key, contribution, counts},
+    report::tally::{Key, contribution, counts, unspread},
     service::{
         report::tally,
         response::{ResponseStatus, store},
@@ -195,6 +195,7 @@ async fn generate(
     let questions: std::collections::HashMap<&str, _> = def.questions().map(|q| (q.key.as_str(), q)).collect();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut total: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut fixed = tally::Unspread::new();
     let two_years = 2 * 365 * 24 * 3600;
     let now = Utc::now();
     let mut written = 0;
@@ -224,11 +225,9 @@ async fn generate(
             };
             let completed_at: Option<DateTime<Utc>> = (!in_progress).then_some(completed);
             let duration = (!in_progress).then_some(seconds as i32);
-            for (key, count) in counts(
-                &contribution(status, started, completed_at, duration, total_score, &checked),
-                zone,
-                1,
-            ) {
+            let entries = contribution(status, started, completed_at, duration, total_score, &checked);
+            fixed.extend(unspread(&entries));
+            for (key, count) in counts(&entries, zone, 1) {
                 *total.entry(key).or_default() += count;
             }
             let row = response::Model {
@@ -283,7 +282,9 @@ async fn generate(
     }
     // The change counter moves with every write; the bulk load is one change.
     total.retain(|key, _| key.3 != nazar::report::tally::Measure::Changes);
-    tally::add_counts(bench.db.conn(), form_id, total).await.unwrap();
+    tally::add_counts(bench.db.conn(), form_id, total, &fixed)
+        .await
+        .unwrap();
     tally::apply(bench.db.conn(), form_id, zone, &[], 1).await.unwrap();
 }
 

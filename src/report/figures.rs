@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     metrics::{self, Ces, Csat, Nps},
     stats::Distribution,
-    tally::{Measure, OTHER},
+    tally::{Measure, OTHER, single_valued},
 };
 use crate::form::{kind::QuestionKind, model::FormDef, rules::Rules};
 
@@ -199,7 +199,11 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         listed.insert(key.to_owned());
         let kind = question.rules.kind();
         let options: Vec<String> = question.options.iter().map(|o| o.value.clone()).collect();
-        let answered = g.total(key, Measure::Answered);
+        let answered = if single_valued(kind) {
+            g.total(key, Measure::Value)
+        } else {
+            g.total(key, Measure::Answered)
+        };
         let scores = g.distribution(key, Measure::Score);
         questions.push(QuestionFigures {
             key: key.to_owned(),
@@ -220,12 +224,19 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
     let mut older: Vec<&String> = g
         .by
         .keys()
-        .filter(|(subject, measure)| !subject.is_empty() && *measure == Measure::Answered && !listed.contains(subject))
+        .filter(|(subject, measure)| {
+            !subject.is_empty() && matches!(measure, Measure::Answered | Measure::Value) && !listed.contains(subject)
+        })
         .map(|(subject, _)| subject)
         .collect();
     older.sort();
+    older.dedup();
     for key in older {
-        let answered = g.total(key, Measure::Answered);
+        // A kind that writes no ANSWERED count answers with exactly one value each time.
+        let answered = match g.total(key, Measure::Answered) {
+            0 => g.total(key, Measure::Value),
+            n => n,
+        };
         let values = g.values(key, Measure::Value);
         let numbers = g.distribution(key, Measure::Value);
         let all_numeric = !values.is_empty() && numbers.n() == values.iter().map(|(_, c)| c).sum::<u64>();

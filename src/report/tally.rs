@@ -31,7 +31,9 @@ pub enum Measure {
     TotalScore,
     /// Changes to the form's responses: the freshness stamp of cached reports.
     Changes,
-    /// Completed responses that answered the question.
+    /// Completed responses that answered the question, for kinds whose answers are not
+    /// exactly one value (multiple choice, texts, emails, phones, dates); for the others it
+    /// is the sum of their values' counts, and not written.
     Answered,
     /// Answers by value: a number, an option value, `true` / `false`, [`OTHER`].
     Value,
@@ -92,6 +94,28 @@ pub struct Entry {
     pub measure: Measure,
     pub value: String,
     pub at: DateTime<Utc>,
+    /// Whether concurrent writers may meet on this count often enough to spread it over
+    /// slots. Counts of values of many kinds (durations, total scores, numbers) are not
+    /// spread: writers rarely meet on one, and unspread they keep a report's rows near one
+    /// per value.
+    pub spread: bool,
+}
+
+/// Whether every answer of `kind` counts exactly one value (so that the number answered is
+/// the sum of the values' counts): scales, numbers, yes / no, single choices.
+pub fn single_valued(kind: QuestionKind) -> bool {
+    matches!(
+        kind,
+        QuestionKind::Nps
+            | QuestionKind::Csat
+            | QuestionKind::Ces
+            | QuestionKind::Rating
+            | QuestionKind::Number
+            | QuestionKind::YesNo
+            | QuestionKind::SingleChoice
+            | QuestionKind::Dropdown
+            | QuestionKind::Likert
+    )
 }
 
 /// A number as a counted value: the shortest text that reads back as the same number.
@@ -105,7 +129,17 @@ fn entry(subject: &str, measure: Measure, value: String, at: DateTime<Utc>) -> E
         measure,
         value,
         at,
+        spread: !matches!(measure, Measure::Duration | Measure::TotalScore),
     }
+}
+
+/// The (subject, measure) pairs among `entries` whose counts are not spread over slots.
+pub fn unspread(entries: &[Entry]) -> std::collections::HashSet<(String, Measure)> {
+    entries
+        .iter()
+        .filter(|e| !e.spread)
+        .map(|e| (e.subject.clone(), e.measure))
+        .collect()
 }
 
 /// What a response contributes: STARTED at its start; once finished, COMPLETED or
@@ -139,7 +173,9 @@ pub fn contribution(
     }
     for answer in answers.iter().filter(|a| a.kind != QuestionKind::Hidden) {
         let key = answer.key.as_str();
-        out.push(entry(key, Measure::Answered, String::new(), done));
+        if !single_valued(answer.kind) {
+            out.push(entry(key, Measure::Answered, String::new(), done));
+        }
         if answer.kind.has_options() {
             for chosen in &answer.choices {
                 out.push(entry(key, Measure::Value, chosen.value.clone(), done));
@@ -148,7 +184,9 @@ pub fn contribution(
                 out.push(entry(key, Measure::Value, OTHER.to_owned(), done));
             }
         } else if let Some(n) = answer.number {
-            out.push(entry(key, Measure::Value, number_text(n), done));
+            let mut value = entry(key, Measure::Value, number_text(n), done);
+            value.spread = answer.kind != QuestionKind::Number;
+            out.push(value);
         } else if let Some(b) = answer.boolean {
             out.push(entry(key, Measure::Value, b.to_string(), done));
         }
@@ -238,7 +276,6 @@ mod tests {
                 ("", "COMPLETED", ""),
                 ("", "DURATION", "75"),
                 ("", "TOTAL_SCORE", "2.5"),
-                ("nps", "ANSWERED", ""),
                 ("nps", "VALUE", "9"),
                 ("plan", "ANSWERED", ""),
                 ("plan", "VALUE", "pro"),
@@ -275,6 +312,22 @@ mod tests {
         let measures: Vec<Measure> = out.iter().map(|e| e.measure).collect();
         assert_eq!(measures, [Measure::Started, Measure::Disqualified]);
         assert_eq!(number_text(0.0), "0");
+        let mut age = checked("age", QuestionKind::Number);
+        age.number = Some(41.0);
+        let out = contribution(ResponseStatus::Completed, at, Some(at), Some(60), Some(1.5), &[age]);
+        let fixed: Vec<(String, Measure)> = {
+            let mut f: Vec<_> = unspread(&out).into_iter().collect();
+            f.sort();
+            f
+        };
+        assert_eq!(
+            fixed,
+            [
+                (String::new(), Measure::Duration),
+                (String::new(), Measure::TotalScore),
+                ("age".to_owned(), Measure::Value)
+            ]
+        );
         assert_eq!(number_text(-0.0), "0");
         assert_eq!(number_text(12.5).parse::<f64>().unwrap(), 12.5);
     }

@@ -467,6 +467,26 @@ async fn every_figure_matches_an_independent_computation_through_changes() {
         assert_eq!(body["data"]["deleteResponse"], *id, "{body}");
     }
     let after = check(&app, &owner, &form, None, None).await;
+    // A retry of the write that made a deleted response does not bring it back.
+    let retry = json!({ "idempotencyKey": "kept-key", "answers": [answer("nps", json!({ "number": 9 })), answer("age", json!({ "number": 30 }))] });
+    let body = submit(&app, &form, retry.clone()).await;
+    let id = result(&body, "submitResponse")["response"]["id"].clone();
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { deleteResponse(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = submit(&app, &form, retry).await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.idempotencyKey");
+    assert_eq!(
+        after["responses"]["started"].as_u64().unwrap() + 5,
+        full["responses"]["started"].as_u64().unwrap()
+    );
+    let after = check(&app, &owner, &form, None, None).await;
     assert_eq!(
         after["responses"]["started"].as_u64().unwrap() + 5,
         full["responses"]["started"].as_u64().unwrap()

@@ -1,6 +1,8 @@
 //! Tallies in storage: written in the transaction that starts, completes or deletes a response
 //! (one statement), read summed over slots, rebuilt from the stored responses when what they
 //! depend on changes (the organization's time zone).
+use std::collections::HashSet;
+
 use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use entity::{response, tally};
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     db::Db,
     error::AppResult,
-    report::tally::{Entry, Grain, Key, Measure, all_time, contribution, counts},
+    report::tally::{Entry, Grain, Key, Measure, all_time, contribution, counts, unspread},
     service::response::{ResponseStatus, answers_of},
 };
 
@@ -28,28 +30,33 @@ pub fn zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
-/// The slot a count goes to. Durations and total scores take many values, so concurrent
-/// writers rarely meet on one of them: they stay in slot 0, which keeps a form's all-time rows
-/// (what an unfiltered report reads) close to one per value once every value has occurred.
-fn slot_of(measure: Measure, slot: i16) -> i16 {
-    match measure {
-        Measure::Duration | Measure::TotalScore => 0,
-        _ => slot,
-    }
-}
+/// Counts not spread over slots (see [`Entry::spread`]): they stay in slot 0.
+pub type Unspread = HashSet<(String, Measure)>;
 
-fn rows(form_id: Uuid, slot: i16, counted: impl IntoIterator<Item = (Key, i64)>) -> Vec<tally::ActiveModel> {
+fn rows(
+    form_id: Uuid,
+    slot: i16,
+    counted: impl IntoIterator<Item = (Key, i64)>,
+    fixed: &Unspread,
+) -> Vec<tally::ActiveModel> {
     counted
         .into_iter()
-        .map(|((grain, day, subject, measure, value), count)| tally::ActiveModel {
-            form_id: Set(form_id),
-            grain: Set(grain as i16),
-            day: Set(day),
-            subject: Set(subject),
-            measure: Set(measure.as_str().to_owned()),
-            value: Set(value),
-            slot: Set(slot_of(measure, slot)),
-            count: Set(count),
+        .map(|((grain, day, subject, measure, value), count)| {
+            let slot = if fixed.contains(&(subject.clone(), measure)) {
+                0
+            } else {
+                slot
+            };
+            tally::ActiveModel {
+                form_id: Set(form_id),
+                grain: Set(grain as i16),
+                day: Set(day),
+                subject: Set(subject),
+                measure: Set(measure.as_str().to_owned()),
+                value: Set(value),
+                slot: Set(slot),
+                count: Set(count),
+            }
         })
         .collect()
 }
@@ -85,22 +92,23 @@ fn summed() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// Adds counts already gathered (bulk loads), spread evenly over the slots as concurrent
-/// submissions would spread them.
+/// submissions would spread them (those in `fixed` stay in slot 0).
 pub async fn add_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
     counted: std::collections::BTreeMap<Key, i64>,
+    fixed: &Unspread,
 ) -> AppResult<()> {
     for slot in 0..SLOTS {
         let part = counted.iter().filter_map(|(key, count)| {
-            let share = if slot_of(key.3, 1) == 0 {
+            let share = if fixed.contains(&(key.2.clone(), key.3)) {
                 if slot == 0 { *count } else { 0 }
             } else {
                 count / i64::from(SLOTS) + i64::from(i64::from(slot) < count % i64::from(SLOTS))
             };
             (share != 0).then(|| (key.clone(), share))
         });
-        upsert(conn, rows(form_id, slot, part)).await?;
+        upsert(conn, rows(form_id, slot, part, fixed)).await?;
     }
     Ok(())
 }
@@ -108,7 +116,11 @@ pub async fn add_counts(
 /// Adds (`sign` 1) or takes away (−1) counts of a form, in the caller's transaction.
 pub async fn apply(txn: &impl ConnectionTrait, form_id: Uuid, zone: Tz, entries: &[Entry], sign: i64) -> AppResult<()> {
     let slot = rand::random_range(0..SLOTS);
-    upsert(txn, rows(form_id, slot, counts(entries, zone, sign))).await
+    upsert(
+        txn,
+        rows(form_id, slot, counts(entries, zone, sign), &unspread(entries)),
+    )
+    .await
 }
 
 /// A form's counts over all time, summed over slots: (subject, measure, value, count), zero
@@ -297,7 +309,7 @@ pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
     }
     let change = (Grain::All, all_time(), String::new(), Measure::Changes, String::new());
     total.insert(change, 1);
-    upsert(&txn, rows(form_id, 0, total)).await?;
+    upsert(&txn, rows(form_id, 0, total, &Unspread::new())).await?;
     txn.commit().await?;
     Ok(())
 }

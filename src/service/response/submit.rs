@@ -301,7 +301,14 @@ async fn replay(state: &AppState, outcome: Outcome) -> AppResult<Done> {
     let response = response::Entity::find_by_id(outcome.response_id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::Internal("the response of an idempotent outcome is gone".to_owned()))?;
+        .ok_or_else(|| {
+            // Deleted by staff since: a retry must not bring it back.
+            AppError::refused(
+                code::NOT_FOUND,
+                Some("input.idempotencyKey"),
+                "the response written under this key was deleted",
+            )
+        })?;
     let def = state
         .versions
         .get(conn, response.form_id, response.version_id, "input.versionId")
