@@ -10,8 +10,9 @@ use crate::{
     BoxError,
     auth::{JwtKeys, Signer, jwt::server_secret},
     cache::Cache,
+    clock::Clock,
     config::Config,
-    db::Db,
+    db::{Db, PoolSettings},
     graphql::{self, AppSchema, PublicSchema, QueryLimits},
     http,
     service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits, report::ReportCache},
@@ -32,6 +33,8 @@ pub struct AppState {
     pub public_limits: PublicLimits,
     /// Report results computed in this process.
     pub reports: ReportCache,
+    /// The time rate-limit and throttling windows are read from.
+    pub clock: Clock,
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -45,7 +48,16 @@ pub struct App {
 impl App {
     /// Connects the database (and Redis when configured), applies migrations, builds the schema.
     pub async fn build(config: Config) -> Result<App, BoxError> {
-        let db = Db::connect(&config.effective_database_url(), config.database_max_connections).await?;
+        App::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`App::build`] with a clock of the caller's (tests set the time).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> Result<App, BoxError> {
+        let pool = PoolSettings {
+            max_connections: config.database_max_connections,
+            acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms),
+        };
+        let db = Db::connect(&config.effective_database_url(), pool).await?;
         db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
         let cache = match &config.redis_url {
             Some(url) => Cache::redis(url.expose(), config.cache_prefix.clone()).await?,
@@ -67,6 +79,7 @@ impl App {
                 per_form: config.public_rate_limit_per_form,
             },
             reports: ReportCache::default(),
+            clock,
         };
         let limits = QueryLimits {
             max_depth: config.max_query_depth,

@@ -2,6 +2,12 @@
 //!
 //! The cache is an accelerator, never a source of truth: when Redis fails after start every
 //! operation degrades (a miss, a skipped write, a local counter) instead of failing the request.
+//! A Redis that failed is skipped at once (no call waits for its timeout) while a probe pings
+//! it, and used again from its first answer ([`Breaker`]).
+//!
+//! What is kept in process is bounded by bytes, not entries, so no client can grow it past its
+//! budget; [`BoundedMap`] does the same in Redis for stores that clients fill (persisted
+//! queries).
 use std::{
     sync::{
         Arc,
@@ -13,10 +19,19 @@ use std::{
 use moka::{Expiry, future::Cache as Moka};
 use redis::{AsyncCommands, aio::ConnectionManager};
 
-use crate::BoxError;
+use crate::{
+    BoxError,
+    breaker::{Breaker, Probe},
+};
 
 /// Upper bound on any Redis call: past it the cache counts as unavailable for that call.
 const REDIS_CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// Failed Redis calls in a row before Redis is skipped (one: a failed call costs a timeout).
+const DOWN_AFTER_FAILURES: u32 = 1;
+/// How often a Redis counted down is pinged.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+/// Bytes of values kept in process (keys and values counted).
+const LOCAL_VALUES_BYTES: u64 = 64 << 20;
 
 /// A cached value with its own time to live.
 #[derive(Clone)]
@@ -49,10 +64,18 @@ struct Local {
     counters: Moka<String, Arc<AtomicU64>>,
 }
 
+fn weight(key: &str, value: &[u8]) -> u32 {
+    u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX)
+}
+
 impl Local {
     fn new() -> Self {
         Local {
-            values: Moka::builder().max_capacity(100_000).expire_after(PerEntryTtl).build(),
+            values: Moka::builder()
+                .max_capacity(LOCAL_VALUES_BYTES)
+                .weigher(|key: &String, entry: &Entry| weight(key, &entry.value))
+                .expire_after(PerEntryTtl)
+                .build(),
             // Counters key on their window, so the longest window bounds their life.
             counters: Moka::builder()
                 .max_capacity(100_000)
@@ -61,19 +84,26 @@ impl Local {
         }
     }
 
-    async fn incr(&self, key: &str) -> u64 {
+    async fn incr(&self, key: &str, by: u64) -> u64 {
         let counter = self
             .counters
             .get_with(key.to_owned(), async { Arc::new(AtomicU64::new(0)) })
             .await;
-        counter.fetch_add(1, Ordering::Relaxed) + 1
+        counter.fetch_add(by, Ordering::Relaxed) + by
+    }
+
+    async fn count(&self, key: &str) -> u64 {
+        match self.counters.get(key).await {
+            Some(counter) => counter.load(Ordering::Relaxed),
+            None => 0,
+        }
     }
 }
 
 #[derive(Clone)]
 enum Backend {
     Memory,
-    Redis(ConnectionManager),
+    Redis { conn: ConnectionManager, breaker: Breaker },
 }
 
 /// Shared cache handle, cheap to clone.
@@ -110,8 +140,16 @@ impl Cache {
         .await
         .map_err(|_| "cannot reach Redis: timed out".to_owned())?
         .map_err(|e| format!("cannot reach Redis: {e}"))?;
+        let pinged = manager.clone();
+        let probe: Probe = Arc::new(move || {
+            let mut conn = pinged.clone();
+            Box::pin(async move { redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok() })
+        });
         let cache = Cache {
-            backend: Backend::Redis(manager),
+            backend: Backend::Redis {
+                conn: manager,
+                breaker: Breaker::new("redis", DOWN_AFTER_FAILURES, PROBE_INTERVAL, probe),
+            },
             prefix: prefix.into(),
             local: Local::new(),
         };
@@ -123,7 +161,7 @@ impl Cache {
     pub fn kind(&self) -> &'static str {
         match self.backend {
             Backend::Memory => "memory",
-            Backend::Redis(_) => "redis",
+            Backend::Redis { .. } => "redis",
         }
     }
 
@@ -136,9 +174,11 @@ impl Cache {
         let key = self.key(key);
         match &self.backend {
             Backend::Memory => self.local.values.get(&key).await.map(|e| e.value.to_vec()),
-            Backend::Redis(conn) => {
+            Backend::Redis { conn, breaker } => {
                 let mut conn = conn.clone();
-                redis_call("GET", conn.get::<_, Option<Vec<u8>>>(&key)).await.flatten()
+                redis_call(breaker, "GET", conn.get::<_, Option<Vec<u8>>>(&key))
+                    .await
+                    .flatten()
             }
         }
     }
@@ -159,10 +199,10 @@ impl Cache {
                     )
                     .await
             }
-            Backend::Redis(conn) => {
+            Backend::Redis { conn, breaker } => {
                 let mut conn = conn.clone();
                 let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-                redis_call("SET", conn.pset_ex::<_, _, ()>(&key, value, millis)).await;
+                redis_call(breaker, "SET", conn.pset_ex::<_, _, ()>(&key, value, millis)).await;
             }
         }
     }
@@ -172,35 +212,72 @@ impl Cache {
         let key = self.key(key);
         match &self.backend {
             Backend::Memory => self.local.values.invalidate(&key).await,
-            Backend::Redis(conn) => {
+            Backend::Redis { conn, breaker } => {
                 let mut conn = conn.clone();
-                redis_call("DEL", conn.del::<_, ()>(&key)).await;
+                redis_call(breaker, "DEL", conn.del::<_, ()>(&key)).await;
             }
         }
     }
 
-    /// Counts one more hit in the fixed window `window` (of length `window_len`) of `key` and
+    /// Counts `by` more hits in the fixed window `window` (of length `window_len`) of `key` and
     /// returns the count so far. Shared across instances with Redis; counted in this process
     /// when Redis is unavailable.
-    pub async fn incr_window(&self, key: &str, window: u64, window_len: Duration) -> u64 {
+    pub async fn incr_window(&self, key: &str, window: u64, window_len: Duration, by: u64) -> u64 {
         let key = self.key(&format!("{key}:{window}"));
-        if let Backend::Redis(conn) = &self.backend {
+        if let Backend::Redis { conn, breaker } = &self.backend {
             let mut conn = conn.clone();
             let secs = i64::try_from(window_len.as_secs()).unwrap_or(i64::MAX).max(1);
             let mut pipe = redis::pipe();
-            pipe.atomic().incr(&key, 1u64).expire(&key, secs).ignore();
-            if let Some((count,)) = redis_call("INCR", pipe.query_async::<(u64,)>(&mut conn)).await {
+            pipe.atomic().incr(&key, by).expire(&key, secs).ignore();
+            if let Some((count,)) = redis_call(breaker, "INCR", pipe.query_async::<(u64,)>(&mut conn)).await {
                 return count;
             }
         }
-        self.local.incr(&key).await
+        self.local.incr(&key, by).await
+    }
+
+    /// The count so far in the fixed window `window` of `key`, counting nothing.
+    pub async fn window_count(&self, key: &str, window: u64) -> u64 {
+        let key = self.key(&format!("{key}:{window}"));
+        if let Backend::Redis { conn, breaker } = &self.backend {
+            let mut conn = conn.clone();
+            if let Some(count) = redis_call(breaker, "GET", conn.get::<_, Option<u64>>(&key)).await {
+                return count.unwrap_or(0);
+            }
+        }
+        self.local.count(&key).await
+    }
+
+    /// Forgets the count of `key` in window `window`.
+    pub async fn reset_window(&self, key: &str, window: u64) {
+        let key = format!("{key}:{window}");
+        self.local.counters.invalidate(&self.key(&key)).await;
+        if matches!(self.backend, Backend::Redis { .. }) {
+            self.delete(&key).await;
+        }
+    }
+
+    /// A map that holds at most `budget` bytes (keys and values), least recently used
+    /// evicted first: in Redis when configured (shared by every instance), in process otherwise.
+    pub fn bounded_map(&self, name: &str, budget: u64) -> BoundedMap {
+        BoundedMap {
+            cache: self.clone(),
+            // One hash tag: the map's keys are touched together by one script (Redis Cluster).
+            name: self.key(&format!("{{{name}}}")),
+            budget,
+            local: Moka::builder()
+                .max_capacity(budget)
+                .weigher(|key: &String, value: &Arc<[u8]>| weight(key, value))
+                .build(),
+        }
     }
 
     /// Whether the cache answers (always, in process).
     pub async fn ping(&self) -> Result<(), String> {
         match &self.backend {
             Backend::Memory => Ok(()),
-            Backend::Redis(conn) => {
+            Backend::Redis { breaker, .. } if breaker.is_down() => Err("known to be down".to_owned()),
+            Backend::Redis { conn, .. } => {
                 let mut conn = conn.clone();
                 match tokio::time::timeout(REDIS_CALL_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn))
                     .await
@@ -214,17 +291,133 @@ impl Cache {
     }
 }
 
-/// Runs one Redis call under a deadline; failures are logged and become `None`.
-async fn redis_call<T>(what: &str, call: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
+/// Runs one Redis call under a deadline, unless Redis is known to be down; failures are logged
+/// and become `None`, and a Redis that cannot be reached is counted down.
+async fn redis_call<T>(breaker: &Breaker, what: &str, call: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
+    if breaker.is_down() {
+        return None;
+    }
     match tokio::time::timeout(REDIS_CALL_TIMEOUT, call).await {
-        Ok(Ok(value)) => Some(value),
+        Ok(Ok(value)) => {
+            breaker.succeeded();
+            Some(value)
+        }
         Ok(Err(err)) => {
+            if err.is_io_error() || err.is_connection_dropped() || err.is_connection_refusal() || err.is_timeout() {
+                breaker.failed();
+            }
             tracing::warn!(command = what, error = %err, "redis unavailable, continuing without cache");
             None
         }
         Err(_) => {
+            breaker.failed();
             tracing::warn!(command = what, "redis timed out, continuing without cache");
             None
         }
     }
+}
+
+/// See [`Cache::bounded_map`].
+#[derive(Clone)]
+pub struct BoundedMap {
+    cache: Cache,
+    /// Prefix of the map's Redis keys: `<name>:values` (a hash), `<name>:used` (a sorted set of
+    /// keys by last use), `<name>:bytes` (what the values weigh).
+    name: String,
+    budget: u64,
+    local: Moka<String, Arc<[u8]>>,
+}
+
+/// Stores a value, then evicts the least recently used until the map fits its budget.
+const BOUNDED_PUT: &str = r"
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local total = redis.call('INCRBY', KEYS[3], string.len(ARGV[1]) + string.len(ARGV[2]))
+local budget = tonumber(ARGV[4])
+while total > budget do
+  local oldest = redis.call('ZPOPMIN', KEYS[2])
+  if #oldest == 0 then break end
+  local size = string.len(oldest[1]) + redis.call('HSTRLEN', KEYS[1], oldest[1])
+  redis.call('HDEL', KEYS[1], oldest[1])
+  total = redis.call('DECRBY', KEYS[3], size)
+end
+return 1
+";
+
+impl BoundedMap {
+    fn keys(&self) -> [String; 3] {
+        ["values", "used", "bytes"].map(|part| format!("{}:{part}", self.name))
+    }
+
+    /// The value of `key`, marked as just used; `None` when absent or Redis is unavailable.
+    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match &self.cache.backend {
+            Backend::Memory => self.local.get(key).await.map(|v| v.to_vec()),
+            Backend::Redis { conn, breaker } => {
+                let mut conn = conn.clone();
+                let [values, used, _] = self.keys();
+                let mut pipe = redis::pipe();
+                pipe.hget(&values, key)
+                    .cmd("ZADD")
+                    .arg(&used)
+                    .arg("XX")
+                    .arg(now_millis())
+                    .arg(key)
+                    .ignore();
+                redis_call(breaker, "HGET", pipe.query_async::<(Option<Vec<u8>>,)>(&mut conn))
+                    .await
+                    .and_then(|(value,)| value)
+            }
+        }
+    }
+
+    /// Stores `value` under `key` (best effort).
+    pub async fn put(&self, key: &str, value: &[u8]) {
+        match &self.cache.backend {
+            Backend::Memory => self.local.insert(key.to_owned(), value.into()).await,
+            Backend::Redis { conn, breaker } => {
+                static SCRIPT: std::sync::LazyLock<redis::Script> =
+                    std::sync::LazyLock::new(|| redis::Script::new(BOUNDED_PUT));
+                let mut conn = conn.clone();
+                let [values, used, bytes] = self.keys();
+                let mut invocation = SCRIPT.key(values);
+                invocation
+                    .key(used)
+                    .key(bytes)
+                    .arg(key)
+                    .arg(value)
+                    .arg(now_millis())
+                    .arg(self.budget);
+                redis_call(breaker, "EVALSHA", invocation.invoke_async::<i64>(&mut conn)).await;
+            }
+        }
+    }
+
+    /// Bytes the map holds now (keys and values).
+    pub async fn weight(&self) -> u64 {
+        match &self.cache.backend {
+            Backend::Memory => {
+                self.local.run_pending_tasks().await;
+                self.local.weighted_size()
+            }
+            Backend::Redis { conn, breaker } => {
+                let mut conn = conn.clone();
+                let [_, _, bytes] = self.keys();
+                redis_call(breaker, "GET", conn.get::<_, Option<u64>>(&bytes))
+                    .await
+                    .flatten()
+                    .unwrap_or(0)
+            }
+        }
+    }
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

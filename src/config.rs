@@ -46,6 +46,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
+    /// Longest wait for a database connection, in milliseconds; past it the request gets
+    /// SERVICE_UNAVAILABLE (503) instead of waiting on.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 2_000, global = true)]
+    pub database_acquire_timeout_ms: u64,
+
     /// Redis URL for the shared cache and rate limits. Unset: an in-process cache.
     #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<Secret>,
@@ -126,8 +131,45 @@ pub struct Config {
     #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 10, global = true)]
     pub max_batch_size: usize,
 
-    /// Requests per minute one client address may make to the public API (`/public/graphql`
-    /// and calls without credentials on `/graphql`); 0 turns the limit off.
+    /// Longest query text accepted, in bytes (inputs belong in variables).
+    #[arg(long, env = "MAX_QUERY_BYTES", default_value_t = 100_000, global = true)]
+    pub max_query_bytes: usize,
+
+    /// Most selections a document may expand to, every fragment counted as often as it is
+    /// spread; measured before the document is expanded.
+    #[arg(long, env = "MAX_QUERY_SELECTIONS", default_value_t = 5_000, global = true)]
+    pub max_query_selections: usize,
+
+    /// Most root fields (aliases included) in one request, over every operation of a batch.
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = 100, global = true)]
+    pub max_root_fields: usize,
+
+    /// Most mutations (root fields of mutation operations) in one request, over a batch.
+    #[arg(long, env = "MAX_WRITES", default_value_t = 20, global = true)]
+    pub max_writes: usize,
+
+    /// Longest persisted query the server learns, in bytes (longer ones still run).
+    #[arg(long, env = "MAX_PERSISTED_QUERY_BYTES", default_value_t = 32 << 10, global = true)]
+    pub max_persisted_query_bytes: usize,
+
+    /// Bytes of persisted queries kept (in Redis, or in each process); the least recently
+    /// used are forgotten first.
+    #[arg(long, env = "PERSISTED_QUERY_STORE_BYTES", default_value_t = 16 << 20, global = true)]
+    pub persisted_query_store_bytes: u64,
+
+    /// New persisted queries one caller (client address, API key or member) may teach per
+    /// minute.
+    #[arg(
+        long,
+        env = "PERSISTED_QUERIES_LEARNED_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub persisted_queries_learned_per_minute: u64,
+
+    /// Operations per minute one client address may ask for on the public API
+    /// (`/public/graphql` and calls without credentials on `/graphql`): each root field of each
+    /// operation counts one; 0 turns the limit off.
     #[arg(long, env = "PUBLIC_RATE_LIMIT_PER_ADDRESS", default_value_t = 600, global = true)]
     pub public_rate_limit_per_address: u64,
 

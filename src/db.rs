@@ -7,6 +7,11 @@
 //! and waiting for that connection is a fair queue, where waiting for the file lock is
 //! SQLite's busy handler sleeping up to 100 ms at a time (a long tail under concurrency).
 //! Reads use the main pool and never wait for writers (WAL).
+//!
+//! An unreachable database costs one short wait, not one per request: a connection is waited
+//! for at most the configured acquire timeout, and after a few requests in a row fail to reach
+//! it, [`Db::breaker`] counts it down: requests are refused at once with SERVICE_UNAVAILABLE
+//! while a probe pings it, and served again from the first answer.
 use std::{
     path::Path,
     str::FromStr,
@@ -27,10 +32,25 @@ use sea_orm::{
     },
 };
 
-use crate::BoxError;
+use crate::{
+    BoxError,
+    breaker::{Breaker, Probe},
+};
 
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests in a row that fail to reach the database before it counts as down.
+const DOWN_AFTER_FAILURES: u32 = 3;
+/// How often a database counted down is pinged.
+const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How the pool connects.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// Longest wait for a pooled connection (and for a new one to open).
+    pub acquire_timeout: Duration,
+}
 
 /// A handle on the database, cheap to clone.
 #[derive(Clone, Debug)]
@@ -39,22 +59,25 @@ pub struct Db {
     /// SQLite: the one connection write transactions take turns on.
     writer: Option<DatabaseConnection>,
     statements: Arc<AtomicU64>,
+    breaker: Breaker,
 }
 
 impl Db {
     /// Connects to `url` (creating a SQLite file and its folder if needed).
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, BoxError> {
+    pub async fn connect(url: &str, pool: PoolSettings) -> Result<Self, BoxError> {
         let mut writer = None;
+        let acquire_timeout = pool.acquire_timeout.max(Duration::from_millis(50));
         let mut conn = if url.starts_with("sqlite:") {
-            let conn = connect_sqlite(url, max_connections.max(2)).await?;
-            writer = Some(connect_sqlite(url, 1).await?);
+            let conn = connect_sqlite(url, pool.max_connections.max(2), acquire_timeout).await?;
+            // Writers queue for their connection: they wait as long as SQLite would for its lock.
+            writer = Some(connect_sqlite(url, 1, acquire_timeout.max(SQLITE_BUSY_TIMEOUT)).await?);
             conn
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
-            opts.max_connections(max_connections)
+            opts.max_connections(pool.max_connections)
                 .min_connections(1)
-                .connect_timeout(Duration::from_secs(5))
-                .acquire_timeout(Duration::from_secs(10))
+                .connect_timeout(acquire_timeout)
+                .acquire_timeout(acquire_timeout)
                 .sqlx_logging(false);
             Database::connect(opts)
                 .await
@@ -69,11 +92,23 @@ impl Db {
                 counter.fetch_add(1, Ordering::Relaxed);
             });
         }
+        let pinged = conn.clone();
+        let probe: Probe = Arc::new(move || {
+            let conn = pinged.clone();
+            Box::pin(async move { conn.ping().await.is_ok() })
+        });
         Ok(Db {
             conn,
             writer,
             statements,
+            breaker: Breaker::new("database", DOWN_AFTER_FAILURES, PROBE_INTERVAL, probe),
         })
+    }
+
+    /// Whether the database is known to be unreachable, and where requests report reaching it
+    /// or not.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
     }
 
     /// How many SQL statements this handle (and its clones) has run: the figure that query-count
@@ -109,13 +144,44 @@ impl Db {
             .await
     }
 
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.conn.ping().await
+    /// Whether the database answers within `within`.
+    pub async fn ping(&self, within: Duration) -> Result<(), String> {
+        match tokio::time::timeout(within, self.conn.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
+        }
     }
 }
 
-async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConnection, BoxError> {
+/// Whether `err` says the database could not be reached (a lost connection, no connection
+/// within the acquire timeout, a server shutting down or refusing connections, SQLite's lock
+/// held past its busy timeout): the request may succeed later unchanged.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
+            Error::Database(db) => db.code().is_some_and(|code| {
+                // PostgreSQL: connection exceptions (08…), shutting down or starting up (57P0…),
+                // too many connections (53300); SQLite: busy or locked (primary codes 5, 6).
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || code == "53300"
+                    || (code.len() < 5 && code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)))
+            }),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+async fn connect_sqlite(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, BoxError> {
     let opts = SqliteConnectOptions::from_str(url).map_err(|e| format!("invalid SQLite URL: {e}"))?;
     if let Some(folder) = opts.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
         create_folder(folder)?;
@@ -129,7 +195,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConne
         .disable_statement_logging();
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(15))
+        .acquire_timeout(acquire_timeout)
         .connect_with(opts)
         .await
         .map_err(|e| format!("cannot open SQLite database: {e}"))?;

@@ -49,7 +49,23 @@ pub mod code {
     pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
     /// An automatic persisted query's hash is unknown: send the query text with the hash.
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// The document is over a size cap before it runs (`extensions.limit` names the cap:
+    /// `queryBytes`, `nesting`, `fragments`, `fragmentSpreads`, `selections`, `rootFields`,
+    /// `writes`; `extensions.max` is its value). Split the request or use fewer fragments.
+    pub const QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+    /// A dependency (the database) cannot be reached right now: retry after `Retry-After`
+    /// seconds (`extensions.retryable` is true). Nothing was changed unless the operation's
+    /// own answer says so; writes carry idempotency keys, so a retry never counts twice.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }
+
+/// Codes after which the same request may succeed later unchanged (`extensions.retryable`).
+pub fn is_retryable(code: &str) -> bool {
+    matches!(code, code::SERVICE_UNAVAILABLE | code::RATE_LIMITED)
+}
+
+/// Seconds a client should wait before retrying after SERVICE_UNAVAILABLE.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 /// Result of service functions and resolvers.
 pub type AppResult<T> = Result<T, AppError>;
@@ -82,6 +98,9 @@ pub enum AppError {
     },
     /// Too many requests; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
+    /// A dependency (the database) cannot be reached; the request may be retried. The text is
+    /// logged, never sent to the client.
+    Unavailable(String),
     /// A failure of ours or of a dependency. The text is logged, never sent to the client.
     Internal(String),
 }
@@ -161,6 +180,7 @@ impl AppError {
             AppError::Conflict { .. } => code::CONFLICT,
             AppError::Problems { code, .. } | AppError::Refused { code, .. } => code,
             AppError::RateLimited { .. } => code::RATE_LIMITED,
+            AppError::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -176,14 +196,22 @@ impl AppError {
             AppError::RateLimited { retry_after_secs } => {
                 format!("rate limit exceeded; retry after {retry_after_secs} s")
             }
+            AppError::Unavailable(_) => {
+                format!("the service is temporarily unavailable; retry in {UNAVAILABLE_RETRY_AFTER_SECS} s")
+            }
             AppError::Internal(_) => "internal server error".to_owned(),
         }
     }
 }
 
 impl From<sea_orm::DbErr> for AppError {
+    /// A lost or unreachable database is retriable (SERVICE_UNAVAILABLE); anything else is ours.
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::internal("database", err)
+        if crate::db::is_unavailable(&err) {
+            AppError::Unavailable(format!("database: {err}"))
+        } else {
+            AppError::internal("database", err)
+        }
     }
 }
 
@@ -209,8 +237,14 @@ pub fn current_request_id() -> Option<String> {
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         let request_id = current_request_id();
-        if let AppError::Internal(detail) = &err {
-            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "internal error");
+        match &err {
+            AppError::Internal(detail) => {
+                tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "internal error")
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "dependency unavailable")
+            }
+            _ => {}
         }
         async_graphql::Error::new(err.client_message()).extend_with(|_, ext| {
             ext.set("code", err.code());
@@ -220,6 +254,7 @@ impl From<AppError> for async_graphql::Error {
                     ext.set("field", field.as_str())
                 }
                 AppError::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                AppError::Unavailable(_) => ext.set("retryAfter", UNAVAILABLE_RETRY_AFTER_SECS),
                 AppError::Problems { problems, .. } => {
                     if let Some(first) = problems.first() {
                         ext.set("field", first.path.as_str());
@@ -240,6 +275,9 @@ impl From<AppError> for async_graphql::Error {
                     ext.set("problems", list);
                 }
                 _ => {}
+            }
+            if is_retryable(err.code()) {
+                ext.set("retryable", true);
             }
             if let Some(id) = &request_id {
                 ext.set("requestId", id.as_str());
@@ -275,6 +313,7 @@ mod tests {
                 AppError::refused(code::QUOTA_REACHED, Some("input.formId"), "full"),
                 code::QUOTA_REACHED,
             ),
+            (AppError::Unavailable("down".into()), code::SERVICE_UNAVAILABLE),
             (AppError::Internal("boom".into()), code::INTERNAL_SERVER_ERROR),
         ];
         for (err, expected) in cases {
@@ -288,6 +327,21 @@ mod tests {
         let (message, _, field) = ext(AppError::bad_input("input.timeZone", "unknown time zone"));
         assert_eq!(message, "unknown time zone");
         assert_eq!(field, Some(async_graphql::Value::from("input.timeZone")));
+    }
+
+    #[test]
+    fn a_lost_database_is_retryable() {
+        let lost = sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        let gql: async_graphql::Error = AppError::from(lost).into();
+        let extensions = gql.extensions.expect("extensions set");
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
+        );
+        assert_eq!(extensions.get("retryable"), Some(&async_graphql::Value::from(true)));
+        assert!(!gql.message.contains("Timeout"), "{}", gql.message);
+        let (_, code, _) = ext(AppError::from(sea_orm::DbErr::Custom("bug".into())));
+        assert_eq!(code, async_graphql::Value::from(code::INTERNAL_SERVER_ERROR));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! are the shared parts.
 pub mod app;
 pub mod auth;
+pub mod breaker;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

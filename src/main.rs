@@ -1,7 +1,7 @@
 use nazar::{
     app::{self, App},
     config::{Command, Config},
-    db::Db,
+    db::{Db, PoolSettings},
     graphql, telemetry,
 };
 
@@ -23,7 +23,11 @@ async fn run(config: Config) -> Result<(), nazar::BoxError> {
         }
         Some(Command::Migrate) => {
             telemetry::init(&config.log_filter, config.production);
-            let db = Db::connect(&config.effective_database_url(), 2).await?;
+            let pool = PoolSettings {
+                max_connections: 2,
+                acquire_timeout: std::time::Duration::from_secs(30),
+            };
+            let db = Db::connect(&config.effective_database_url(), pool).await?;
             db.migrate().await?;
             tracing::info!("migrations applied");
             Ok(())

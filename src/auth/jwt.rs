@@ -100,9 +100,16 @@ impl JwtKeys {
     }
 
     /// Verifies signature, algorithm and every claim; the error says what is wrong in words
-    /// that reveal nothing secret.
+    /// that reveal nothing secret. Refuses tokens this server would not have issued: with
+    /// critical header parameters (`crit`, which we understand none of), or living longer than
+    /// the configured lifetime (`exp` − `iat`).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, AppError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let refused = |why: &str| AppError::Unauthenticated(why.to_owned());
+        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("invalid access token"))?;
+        if header.crit.is_some() {
+            return Err(refused("access token has critical header parameters"));
+        }
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 let why = match e.kind() {
@@ -114,8 +121,12 @@ impl JwtKeys {
                     ErrorKind::MissingRequiredClaim(_) => "access token lacks a required claim",
                     _ => "invalid access token",
                 };
-                AppError::Unauthenticated(why.to_owned())
-            })
+                refused(why)
+            })?;
+        if claims.exp.saturating_sub(claims.iat) > self.lifetime.num_seconds() {
+            return Err(refused("access token lives longer than this server issues them"));
+        }
+        Ok(claims)
     }
 }
 

@@ -16,7 +16,8 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         self,
-        auth::{SessionTokens, SignUp},
+        auth::{SessionTokens, SignIn, SignUp},
+        response::submit::Client,
     },
 };
 
@@ -207,8 +208,11 @@ impl AuthMutation {
         ))
     }
 
-    /// Signs in. A wrong email and a wrong password get the same UNAUTHENTICATED error. At most
-    /// 10 attempts per email address in 15 minutes; past that, RATE_LIMITED with `retryAfter`.
+    /// Signs in. A wrong email and a wrong password get the same UNAUTHENTICATED error. Failed
+    /// attempts are limited per client address (50 in 15 minutes), per email and address (5),
+    /// and past 20 failures on one email from all addresses, addresses that failed on it are
+    /// refused and the others answered a second later; refusals are RATE_LIMITED with
+    /// `retryAfter`. The right password from an address that has not been failing signs in.
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
@@ -220,16 +224,14 @@ impl AuthMutation {
             .as_ref()
             .map(|id| id::decode(id, NodeKind::Organization, "input.organizationId"))
             .transpose()?;
+        let attempt = SignIn {
+            email: input.email,
+            password: input.password,
+            organization_id,
+            address: ctx.data::<Client>().ok().and_then(|c| c.address),
+        };
         Ok(Session(
-            service::auth::sign_in(
-                &state.db,
-                &state.cache,
-                &state.sessions,
-                &input.email,
-                input.password,
-                organization_id,
-            )
-            .await?,
+            service::auth::sign_in(&state.db, &state.cache, state.clock.now(), &state.sessions, attempt).await?,
         ))
     }
 

@@ -29,7 +29,7 @@ pub enum RequestAuth {
     Authenticated(Principal),
     /// Credentials were sent but refused; the message says why.
     Refused(String),
-    /// Credentials could not be checked (the database failed); already logged.
+    /// Credentials could not be checked (the database could not be reached); already logged.
     Unavailable,
 }
 
@@ -56,7 +56,7 @@ impl ContextExt for Context<'_> {
         match self.data::<RequestAuth>() {
             Ok(RequestAuth::Authenticated(principal)) => Ok(principal),
             Ok(RequestAuth::Refused(why)) => Err(AppError::Unauthenticated(why.clone())),
-            Ok(RequestAuth::Unavailable) => Err(AppError::Internal("credentials could not be checked".to_owned())),
+            Ok(RequestAuth::Unavailable) => Err(AppError::Unavailable("credentials could not be checked".to_owned())),
             Ok(RequestAuth::Anonymous) | Err(_) => Err(AppError::Unauthenticated(
                 "sign in: send `Authorization: Bearer <access token or API key>`".to_owned(),
             )),

@@ -9,6 +9,7 @@ use entity::{form, report};
 
 use super::{
     context::ContextExt,
+    cost::{self, RequestBudget},
     form::Form,
     id::{self, NodeKind},
     pagination::{connection, page_complexity, page_request},
@@ -343,6 +344,9 @@ pub struct FormReport {
 
 impl FormReport {
     pub async fn load(ctx: &Context<'_>, form: form::Model, period: Period) -> AppResult<FormReport> {
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
         let figures = service::report::form_figures(ctx.state()?, &form, period).await?;
         Ok(FormReport {
             form: Arc::new(form),
@@ -496,7 +500,9 @@ impl Report {
     async fn forms(&self, ctx: &Context<'_>) -> AppResult<Vec<Form>> {
         Ok(self.forms_of(ctx).await?.0.into_iter().map(Form::new).collect())
     }
-    /// Each form's figures over the report's period, in order.
+    /// Each form's figures over the report's period, in order. Weighs as ten form reports in
+    /// the query's complexity.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
     async fn results(&self, ctx: &Context<'_>) -> AppResult<Vec<FormReport>> {
         let (forms, period) = self.forms_of(ctx).await?;
         let mut out = Vec::with_capacity(forms.len());
@@ -606,7 +612,9 @@ pub struct ReportQuery;
 #[Object]
 impl ReportQuery {
     /// A form's report (its default one) over a period. Any member, or an API key with
-    /// `reports:read`.
+    /// `reports:read`. Weighs 100 in the query's complexity; a request computes at most 100
+    /// reports.
+    #[graphql(complexity = "cost::report(child_complexity)")]
     async fn form_report(
         &self,
         ctx: &Context<'_>,

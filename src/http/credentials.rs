@@ -5,17 +5,14 @@ use crate::{
     app::AppState,
     error::AppError,
     graphql::context::RequestAuth,
-    service::{self, api_key::RateLimitStatus},
+    service::{self, rate_limit::Quota},
 };
 
-/// The request's caller, and the API key's rate-limit standing when one was used.
-/// `Err` only for RATE_LIMITED, which is answered before anything runs.
-pub async fn resolve(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(RequestAuth, Option<RateLimitStatus>), AppError> {
+/// The request's caller, and for an API key the limit its requests are charged against.
+/// A database that cannot be reached makes the caller [`RequestAuth::Unavailable`].
+pub async fn resolve(state: &AppState, headers: &HeaderMap) -> (RequestAuth, Option<Quota>) {
     let Some(value) = headers.get(AUTHORIZATION) else {
-        return Ok((RequestAuth::Anonymous, None));
+        return (RequestAuth::Anonymous, None);
     };
     let bearer = value
         .to_str()
@@ -24,30 +21,31 @@ pub async fn resolve(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     let Some(token) = bearer.filter(|t| !t.is_empty()) else {
-        return Ok((
+        return (
             RequestAuth::Refused("use `Authorization: Bearer <token>`".to_owned()),
             None,
-        ));
+        );
     };
     let conn = state.db.conn();
     let result = if service::api_key::is_api_key(token) {
-        service::api_key::authenticate(conn, &state.cache, token)
+        service::api_key::authenticate(conn, token)
             .await
-            .map(|(p, status)| (p, Some(status)))
+            .map(|(p, quota)| (p, Some(quota)))
     } else {
         service::auth::authenticate(conn, &state.sessions.keys, token)
             .await
             .map(|p| (p, None))
     };
     match result {
-        Ok((principal, status)) => Ok((RequestAuth::Authenticated(principal), status)),
-        Err(AppError::Unauthenticated(why)) => Ok((RequestAuth::Refused(why), None)),
-        Err(err @ AppError::RateLimited { .. }) => Err(err),
+        Ok((principal, quota)) => (RequestAuth::Authenticated(principal), quota),
+        Err(AppError::Unauthenticated(why)) => (RequestAuth::Refused(why), None),
         Err(other) => {
-            if let AppError::Internal(detail) = &other {
-                tracing::error!(error = %detail, "could not check credentials");
+            match &other {
+                AppError::Internal(detail) => tracing::error!(error = %detail, "could not check credentials"),
+                AppError::Unavailable(detail) => tracing::warn!(error = %detail, "could not check credentials"),
+                _ => {}
             }
-            Ok((RequestAuth::Unavailable, None))
+            (RequestAuth::Unavailable, None)
         }
     }
 }

@@ -1,12 +1,19 @@
 //! GraphQL over HTTP (POST, JSON body). Answers `application/graphql-response+json` when the
 //! client accepts it (request errors then get 400) and `application/json` otherwise (200 for
 //! every well-formed request). Malformed requests get 400/406/413/415, batches are capped,
-//! rate-limited API keys and client addresses get 429, and every operation runs under a time
-//! limit. Both endpoints speak Apollo's automatic persisted queries ([`super::persisted`]).
-use std::net::IpAddr;
+//! rate-limited API keys and client addresses get 429, a database that cannot be reached 503,
+//! and every operation runs under a time limit. Both endpoints speak Apollo's automatic
+//! persisted queries ([`super::persisted`]).
+//!
+//! Every document is checked by [`guard`] before async-graphql parses or validates it (its
+//! validation expands fragments, so an unchecked document can cost any amount of CPU), and a
+//! request is charged for what it does: each root field of each operation counts against the
+//! caller's rate limit, and a request holds at most so many root fields and mutations.
+use std::{net::IpAddr, sync::Arc};
 
 use async_graphql::{
     BatchResponse, ErrorExtensionValues, ObjectType, Schema, ServerError, SubscriptionType, http::GraphiQLSource,
+    parser::types::OperationType,
 };
 use poem::{
     Body, IntoResponse, Request, Response,
@@ -17,13 +24,22 @@ use poem::{
 };
 use serde_json::{Value, json};
 
-use super::{HttpSettings, credentials, persisted};
+use super::{
+    HttpSettings, credentials,
+    persisted::{self, PersistedQueries},
+};
 use crate::{
     app::AppState,
-    error::{AppError, code, current_request_id},
-    graphql::{AppSchema, PublicSchema, context::OperationScope, context::RequestAuth},
+    auth::Principal,
+    error::{AppError, UNAVAILABLE_RETRY_AFTER_SECS, code, current_request_id, is_retryable},
+    graphql::{
+        AppSchema, PublicSchema,
+        context::{OperationScope, RequestAuth},
+        cost::RequestBudget,
+        guard::{self, DocumentLimits, Refusal},
+    },
     service::{
-        rate_limit::{self, RateLimitStatus},
+        rate_limit::{self, Quota, RateLimitStatus},
         response::submit::Client,
     },
 };
@@ -79,6 +95,9 @@ fn json_response(status: StatusCode, media: &str, body: &Value) -> Response {
 /// An error answered before any operation ran, in the GraphQL error shape.
 fn request_error(status: StatusCode, media: &str, code: &str, message: &str) -> Response {
     let mut extensions = json!({ "code": code });
+    if is_retryable(code) {
+        extensions["retryable"] = json!(true);
+    }
     if let Some(id) = current_request_id() {
         extensions["requestId"] = json!(id);
     }
@@ -96,21 +115,83 @@ fn set_code(err: &mut ServerError, value: &str) {
     }
 }
 
-/// Whether the operation failed as a whole before execution (parse or validation, which
-/// includes the depth and complexity limits), and gives those errors their codes.
-fn classify_request_errors(query: &str, response: &mut async_graphql::Response) -> bool {
-    let failed_before_execution = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    if failed_before_execution {
-        let code = if async_graphql::parser::parse_query(query).is_err() {
-            code::GRAPHQL_PARSE_FAILED
-        } else {
-            code::GRAPHQL_VALIDATION_FAILED
-        };
-        response.errors.iter_mut().for_each(|e| set_code(e, code));
+/// An error of one operation that never ran, with its code (and request id).
+fn operation_error(code: &str, message: String, extra: &[(&str, async_graphql::Value)]) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    set_code(&mut error, code);
+    let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    for (name, value) in extra {
+        ext.set(*name, value.clone());
     }
-    failed_before_execution
+    error
+}
+
+/// The argument whose value starts at `line`:`column` of `query` (the name before its colon).
+fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
+    let text = query.lines().nth(line.checked_sub(1)?)?;
+    let before: String = text.chars().take(column.checked_sub(1)?).collect();
+    let before = before.trim_end().strip_suffix(':')?.trim_end();
+    let name: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Every error gets a code, the request id and, when worth retrying, `retryable`. Errors that
+/// carry no code come from async-graphql itself: before execution they are validation errors
+/// (parse errors never reach it: [`guard`] parses first); during execution, input values that
+/// do not fit their argument's type (BAD_USER_INPUT, naming the argument).
+fn finish_errors(query: &str, response: &mut async_graphql::Response, failed_before_execution: bool) {
+    let request_id = current_request_id();
+    for error in &mut response.errors {
+        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            if failed_before_execution {
+                set_code(error, code::GRAPHQL_VALIDATION_FAILED);
+            } else {
+                set_code(error, code::BAD_USER_INPUT);
+                if let Some(argument) = error
+                    .locations
+                    .first()
+                    .and_then(|pos| argument_at(query, pos.line, pos.column))
+                {
+                    error
+                        .extensions
+                        .get_or_insert_with(ErrorExtensionValues::default)
+                        .set("field", argument);
+                }
+            }
+        }
+        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        let retryable = matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if is_retryable(c));
+        if retryable && ext.get("retryable").is_none() {
+            ext.set("retryable", true);
+        }
+        if let Some(id) = &request_id
+            && ext.get("requestId").is_none()
+        {
+            ext.set("requestId", id.as_str());
+        }
+    }
+}
+
+/// Whether the operation failed as a whole before execution (validation, which includes the
+/// depth and complexity limits).
+fn failed_before_execution(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn has_code(response: &async_graphql::Response, wanted: &str) -> bool {
+    response.errors.iter().any(|e| {
+        matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(async_graphql::Value::String(c)) if c == wanted)
+    })
 }
 
 fn add_rate_limit_headers(response: &mut Response, status: Option<RateLimitStatus>) {
@@ -173,6 +254,34 @@ fn too_many_requests(media: &str, err: &AppError) -> Response {
     response
 }
 
+/// 503 SERVICE_UNAVAILABLE with `Retry-After`: the database cannot be reached.
+fn unavailable(media: &str) -> Response {
+    let err = AppError::Unavailable(String::new());
+    let mut response = request_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        media,
+        err.code(),
+        &err.client_message(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+    response
+}
+
+/// 400 QUERY_TOO_LARGE for a request over a cap of the whole request.
+fn too_large(media: &str, limit: &str, max: usize, message: &str) -> Response {
+    let mut extensions = json!({ "code": code::QUERY_TOO_LARGE, "limit": limit, "max": max });
+    if let Some(id) = current_request_id() {
+        extensions["requestId"] = json!(id);
+    }
+    json_response(
+        StatusCode::BAD_REQUEST,
+        media,
+        &json!({ "errors": [{ "message": message, "extensions": extensions }] }),
+    )
+}
+
 /// The staff API (and the public operations): credentials are read.
 #[handler]
 pub async fn graphql_post(
@@ -181,8 +290,9 @@ pub async fn graphql_post(
     Data(state): Data<&AppState>,
     Data(schema): Data<&AppSchema>,
     Data(settings): Data<&HttpSettings>,
+    Data(persisted): Data<&PersistedQueries>,
 ) -> Response {
-    serve(schema, req, body, state, settings, false).await
+    serve(schema, req, body, state, settings, persisted, false).await
 }
 
 /// The public API: credentials are never read, any origin may call.
@@ -193,16 +303,74 @@ pub async fn public_graphql_post(
     Data(state): Data<&AppState>,
     Data(schema): Data<&PublicSchema>,
     Data(settings): Data<&HttpSettings>,
+    Data(persisted): Data<&PersistedQueries>,
 ) -> Response {
-    serve(schema, req, body, state, settings, true).await
+    serve(schema, req, body, state, settings, persisted, true).await
 }
 
+/// One operation of the request, checked and ready to run.
+struct Prepared {
+    request: async_graphql::Request,
+    /// The query text (the document itself went to the request, parsed).
+    query: String,
+    kind: OperationType,
+    root_fields: usize,
+    /// A persisted query to learn once the operation has passed validation.
+    learn: Option<persisted::Learn>,
+}
+
+/// Resolves a persisted query, reads the operation and checks its document.
+async fn prepare(
+    item: Value,
+    persisted: &PersistedQueries,
+    limits: &DocumentLimits,
+) -> Result<Prepared, (&'static str, ServerError)> {
+    let bad_request = |message: String| (code::BAD_REQUEST, operation_error(code::BAD_REQUEST, message, &[]));
+    let resolved = persisted
+        .resolve(item)
+        .await
+        .map_err(|(code, message)| (code, operation_error(code, message, &[])))?;
+    let mut request = one(resolved.operation).map_err(bad_request)?;
+    let query = request.query.clone();
+    let checked =
+        guard::check(&query, request.operation_name.as_deref(), &request.variables, limits).map_err(|refusal| {
+            match refusal {
+                Refusal::Syntax(message) => (
+                    code::GRAPHQL_PARSE_FAILED,
+                    operation_error(code::GRAPHQL_PARSE_FAILED, message, &[]),
+                ),
+                Refusal::TooLarge { limit, max, message } => (
+                    code::QUERY_TOO_LARGE,
+                    operation_error(
+                        code::QUERY_TOO_LARGE,
+                        message,
+                        &[("limit", limit.into()), ("max", (max as u64).into())],
+                    ),
+                ),
+                Refusal::Input { field, message } => (
+                    code::BAD_USER_INPUT,
+                    operation_error(code::BAD_USER_INPUT, message, &[("field", field.into())]),
+                ),
+            }
+        })?;
+    request.set_parsed_query(checked.document);
+    Ok(Prepared {
+        request,
+        query,
+        kind: checked.kind,
+        root_fields: checked.root_fields,
+        learn: resolved.learn,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn serve<Q, M, S>(
     schema: &Schema<Q, M, S>,
     req: &Request,
     body: Body,
     state: &AppState,
     settings: &HttpSettings,
+    persisted: &PersistedQueries,
     public: bool,
 ) -> Response
 where
@@ -225,35 +393,33 @@ where
         let message = "send the operation as JSON with `Content-Type: application/json`";
         return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
     }
-    let (auth, rate_limit) = if public {
+    // A database known to be down: refused at once, not after a wait per request.
+    let database = state.db.breaker();
+    if database.is_down() {
+        return unavailable(media);
+    }
+    let (auth, key_quota) = if public {
         (RequestAuth::Anonymous, None)
     } else {
-        match credentials::resolve(state, req.headers()).await {
-            Ok(resolved) => resolved,
-            Err(err @ AppError::RateLimited { .. }) => return too_many_requests(media, &err),
-            Err(err) => {
-                return request_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    media,
-                    err.code(),
-                    &err.client_message(),
-                );
-            }
-        }
+        credentials::resolve(state, req.headers()).await
     };
-    let client = client_of(req, settings);
-    let mut rate_limit = rate_limit;
-    // The public API (and every call without valid credentials) is limited per client address.
-    if !matches!(auth, RequestAuth::Authenticated(_)) && state.public_limits.per_address > 0 {
-        let subject = format!(
-            "address:{}",
-            client.address.map_or("unknown".to_owned(), |a| a.to_string())
-        );
-        match rate_limit::hit(&state.cache, &subject, state.public_limits.per_address).await {
-            Ok(status) => rate_limit = Some(status),
-            Err(err) => return too_many_requests(media, &err),
-        }
+    if matches!(auth, RequestAuth::Unavailable) {
+        database.failed();
+        return unavailable(media);
     }
+    let client = client_of(req, settings);
+    // What this request is charged against: its API key's limit, or without valid
+    // credentials its client address's; members' requests are bounded by the caps alone.
+    let quota = match &auth {
+        RequestAuth::Authenticated(_) => key_quota,
+        _ => (state.public_limits.per_address > 0).then(|| Quota {
+            subject: format!(
+                "address:{}",
+                client.address.map_or("unknown".to_owned(), |a| a.to_string())
+            ),
+            per_minute: state.public_limits.per_address,
+        }),
+    };
 
     // Credentials first: requests that carry valid ones may send larger bodies.
     let limit = match &auth {
@@ -279,61 +445,92 @@ where
         Ok(parsed) => parsed,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
     };
-    let mut requests = Vec::with_capacity(items.len());
+    let mut operations = Vec::with_capacity(items.len());
     for item in items {
-        requests.push(
-            persisted::resolve(&state.cache, item)
-                .await
-                .and_then(|v| one(v).map_err(|m| (code::BAD_REQUEST, m))),
-        );
+        operations.push(prepare(item, persisted, &settings.document).await);
     }
     if !is_batch
-        && let Some(Err((code, message))) = requests.first()
+        && let Some(Err((code, error))) = operations.first()
         && *code == code::BAD_REQUEST
     {
-        return request_error(StatusCode::BAD_REQUEST, media, code, message);
+        return request_error(StatusCode::BAD_REQUEST, media, code, &error.message);
     }
-    let names: Vec<&str> = requests
-        .iter()
-        .filter_map(|r| r.as_ref().ok()?.operation_name.as_deref())
-        .collect();
+
+    // What the whole request does: every root field of every operation.
+    let prepared = || operations.iter().filter_map(|o| o.as_ref().ok());
+    let root_fields: usize = prepared().map(|p| p.root_fields).sum();
+    let writes: usize = prepared()
+        .filter(|p| p.kind == OperationType::Mutation)
+        .map(|p| p.root_fields)
+        .sum();
+    if writes > settings.max_writes_per_request {
+        let message = format!(
+            "a request may hold at most {} mutations (root fields of mutations, over a batch); this one has {writes}",
+            settings.max_writes_per_request
+        );
+        return too_large(media, "writes", settings.max_writes_per_request, &message);
+    }
+    if root_fields > settings.max_root_fields_per_request {
+        let message = format!(
+            "a request may ask for at most {} root fields (over a batch); this one asks for {root_fields}",
+            settings.max_root_fields_per_request
+        );
+        return too_large(media, "rootFields", settings.max_root_fields_per_request, &message);
+    }
+    let mut rate_limit = None;
+    if let Some(quota) = &quota {
+        let units = root_fields.max(1) as u64;
+        match rate_limit::charge(&state.cache, state.clock.now(), &quota.subject, quota.per_minute, units).await {
+            Ok(status) => rate_limit = Some(status),
+            Err(err) => return too_many_requests(media, &err),
+        }
+    }
+    let names: Vec<&str> = prepared().filter_map(|p| p.request.operation_name.as_deref()).collect();
     if !names.is_empty() {
         tracing::Span::current().record("operation", names.join(",").as_str());
     }
 
+    let budget = Arc::new(RequestBudget::default());
     let run = async {
-        let mut responses = Vec::with_capacity(requests.len());
+        let mut responses = Vec::with_capacity(operations.len());
+        let mut learned = Vec::new();
         let mut request_failed = false;
-        for request in requests {
-            let response = match request {
-                Ok(request) => {
-                    let query = request.query.clone();
-                    let request = request
+        for operation in operations {
+            let response = match operation {
+                Ok(prepared) => {
+                    let request = prepared
+                        .request
                         .data(auth.clone())
                         .data(client.clone())
+                        .data(budget.clone())
                         .data(OperationScope::default());
                     let mut response = schema.execute(request).await;
-                    request_failed |= classify_request_errors(&query, &mut response);
+                    let before_execution = failed_before_execution(&response);
+                    request_failed |= before_execution;
+                    finish_errors(&prepared.query, &mut response, before_execution);
+                    if !before_execution && let Some(learn) = prepared.learn {
+                        learned.push(learn);
+                    }
                     response
                 }
-                Err((code, message)) => {
+                Err((_, mut error)) => {
                     request_failed = true;
-                    let mut error = ServerError::new(message, None);
-                    set_code(&mut error, code);
+                    let mut response = async_graphql::Response::from_errors(vec![]);
                     if let Some(id) = current_request_id() {
                         error
                             .extensions
                             .get_or_insert_with(ErrorExtensionValues::default)
                             .set("requestId", id);
                     }
-                    async_graphql::Response::from_errors(vec![error])
+                    response.errors.push(error);
+                    response
                 }
             };
             responses.push(response);
         }
-        (responses, request_failed)
+        (responses, learned, request_failed)
     };
-    let (mut responses, request_failed) = match tokio::time::timeout(settings.request_timeout, run).await {
+    let (mut responses, learned, request_failed) = match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(done) => done,
         Err(_) => {
             let message = format!(
@@ -343,6 +540,21 @@ where
             return request_error(StatusCode::SERVICE_UNAVAILABLE, media, code::TIMEOUT, &message);
         }
     };
+    // Persisted queries are learned only once they have passed validation.
+    if !learned.is_empty() {
+        let subject = quota
+            .as_ref()
+            .map_or_else(|| auth_subject(&auth), |q| q.subject.clone());
+        for learn in learned {
+            persisted.learn(&state.cache, state.clock.now(), &subject, learn).await;
+        }
+    }
+    let database_lost = responses.iter().any(|r| has_code(r, code::SERVICE_UNAVAILABLE));
+    if database_lost {
+        database.failed();
+    } else {
+        database.succeeded();
+    }
     let retry_after = responses
         .iter()
         .flat_map(|r| &r.errors)
@@ -358,7 +570,9 @@ where
         serde_json::to_value(responses.remove(0))
     };
     let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
-    let status = if media == GRAPHQL_RESPONSE && request_failed && !is_batch {
+    let status = if database_lost {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if media == GRAPHQL_RESPONSE && request_failed && !is_batch {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -371,6 +585,15 @@ where
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// Whom a member's learned persisted queries are counted for.
+fn auth_subject(auth: &RequestAuth) -> String {
+    match auth {
+        RequestAuth::Authenticated(Principal::Member { user_id, .. }) => format!("user:{user_id}"),
+        RequestAuth::Authenticated(Principal::ApiKey { key_id, .. }) => format!("apikey:{key_id}"),
+        _ => "anonymous".to_owned(),
+    }
 }
 
 /// One operation as JSON (a persisted query already resolved) into a request.

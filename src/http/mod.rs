@@ -5,16 +5,18 @@ mod credentials;
 mod graphql;
 mod health;
 mod observe;
-mod persisted;
+pub mod persisted;
 
 use std::time::Duration;
 
 use poem::{Endpoint, EndpointExt, Route, get, http::Method, middleware::Cors};
 
+pub use persisted::{PersistedQueries, PersistedSettings};
+
 use crate::{
     app::AppState,
     config::Config,
-    graphql::{AppSchema, PublicSchema},
+    graphql::{AppSchema, PublicSchema, guard::DocumentLimits},
 };
 
 /// Settings of the GraphQL endpoint.
@@ -24,6 +26,12 @@ pub struct HttpSettings {
     pub max_authenticated_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_batch_size: usize,
+    /// What one document may cost before it runs.
+    pub document: DocumentLimits,
+    /// Most root fields in one request, over a batch.
+    pub max_root_fields_per_request: usize,
+    /// Most mutation root fields in one request, over a batch.
+    pub max_writes_per_request: usize,
     /// Serve GraphiQL on `GET /graphql` (off in production).
     pub graphiql: bool,
     /// Proxies whose `X-Forwarded-For` entries are trusted.
@@ -37,8 +45,25 @@ impl HttpSettings {
             max_authenticated_body_bytes: config.max_authenticated_body_bytes.max(config.max_body_bytes),
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             max_batch_size: config.max_batch_size.max(1),
+            document: DocumentLimits {
+                max_bytes: config.max_query_bytes.max(1),
+                max_selections: config.max_query_selections.max(1),
+                ..DocumentLimits::default()
+            },
+            max_root_fields_per_request: config.max_root_fields.max(1),
+            max_writes_per_request: config.max_writes.max(1),
             graphiql: !config.production,
             trusted_proxy_hops: config.trusted_proxy_hops,
+        }
+    }
+}
+
+impl PersistedSettings {
+    pub fn from_config(config: &Config) -> Self {
+        PersistedSettings {
+            max_query_bytes: config.max_persisted_query_bytes,
+            store_bytes: config.persisted_query_store_bytes,
+            learned_per_minute: config.persisted_queries_learned_per_minute,
         }
     }
 }
@@ -88,6 +113,7 @@ pub fn routes(
     config: &Config,
 ) -> impl Endpoint + 'static {
     let settings = HttpSettings::from_config(config);
+    let persisted = PersistedQueries::new(&state.cache, PersistedSettings::from_config(config));
     Route::new()
         .at(
             "/graphql",
@@ -107,5 +133,6 @@ pub fn routes(
         .data(schema)
         .data(public_schema)
         .data(settings)
+        .data(persisted)
         .around(observe::observe)
 }

@@ -13,8 +13,8 @@ use super::{
 };
 use crate::{
     auth::{Principal, Scope, Tenant, token},
-    cache::Cache,
     error::{AppError, AppResult},
+    service::rate_limit::Quota,
 };
 
 /// Every key starts with this, so leaked keys are easy to recognise and scan for.
@@ -116,19 +116,14 @@ pub async fn revoke(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> Ap
     Ok(model.update(conn).await?)
 }
 
-pub use super::rate_limit::RateLimitStatus;
-
 /// Whether `raw` looks like an API key (rather than an access token).
 pub fn is_api_key(raw: &str) -> bool {
     raw.starts_with(KEY_PREFIX)
 }
 
-/// Checks a presented key, counts the request against its limit and notes its use.
-pub async fn authenticate(
-    conn: &impl ConnectionTrait,
-    cache: &Cache,
-    raw: &str,
-) -> AppResult<(Principal, RateLimitStatus)> {
+/// Checks a presented key and notes its use; returns the key's caller and the limit its
+/// requests are charged against (by the HTTP layer, once it knows what a request does).
+pub async fn authenticate(conn: &impl ConnectionTrait, raw: &str) -> AppResult<(Principal, Quota)> {
     let invalid = || AppError::Unauthenticated("invalid API key".to_owned());
     let (prefix, secret) = raw
         .strip_prefix(KEY_PREFIX)
@@ -150,13 +145,10 @@ pub async fn authenticate(
         return Err(AppError::Unauthenticated("this API key has expired".to_owned()));
     }
 
-    let status = super::rate_limit::hit(
-        cache,
-        &format!("apikey:{}", key.id),
-        key.rate_limit_per_minute.max(1) as u64,
-    )
-    .await?;
-
+    let quota = Quota {
+        subject: format!("apikey:{}", key.id),
+        per_minute: key.rate_limit_per_minute.max(1) as u64,
+    };
     if key
         .last_used_at
         .is_none_or(|t| t <= at - Duration::seconds(LAST_USED_RESOLUTION_SECS))
@@ -178,5 +170,5 @@ pub async fn authenticate(
         organization_id: key.organization_id,
         scopes: scopes_of(&key),
     };
-    Ok((principal, status))
+    Ok((principal, quota))
 }

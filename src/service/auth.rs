@@ -1,5 +1,7 @@
 //! Sign-up, sign-in, refresh-token rotation, sign-out, and resolving an access token to a
 //! principal (membership and session read from the database on every request).
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{membership, organization, refresh_token, session, user};
 use sea_orm::{
@@ -111,52 +113,115 @@ pub async fn sign_up(db: &Db, settings: &SessionSettings, input: SignUp) -> AppR
     Ok(tokens)
 }
 
-/// Sign-in attempts allowed per email address in one window, against password guessing.
-pub const SIGN_IN_ATTEMPTS_PER_WINDOW: u64 = 10;
-/// Length of that window.
+/// Failed sign-ins counted in one window, against password guessing. Guessing stays bounded
+/// while the owner of an account still gets in:
+/// - one client address: at most [`SIGN_IN_FAILURES_PER_ADDRESS`] failures (any emails);
+/// - one email from one address: at most [`SIGN_IN_FAILURES_PER_PAIR`];
+/// - one email from every address together: past [`SIGN_IN_FAILURES_PER_EMAIL`] the account is
+///   under attack: an address that already failed on it in this window is refused at once, and
+///   every other attempt on it is answered [`SIGN_IN_SLOWDOWN`] later. An address that has not
+///   been failing still signs in with the right password, so no one can lock an owner out.
+pub const SIGN_IN_FAILURES_PER_ADDRESS: u64 = 50;
+pub const SIGN_IN_FAILURES_PER_PAIR: u64 = 5;
+pub const SIGN_IN_FAILURES_PER_EMAIL: u64 = 20;
+pub const SIGN_IN_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+/// Length of the window.
 pub const SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
 
-/// Counts a sign-in attempt for `email`; RATE_LIMITED past the allowance. Counted whether or
-/// not the account exists, so the limit reveals nothing either.
-async fn throttle_sign_in(cache: &Cache, email: &str) -> AppResult<()> {
-    let now = now().timestamp();
-    let window = now.div_euclid(SIGN_IN_WINDOW_SECS) as u64;
-    let key = format!("signin:{}", token::sha256_hex(email));
-    let attempts = cache
-        .incr_window(&key, window, std::time::Duration::from_secs(SIGN_IN_WINDOW_SECS as u64))
-        .await;
-    if attempts > SIGN_IN_ATTEMPTS_PER_WINDOW {
-        let retry_after_secs = (SIGN_IN_WINDOW_SECS - now.rem_euclid(SIGN_IN_WINDOW_SECS)) as u64;
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
-    Ok(())
+/// Where one sign-in attempt stands against the limits.
+struct Throttle {
+    window: u64,
+    keys: [String; 3],
+    slow: bool,
 }
 
-/// Signs a user in to one organization (the given one, or their oldest membership).
+impl Throttle {
+    /// RATE_LIMITED when the address, or the address on this email, is over its allowance.
+    /// Counted whether or not the account exists, so the limits reveal nothing either.
+    async fn check(cache: &Cache, now: DateTime<Utc>, email: &str, address: Option<IpAddr>) -> AppResult<Throttle> {
+        let at = now.timestamp();
+        let window = at.div_euclid(SIGN_IN_WINDOW_SECS) as u64;
+        let address = address.map_or("unknown".to_owned(), |a| a.to_string());
+        let keys = [
+            format!("signin:address:{address}"),
+            format!("signin:pair:{}", token::sha256_hex(&format!("{email}\n{address}"))),
+            format!("signin:email:{}", token::sha256_hex(email)),
+        ];
+        let (by_address, by_pair, by_email) = tokio::join!(
+            cache.window_count(&keys[0], window),
+            cache.window_count(&keys[1], window),
+            cache.window_count(&keys[2], window),
+        );
+        let under_attack = by_email >= SIGN_IN_FAILURES_PER_EMAIL;
+        if by_address >= SIGN_IN_FAILURES_PER_ADDRESS
+            || by_pair >= SIGN_IN_FAILURES_PER_PAIR
+            || (under_attack && by_pair > 0)
+        {
+            let retry_after_secs = (SIGN_IN_WINDOW_SECS - at.rem_euclid(SIGN_IN_WINDOW_SECS)) as u64;
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        Ok(Throttle {
+            window,
+            keys,
+            slow: under_attack,
+        })
+    }
+
+    async fn failed(&self, cache: &Cache) {
+        let window_len = std::time::Duration::from_secs(SIGN_IN_WINDOW_SECS as u64);
+        for key in &self.keys {
+            cache.incr_window(key, self.window, window_len, 1).await;
+        }
+    }
+
+    /// The right password from this address: its past failures on this email are forgiven.
+    async fn succeeded(&self, cache: &Cache) {
+        cache.reset_window(&self.keys[1], self.window).await;
+    }
+}
+
+/// Who is signing in, and from where.
+#[derive(Debug)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    pub organization_id: Option<Uuid>,
+    /// The client's address, for throttling.
+    pub address: Option<IpAddr>,
+}
+
+/// Signs a user in to one organization (the given one, or their oldest membership);
+/// `at` is the time throttling windows are read at.
 pub async fn sign_in(
     db: &Db,
     cache: &Cache,
+    at: DateTime<Utc>,
     settings: &SessionSettings,
-    email: &str,
-    password_text: String,
-    organization_id: Option<Uuid>,
+    attempt: SignIn,
 ) -> AppResult<SessionTokens> {
-    let email = email.trim().to_lowercase();
-    throttle_sign_in(cache, &email).await?;
+    let email = attempt.email.trim().to_lowercase();
+    let throttle = Throttle::check(cache, at, &email, attempt.address).await?;
+    if throttle.slow {
+        tokio::time::sleep(SIGN_IN_SLOWDOWN).await;
+    }
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(db.conn())
         .await?;
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let valid = password::verify(password_text, stored_hash).await?;
+    let valid = password::verify(attempt.password, stored_hash).await?;
     let user = match (valid, user) {
         (true, Some(user)) => user,
-        _ => return Err(AppError::Unauthenticated(BAD_CREDENTIALS.to_owned())),
+        _ => {
+            throttle.failed(cache).await;
+            return Err(AppError::Unauthenticated(BAD_CREDENTIALS.to_owned()));
+        }
     };
+    throttle.succeeded(cache).await;
     let mut memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
         .order_by_asc(membership::Column::CreatedAt);
-    if let Some(org) = organization_id {
+    if let Some(org) = attempt.organization_id {
         memberships = memberships.filter(membership::Column::OrganizationId.eq(org));
     }
     let membership = memberships

@@ -1,12 +1,14 @@
 //! Fixed-window rate limits counted in the shared cache (Redis when configured, so they hold
 //! across instances; in this process otherwise): API keys per key, the public API per client
-//! address and per form.
+//! address and per form. A request is charged for what it does: one unit per root field of
+//! each operation, so aliases and batches cannot multiply work past a limit.
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::{
     cache::Cache,
     error::{AppError, AppResult},
-    service::now,
 };
 
 /// Limits of the public (respondent) API, per minute; 0 turns one off.
@@ -24,14 +26,37 @@ pub struct RateLimitStatus {
     pub reset_secs: u64,
 }
 
-/// Counts one request of `subject` (e.g. `apikey:<id>`) against `limit` per minute:
-/// RATE_LIMITED, with the seconds until the window resets, once the limit is passed.
-pub async fn hit(cache: &Cache, subject: &str, limit: u64) -> AppResult<RateLimitStatus> {
-    let at = now().timestamp();
+/// A limit to charge: who (`apikey:<id>`, `address:<ip>`) and how many units per minute.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    pub subject: String,
+    pub per_minute: u64,
+}
+
+/// Charges one unit of `subject` against `limit` per minute.
+pub async fn hit(cache: &Cache, now: DateTime<Utc>, subject: &str, limit: u64) -> AppResult<RateLimitStatus> {
+    charge(cache, now, subject, limit, 1).await
+}
+
+/// Charges `units` of `subject` against `limit` per minute: RATE_LIMITED, with the seconds until
+/// the window resets, once the limit is passed.
+pub async fn charge(
+    cache: &Cache,
+    now: DateTime<Utc>,
+    subject: &str,
+    limit: u64,
+    units: u64,
+) -> AppResult<RateLimitStatus> {
+    let at = now.timestamp();
     let window = at.div_euclid(60) as u64;
     let reset_secs = 60 - at.rem_euclid(60) as u64;
     let count = cache
-        .incr_window(&format!("ratelimit:{subject}"), window, Duration::from_secs(60))
+        .incr_window(
+            &format!("ratelimit:{subject}"),
+            window,
+            Duration::from_secs(60),
+            units.max(1),
+        )
         .await;
     let limit = limit.max(1);
     if count > limit {

@@ -197,44 +197,6 @@ async fn the_generated_signing_secret_survives_a_restart() {
 }
 
 #[tokio::test]
-async fn password_guessing_is_throttled_per_email() {
-    let app = spawn_app().await;
-    let owner = app.sign_up().await;
-    let attempt = |password: &'static str| {
-        app.gql(
-            None,
-            SIGN_IN,
-            json!({ "input": { "email": owner.email, "password": password } }),
-        )
-    };
-    // Stay inside one 15-minute window.
-    let into_window = chrono::Utc::now().timestamp().rem_euclid(900);
-    if into_window > 890 {
-        tokio::time::sleep(std::time::Duration::from_secs((901 - into_window) as u64)).await;
-    }
-    for _ in 0..10 {
-        assert_eq!(error_code(&attempt("wrong password!!").await), "UNAUTHENTICATED");
-    }
-    let limited = attempt(PASSWORD).await;
-    assert_eq!(error_code(&limited), "RATE_LIMITED", "{limited}");
-    assert!(
-        limited["errors"][0]["extensions"]["retryAfter"]
-            .as_u64()
-            .is_some_and(|s| (1..=900).contains(&s))
-    );
-    // Other addresses are not affected.
-    let other = app.sign_up().await;
-    let body = app
-        .gql(
-            None,
-            SIGN_IN,
-            json!({ "input": { "email": other.email, "password": PASSWORD } }),
-        )
-        .await;
-    assert_eq!(body["data"]["signIn"]["role"], "OWNER", "{body}");
-}
-
-#[tokio::test]
 async fn concurrent_sign_ups_all_succeed() {
     // Many writers at once: on SQLite, write transactions start as writers and wait their turn.
     let app = spawn_app().await;

@@ -24,10 +24,13 @@ async fn exercise(cache: &Cache) {
 
     let counter = format!("c-{}", Uuid::now_v7().simple());
     for expected in 1..=3 {
-        assert_eq!(cache.incr_window(&counter, 7, Duration::from_secs(60)).await, expected);
+        assert_eq!(
+            cache.incr_window(&counter, 7, Duration::from_secs(60), 1).await,
+            expected
+        );
     }
     assert_eq!(
-        cache.incr_window(&counter, 8, Duration::from_secs(60)).await,
+        cache.incr_window(&counter, 8, Duration::from_secs(60), 1).await,
         1,
         "a new window starts at 1"
     );

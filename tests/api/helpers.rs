@@ -7,6 +7,7 @@ use std::{
 
 use nazar::{
     app::App,
+    clock::Clock,
     config::{Config, Secret},
     db::Db,
 };
@@ -24,6 +25,9 @@ pub struct TestApp {
     pub db: Db,
     /// The prefix of this app's cache keys (shared with another app to share its cache).
     pub cache_prefix: String,
+    /// The app's clock: it stands still (rate-limit windows never turn mid-test) until a test
+    /// moves it.
+    pub clock: Clock,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<()>>,
     _data_dir: Option<tempfile::TempDir>,
@@ -125,7 +129,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// Starts an app with exactly this configuration.
 pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let cache_prefix = config.cache_prefix.clone();
-    let app = App::build(config).await.expect("app builds");
+    let clock = Clock::fixed(chrono::Utc::now());
+    let app = App::build_with_clock(config, clock.clone()).await.expect("app builds");
     let db = app.state.db.clone();
     let bound = app.bind().await.expect("app binds");
     let addr = bound.local_addr();
@@ -147,6 +152,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         client,
         db,
         cache_prefix,
+        clock,
         shutdown: Some(tx),
         server: Some(server),
         _data_dir: dir,

@@ -1,6 +1,7 @@
 //! The API test suite: every test drives the real server over HTTP with a fresh database.
 //! SQLite and the in-process cache by default; PostgreSQL and Redis when `TEST_DATABASE_URL`
 //! and `TEST_REDIS_URL` are set (see the README).
+mod abuse;
 mod api_keys;
 mod attributes;
 mod auth;

@@ -9,12 +9,12 @@ use crate::helpers::{JWT_SECRET, Session, TestApp, error_code, spawn_app};
 const ME: &str = "{ me { role } }";
 
 /// Claims that the server accepts for `session`, decoded from its real token.
-fn claims_of(session: &Session) -> Value {
+pub(crate) fn claims_of(session: &Session) -> Value {
     let payload = session.access_token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-fn sign(alg: Algorithm, claims: &Value, secret: &str) -> String {
+pub(crate) fn sign(alg: Algorithm, claims: &Value, secret: &str) -> String {
     jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 

@@ -162,7 +162,8 @@ impl DocumentQuery {
     /// tree, translations, screens, theme, the form's touchpoint and settings. Canonical:
     /// importing it and exporting the copy gives the same text. Sections are referred to by
     /// document ids (`s1`, `s2`…), never by stored ids. Any member, or an API key with
-    /// `forms:read`.
+    /// `forms:read`. Weighs 20 in the query's complexity.
+    #[graphql(complexity = "crate::graphql::cost::form_work(child_complexity)")]
     async fn export_form(
         &self,
         ctx: &Context<'_>,

@@ -106,7 +106,8 @@ impl EvaluateQuery {
     /// the draft included (default: the published version, else the draft). Answers are
     /// checked for type and option values (`INVALID_ANSWER`), attributes against the
     /// catalogue (`UNKNOWN_ATTRIBUTE`, `INVALID_ATTRIBUTE`), hidden fields against the form
-    /// (`UNKNOWN_HIDDEN_FIELD`).
+    /// (`UNKNOWN_HIDDEN_FIELD`). Weighs 20 in the query's complexity.
+    #[graphql(complexity = "crate::graphql::cost::form_work(child_complexity)")]
     async fn evaluate_form(
         &self,
         ctx: &Context<'_>,

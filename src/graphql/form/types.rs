@@ -221,7 +221,8 @@ impl Form {
         self.0.public_id.as_deref()
     }
     /// The form's report over a period (the same as `formReport`). Any member, or an API key
-    /// with `reports:read`.
+    /// with `reports:read`. Weighs 100 in the query's complexity.
+    #[graphql(complexity = "crate::graphql::cost::report(child_complexity)")]
     async fn report(
         &self,
         ctx: &Context<'_>,

@@ -233,7 +233,14 @@ fn invalid_resume_token() -> AppError {
 
 async fn public_guard(state: &AppState, form: &form::Model, settings: &FormSettings, client: &Client) -> AppResult<()> {
     if state.public_limits.per_form > 0 {
-        rate_limit::hit(&state.cache, &format!("form:{}", form.id), state.public_limits.per_form).await?;
+        let now = state.clock.now();
+        rate_limit::hit(
+            &state.cache,
+            now,
+            &format!("form:{}", form.id),
+            state.public_limits.per_form,
+        )
+        .await?;
     }
     if let Some(origin) = &client.origin
         && !settings.allowed_origins.is_empty()
