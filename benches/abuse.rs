@@ -9,6 +9,8 @@
 mod common;
 #[path = "../tests/support/forward.rs"]
 mod forward;
+#[path = "../tests/support/redis.rs"]
+mod own_redis;
 
 use std::{
     net::SocketAddr,
@@ -19,6 +21,7 @@ use std::{
 use common::{Options, median};
 use forward::Forwarder;
 use nazar::graphql::guard::fan_out;
+use own_redis::OwnRedis;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -100,57 +103,15 @@ impl Drop for Server {
     }
 }
 
-/// A private redis-server on a free port.
-struct Redis {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Redis {
-    async fn start() -> Redis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        for _ in 0..50 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Redis { child, addr }
-    }
-
-    async fn used_memory_mb(&self) -> f64 {
-        let client = redis::Client::open(format!("redis://{}", self.addr)).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await.unwrap();
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1_048_576.0
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn used_memory_mb(redis: &OwnRedis) -> f64 {
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await.unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1_048_576.0
 }
 
 /// One POST: the status, the answer (or the failure) and the time it took.
@@ -223,6 +184,41 @@ async fn fanout(binary: &str, levels: &[usize]) {
     }
 }
 
+/// Documents just under the caps (the costliest a client may send): time to answer each, with
+/// four of them at once.
+async fn at_the_caps(binary: &str) {
+    let server = Server::start(binary, &[]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/public/graphql", server.url);
+    let fields: String = (0..98).map(|i| format!("t{i}: __typename ")).collect();
+    let spread_heavy = format!("fragment F on PublicQuery {{ {fields} }} {{ {} }}", "...F ".repeat(50));
+    let aliases: String = (0..4_900).map(|i| format!("a{i}: __typename ")).collect();
+    let alias_heavy = format!("{{ {aliases} }}");
+    println!("| document at the caps | bytes | answer | alone | four at once (slowest) |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (name, query) in [
+        ("a fragment of 98 fields spread 50 times", spread_heavy),
+        ("4,900 aliases", alias_heavy),
+    ] {
+        let body = json!({ "query": query });
+        let mut alone = Vec::new();
+        let mut status = String::new();
+        for _ in 0..5 {
+            let (code, answer, took) = post(&client, &url, None, &body).await;
+            status = format!("{code} {}", code_of(&answer));
+            alone.push(took.as_secs_f64() * 1000.0);
+        }
+        let together = futures_util::future::join_all((0..4).map(|_| post(&client, &url, None, &body))).await;
+        let slowest = together.iter().map(|(_, _, t)| *t).max().unwrap_or_default();
+        println!(
+            "| {name} | {} | {status} | {:.1} ms | {} |",
+            body.to_string().len(),
+            median(alone),
+            ms(slowest)
+        );
+    }
+}
+
 fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
@@ -230,29 +226,30 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// 400 persisted queries of about 1 MB from one address, in process and with Redis.
-async fn persisted(binary: &str, count: usize) {
-    println!("## Persisted-query flood: {count} queries of about 1 MB ({binary})");
+/// `count` persisted queries of about `size` bytes from one address, in process and with Redis.
+async fn persisted(binary: &str, count: usize, size: usize) {
+    println!("## Persisted-query flood: {count} queries of {size} bytes ({binary})");
     println!("| cache | answers | server memory before → after | Redis used memory before → after |");
     println!("| --- | --- | --- | --- |");
     for with_redis in [false, true] {
-        let redis = if with_redis { Some(Redis::start().await) } else { None };
-        let env: Vec<(&str, String)> = redis
-            .iter()
-            .map(|r| ("REDIS_URL", format!("redis://{}", r.addr)))
-            .collect();
+        let redis = if with_redis {
+            Some(OwnRedis::start().await.expect("redis-server starts"))
+        } else {
+            None
+        };
+        let env: Vec<(&str, String)> = redis.iter().map(|r| ("REDIS_URL", r.url.clone())).collect();
         let server = Server::start(binary, &env).await;
         let client = reqwest::Client::new();
         let url = format!("{}/public/graphql", server.url);
         let redis_before = match &redis {
-            Some(r) => r.used_memory_mb().await,
+            Some(r) => used_memory_mb(r).await,
             None => 0.0,
         };
         // Warm up, then measure.
         post(&client, &url, None, &json!({ "query": "{ __typename }" })).await;
         let (before, _) = server.memory();
         let mut codes = std::collections::BTreeMap::<String, usize>::new();
-        let padding = "x".repeat(1_000_000 - 200);
+        let padding = "x".repeat(size.saturating_sub(30));
         for n in 0..count {
             let query = format!("{{ q{n}: __typename }} # {padding}");
             let body = json!({ "query": query,
@@ -263,7 +260,7 @@ async fn persisted(binary: &str, count: usize) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (after, _) = server.memory();
         let redis_after = match &redis {
-            Some(r) => r.used_memory_mb().await,
+            Some(r) => used_memory_mb(r).await,
             None => 0.0,
         };
         let answers: Vec<String> = codes.iter().map(|(c, n)| format!("{n} × {c}")).collect();
@@ -291,8 +288,9 @@ fn postgres_address(admin_url: &str) -> SocketAddr {
         .expect("the PostgreSQL URL names an IP address and port")
 }
 
-/// A fresh PostgreSQL database next to the one in `admin_url`; its URL through `via`.
-async fn fresh_database(admin_url: &str, via: SocketAddr) -> String {
+/// A fresh PostgreSQL database next to the one in `admin_url`: its name, and its URL through
+/// `via`.
+async fn fresh_database(admin_url: &str, via: SocketAddr) -> (String, String) {
     let admin = Database::connect(admin_url).await.expect("connect to PostgreSQL");
     let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
     admin
@@ -306,7 +304,16 @@ async fn fresh_database(admin_url: &str, via: SocketAddr) -> String {
     } else {
         format!("{credentials}@")
     };
-    format!("{scheme}://{at}{via}/{name}")
+    let url = format!("{scheme}://{at}{via}/{name}");
+    (name, url)
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = Database::connect(admin_url).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+    }
 }
 
 /// Signs up, publishes the feedback form; the owner's token and the form's ids.
@@ -355,13 +362,52 @@ fn submission(public_id: &str) -> Value {
                             { "key": "service", "value": { "number": 5 } }] } } })
 }
 
+/// Requests made while a dependency is gone: their times and answers.
+#[derive(Default)]
+struct Outage {
+    times: Vec<Duration>,
+    answers: std::collections::BTreeMap<String, usize>,
+}
+
+impl Outage {
+    fn record(&mut self, (status, body, took): (u16, Value, Duration)) {
+        *self.answers.entry(format!("{status} {}", code_of(&body))).or_default() += 1;
+        self.times.push(took);
+    }
+
+    /// One row of the table.
+    fn row(&self, what: &str, requests: &str, (ready_status, ready_took): (u16, Duration), back: &str) {
+        let rest: Vec<f64> = self.times[1..].iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        let answers: Vec<String> = self.answers.iter().map(|(c, n)| format!("{n} × {c}")).collect();
+        println!(
+            "| {what} | {requests} | {} | {} | {:.1} ms | {ready_status} in {} | {back} |",
+            answers.join(", "),
+            ms(self.times[0]),
+            median(rest),
+            ms(ready_took),
+        );
+    }
+}
+
+/// How long until `check` first holds, polled every 50 ms for at most a minute.
+async fn time_until<F: Future<Output = bool>>(mut check: impl FnMut() -> F) -> String {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if check().await {
+            return ms(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    "not within 60 s".to_owned()
+}
+
 /// PostgreSQL, then Redis, cut and restored under a trickle of requests.
 async fn outage(binary: &str, postgres_url: &str) {
     println!("## Outages ({binary})");
-    let redis = Redis::start().await;
+    let redis = OwnRedis::start().await.expect("redis-server starts");
     let redis_forwarder = Forwarder::start(redis.addr).await;
     let pg_forwarder = Forwarder::start(postgres_address(postgres_url)).await;
-    let database_url = fresh_database(postgres_url, pg_forwarder.addr).await;
+    let (database, database_url) = fresh_database(postgres_url, pg_forwarder.addr).await;
     let server = Server::start(
         binary,
         &[
@@ -390,90 +436,56 @@ async fn outage(binary: &str, postgres_url: &str) {
     }
 
     println!(
-        "| dependency cut | requests | answers | first request | median of the next 19 | /readyz | back after restore |"
+        "| dependency gone | requests | answers | first request | median of the next 19 | /readyz | back after restore |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     // PostgreSQL.
     pg_forwarder.cut();
-    let mut times = Vec::new();
-    let mut codes = std::collections::BTreeMap::<String, usize>::new();
+    let mut outage = Outage::default();
     for _ in 0..20 {
-        let (status, body, took) = post(&client, &public, None, &submission(&public_id)).await;
-        *codes.entry(format!("{status} {}", code_of(&body))).or_default() += 1;
-        times.push(took);
+        outage.record(post(&client, &public, None, &submission(&public_id)).await);
     }
-    let (ready_status, ready_took) = ready().await;
+    let readiness = ready().await;
     pg_forwarder.restore().await;
-    let restored = Instant::now();
-    let back = loop {
+    let back = time_until(|| async {
         let (status, body, _) = post(&client, &public, None, &submission(&public_id)).await;
-        if status == 200 && body["errors"].is_null() {
-            break restored.elapsed();
-        }
-        if restored.elapsed() > Duration::from_secs(60) {
-            break Duration::MAX;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let rest: Vec<f64> = times[1..].iter().map(|d| d.as_secs_f64() * 1000.0).collect();
-    let answers: Vec<String> = codes.iter().map(|(c, n)| format!("{n} × {c}")).collect();
-    println!(
-        "| PostgreSQL | 20 submissions | {} | {} | {:.1} ms | {ready_status} in {} | {} |",
-        answers.join(", "),
-        ms(times[0]),
-        median(rest),
-        ms(ready_took),
-        if back == Duration::MAX {
-            "not within 60 s".into()
-        } else {
-            ms(back)
-        }
-    );
+        status == 200 && body["errors"].is_null()
+    })
+    .await;
+    outage.row("PostgreSQL cut", "20 submissions", readiness, &back);
 
-    // Redis.
+    // Redis: connections cut (refused at once), then the server paused (every call waits).
     let mut up = Vec::new();
     for _ in 0..20 {
         up.push(post(&client, &staff, Some(&token), &report).await.2.as_secs_f64() * 1000.0);
     }
-    redis_forwarder.cut();
-    let mut times = Vec::new();
-    let mut codes = std::collections::BTreeMap::<String, usize>::new();
-    for i in 0..20 {
-        // A submission between reports, so each report is computed anew.
-        if i % 2 == 0 {
-            post(&client, &public, None, &submission(&public_id)).await;
-        }
-        let (status, body, took) = post(&client, &staff, Some(&token), &report).await;
-        *codes.entry(format!("{status} {}", code_of(&body))).or_default() += 1;
-        times.push(took);
-    }
-    let (ready_status, ready_took) = ready().await;
-    redis_forwarder.restore().await;
-    let restored = Instant::now();
-    let back = loop {
-        if ready().await.0 == 200 {
-            break restored.elapsed();
-        }
-        if restored.elapsed() > Duration::from_secs(60) {
-            break Duration::MAX;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let rest: Vec<f64> = times[1..].iter().map(|d| d.as_secs_f64() * 1000.0).collect();
-    let answers: Vec<String> = codes.iter().map(|(c, n)| format!("{n} × {c}")).collect();
-    println!(
-        "| Redis | 20 reports (median {:.1} ms with Redis up) | {} | {} | {:.1} ms | {ready_status} in {} | {} |",
-        median(up),
-        answers.join(", "),
-        ms(times[0]),
-        median(rest),
-        ms(ready_took),
-        if back == Duration::MAX {
-            "not within 60 s".into()
+    let requests = format!("20 reports (median {:.1} ms with Redis up)", median(up));
+    for paused in [false, true] {
+        if paused {
+            redis.signal("-STOP");
         } else {
-            ms(back)
+            redis_forwarder.cut();
         }
-    );
+        let mut outage = Outage::default();
+        for i in 0..20 {
+            // A submission between reports, so each report is computed anew.
+            if i % 2 == 0 {
+                post(&client, &public, None, &submission(&public_id)).await;
+            }
+            outage.record(post(&client, &staff, Some(&token), &report).await);
+        }
+        let readiness = ready().await;
+        if paused {
+            redis.signal("-CONT");
+        } else {
+            redis_forwarder.restore().await;
+        }
+        let back = time_until(|| async { ready().await.0 == 200 }).await;
+        let what = if paused { "Redis paused" } else { "Redis cut" };
+        outage.row(what, &requests, readiness, &back);
+    }
+    drop(server);
+    drop_database(postgres_url, &database).await;
 }
 
 #[tokio::main]
@@ -489,9 +501,10 @@ async fn main() {
     };
     if case == "fanout" || case == "all" {
         fanout(&binary, &levels).await;
+        at_the_caps(&binary).await;
     }
     if case == "persisted" || case == "all" {
-        persisted(&binary, o.number("count", 400)).await;
+        persisted(&binary, o.number("count", 400), o.number("size", 1_000_000)).await;
     }
     if case == "outage" || case == "all" {
         outage(&binary, &o.postgres_url).await;

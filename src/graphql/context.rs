@@ -29,8 +29,10 @@ pub enum RequestAuth {
     Authenticated(Principal),
     /// Credentials were sent but refused; the message says why.
     Refused(String),
-    /// Credentials could not be checked (the database could not be reached); already logged.
+    /// Credentials could not be checked: the database could not be reached; already logged.
     Unavailable,
+    /// Credentials could not be checked: a fault of ours; already logged.
+    Failed,
 }
 
 pub trait ContextExt {
@@ -57,6 +59,7 @@ impl ContextExt for Context<'_> {
             Ok(RequestAuth::Authenticated(principal)) => Ok(principal),
             Ok(RequestAuth::Refused(why)) => Err(AppError::Unauthenticated(why.clone())),
             Ok(RequestAuth::Unavailable) => Err(AppError::Unavailable("credentials could not be checked".to_owned())),
+            Ok(RequestAuth::Failed) => Err(AppError::Internal("credentials could not be checked".to_owned())),
             Ok(RequestAuth::Anonymous) | Err(_) => Err(AppError::Unauthenticated(
                 "sign in: send `Authorization: Bearer <access token or API key>`".to_owned(),
             )),

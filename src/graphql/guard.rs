@@ -142,10 +142,10 @@ pub fn check(
     let mut sizes = Sizes::new(&fragment_shapes);
     let mut total = 0usize;
     for i in 0..fragment_shapes.len() {
-        total = total.saturating_add(sizes.all(i));
+        total = total.saturating_add(sizes.of(i, Measure::All));
     }
     for (_, _, shape) in &operations {
-        total = total.saturating_add(sizes.expand_all(shape));
+        total = total.saturating_add(sizes.expand(shape, Measure::All));
     }
     if total > limits.max_selections {
         return Err(too_large(
@@ -166,7 +166,7 @@ pub fn check(
         None => None,
     };
     let (kind, root_fields) = match selected {
-        Some((_, kind, shape)) => (*kind, sizes.expand_top(shape)),
+        Some((_, kind, shape)) => (*kind, sizes.expand(shape, Measure::Top)),
         None => (OperationType::Query, 0),
     };
     Ok(Checked {
@@ -351,12 +351,21 @@ fn nul_free(text: &str, field: String) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Expanded sizes of fragments, each computed once (a cycle, which validation refuses,
-/// counts as empty where it closes).
+/// What is counted of a definition once its spreads are expanded.
+#[derive(Clone, Copy)]
+enum Measure {
+    /// Selections at any depth.
+    All = 0,
+    /// Root fields.
+    Top = 1,
+}
+
+/// Expanded sizes of fragments, each computed once per measure (a cycle, which validation
+/// refuses, counts as empty where it closes). Recursion is bounded by the number of fragments
+/// (capped).
 struct Sizes<'a> {
     shapes: &'a [Shape],
-    all: Vec<Memo>,
-    top: Vec<Memo>,
+    memo: [Vec<Memo>; 2],
 }
 
 #[derive(Clone, Copy)]
@@ -370,51 +379,32 @@ impl<'a> Sizes<'a> {
     fn new(shapes: &'a [Shape]) -> Self {
         Sizes {
             shapes,
-            all: vec![Memo::Unknown; shapes.len()],
-            top: vec![Memo::Unknown; shapes.len()],
+            memo: [vec![Memo::Unknown; shapes.len()], vec![Memo::Unknown; shapes.len()]],
         }
     }
 
-    /// Selections at any depth of fragment `i`, spreads expanded. Recursion is bounded by the
-    /// number of fragments (capped).
-    fn all(&mut self, i: usize) -> usize {
-        match self.all[i] {
+    /// Fragment `i`, expanded.
+    fn of(&mut self, i: usize, measure: Measure) -> usize {
+        match self.memo[measure as usize][i] {
             Memo::Known(n) => n,
             Memo::Visiting => 0,
             Memo::Unknown => {
-                self.all[i] = Memo::Visiting;
-                let n = self.expand_all(&self.shapes[i]);
-                self.all[i] = Memo::Known(n);
+                self.memo[measure as usize][i] = Memo::Visiting;
+                let shapes = self.shapes;
+                let n = self.expand(&shapes[i], measure);
+                self.memo[measure as usize][i] = Memo::Known(n);
                 n
             }
         }
     }
 
-    fn expand_all(&mut self, shape: &Shape) -> usize {
-        shape
-            .spreads
-            .iter()
-            .fold(shape.fields, |n, &j| n.saturating_add(self.all(j)))
-    }
-
-    fn top(&mut self, i: usize) -> usize {
-        match self.top[i] {
-            Memo::Known(n) => n,
-            Memo::Visiting => 0,
-            Memo::Unknown => {
-                self.top[i] = Memo::Visiting;
-                let n = self.expand_top(&self.shapes[i]);
-                self.top[i] = Memo::Known(n);
-                n
-            }
-        }
-    }
-
-    fn expand_top(&mut self, shape: &Shape) -> usize {
-        shape
-            .top_spreads
-            .iter()
-            .fold(shape.top_fields, |n, &j| n.saturating_add(self.top(j)))
+    /// A definition, expanded.
+    fn expand(&mut self, shape: &Shape, measure: Measure) -> usize {
+        let (own, spreads) = match measure {
+            Measure::All => (shape.fields, &shape.spreads),
+            Measure::Top => (shape.top_fields, &shape.top_spreads),
+        };
+        spreads.iter().fold(own, |n, &j| n.saturating_add(self.of(j, measure)))
     }
 }
 

@@ -9,7 +9,8 @@ use crate::{
 };
 
 /// The request's caller, and for an API key the limit its requests are charged against.
-/// A database that cannot be reached makes the caller [`RequestAuth::Unavailable`].
+/// A database that cannot be reached makes the caller [`RequestAuth::Unavailable`] (the
+/// request is refused with 503), any other failure [`RequestAuth::Failed`].
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> (RequestAuth, Option<Quota>) {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return (RequestAuth::Anonymous, None);
@@ -39,13 +40,15 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> (RequestAuth, Opt
     match result {
         Ok((principal, quota)) => (RequestAuth::Authenticated(principal), quota),
         Err(AppError::Unauthenticated(why)) => (RequestAuth::Refused(why), None),
-        Err(other) => {
-            match &other {
-                AppError::Internal(detail) => tracing::error!(error = %detail, "could not check credentials"),
-                AppError::Unavailable(detail) => tracing::warn!(error = %detail, "could not check credentials"),
-                _ => {}
-            }
+        Err(AppError::Unavailable(detail)) => {
+            tracing::warn!(error = %detail, "could not check credentials");
             (RequestAuth::Unavailable, None)
+        }
+        Err(other) => {
+            if let AppError::Internal(detail) = &other {
+                tracing::error!(error = %detail, "could not check credentials");
+            }
+            (RequestAuth::Failed, None)
         }
     }
 }

@@ -641,6 +641,15 @@ mod tests {
     }
 
     #[test]
+    fn an_argument_is_found_by_where_its_value_starts() {
+        let query = "mutation {\n  signIn(input: \"x\") { role }\n  b: signIn( input :$v) { role } }";
+        assert_eq!(argument_at(query, 2, 17).as_deref(), Some("input"));
+        assert_eq!(argument_at(query, 3, 21).as_deref(), Some("input"));
+        assert_eq!(argument_at(query, 1, 1), None);
+        assert_eq!(argument_at(query, 9, 1), None);
+    }
+
+    #[test]
     fn batches_are_capped() {
         let item = r#"{"query":"{ __typename }"}"#;
         let batch = |n: usize| format!("[{}]", vec![item; n].join(","));

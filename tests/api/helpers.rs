@@ -5,12 +5,16 @@ use std::{
     time::Duration,
 };
 
+#[path = "../support/redis.rs"]
+mod redis_server;
+
 use nazar::{
     app::App,
     clock::Clock,
     config::{Config, Secret},
     db::Db,
 };
+pub use redis_server::OwnRedis;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -310,60 +314,4 @@ pub fn problems(body: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// A private redis-server on a free port, killed on drop.
-pub struct OwnRedis {
-    pub child: std::process::Child,
-    pub url: String,
-}
-
-impl OwnRedis {
-    /// `None` when redis-server is not installed (CI installs it).
-    pub async fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let url = format!("redis://127.0.0.1:{port}");
-        for _ in 0..50 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(OwnRedis { child, url });
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        None
-    }
-
-    /// Sends a signal (`-STOP` pauses it, `-CONT` resumes it).
-    pub fn signal(&self, signal: &str) {
-        let status = std::process::Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

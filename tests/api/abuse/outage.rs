@@ -139,7 +139,7 @@ async fn a_lost_redis_is_skipped_at_once_and_used_again_when_back() {
         eprintln!("skipped: redis-server is not installed");
         return;
     };
-    let forwarder = Forwarder::start(redis.url.trim_start_matches("redis://").parse().unwrap()).await;
+    let forwarder = Forwarder::start(redis.addr).await;
     let (mut config, dir) = test_config().await;
     config.redis_url = Some(Secret::new(format!("redis://{}", forwarder.addr)));
     config.cache_prefix = "outage:".to_owned();
