@@ -13,7 +13,7 @@ use crate::{
     clock::Clock,
     config::Config,
     db::{Db, PoolSettings},
-    graphql::{self, AppSchema, PublicSchema, QueryLimits},
+    graphql::{self, PublicApi, QueryLimits, StaffApi},
     http,
     service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits, report::ReportCache},
 };
@@ -41,8 +41,8 @@ pub struct AppState {
 pub struct App {
     pub config: Arc<Config>,
     pub state: AppState,
-    pub schema: AppSchema,
-    pub public_schema: PublicSchema,
+    pub staff: StaffApi,
+    pub public: PublicApi,
 }
 
 impl App {
@@ -86,8 +86,8 @@ impl App {
             max_complexity: config.max_query_complexity,
             production: config.production,
         };
-        let schema = graphql::schema_builder(limits).data(state.clone()).finish();
-        let public_schema = graphql::public_schema_builder(limits).data(state.clone()).finish();
+        let staff = StaffApi::build(graphql::schema_builder, limits, |b| b.data(state.clone()));
+        let public = PublicApi::build(graphql::public_schema_builder, limits, |b| b.data(state.clone()));
         tracing::info!(
             database = ?state.db.backend(),
             cache = state.cache.kind(),
@@ -97,8 +97,8 @@ impl App {
         Ok(App {
             config: Arc::new(config),
             state,
-            schema,
-            public_schema,
+            staff,
+            public,
         })
     }
 
@@ -144,13 +144,13 @@ impl BoundApp {
         let App {
             config,
             state,
-            schema,
-            public_schema,
+            staff,
+            public,
         } = self.app;
         let tls = config.tls_cert.is_some();
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
         let maintenance = tokio::spawn(maintain(state.clone()));
-        let routes = http::routes(state, schema, public_schema, &config);
+        let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))

@@ -72,6 +72,22 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// Request headers browsers may send on both endpoints (comma-separated), besides
+    /// `Authorization` on the staff API: tracing and client-identification headers of the common
+    /// GraphQL clients by default.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_HEADERS",
+        value_delimiter = ',',
+        default_value = "content-type,accept,x-request-id,apollographql-client-name,apollographql-client-version,apollo-require-preflight,x-apollo-operation-name,traceparent,tracestate,baggage,sentry-trace",
+        global = true
+    )]
+    pub cors_allowed_headers: Vec<String>,
+
+    /// How long browsers may keep a preflight's answer, in seconds.
+    #[arg(long, env = "CORS_MAX_AGE_SECS", default_value_t = 7200, global = true)]
+    pub cors_max_age_secs: u32,
+
     /// Issuer (`iss`) of access tokens.
     #[arg(long, env = "JWT_ISSUER", default_value = "nazar", global = true)]
     pub jwt_issuer: String,

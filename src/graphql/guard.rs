@@ -73,7 +73,8 @@ pub struct Checked {
     /// The kind of the operation selected by the request's operation name (query when none
     /// can be selected: validation then refuses the document).
     pub kind: OperationType,
-    /// Root fields of that operation, spreads included, `__typename` excluded.
+    /// Root fields of that operation that read or write data, spreads included: introspection
+    /// (`__typename`, `__schema`, `__type`) excluded.
     pub root_fields: usize,
 }
 
@@ -256,7 +257,7 @@ fn syntax_message(query: &str, err: &ParseError) -> String {
 struct Shape {
     /// Fields at any depth, spreads not followed.
     fields: usize,
-    /// Fields at the top level (inline fragments included), `__typename` excluded.
+    /// Fields at the top level (inline fragments included), introspection excluded.
     top_fields: usize,
     /// Fragments spread at any depth, by index, as often as written.
     spreads: Vec<usize>,
@@ -283,7 +284,7 @@ impl Walker<'_> {
             match &selection.node {
                 Selection::Field(field) => {
                     shape.fields += 1;
-                    if top && field.node.name.node != "__typename" {
+                    if top && !field.node.name.node.starts_with("__") {
                         shape.top_fields += 1;
                     }
                     for (name, value) in &field.node.arguments {

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod id;
 mod member;
 mod node;
+pub mod order;
 mod organization;
 mod pagination;
 pub mod public;
@@ -114,6 +115,67 @@ pub fn public_schema_builder(
         EmptySubscription,
     ))
 }
+
+/// A schema as served: outside production with a twin that answers documents asking for
+/// introspection alone. Tools' standard introspection query (GraphiQL, GraphQL Codegen, Apollo,
+/// Postman) nests deeper than any depth limit fit for data, so the twin has room for it; every
+/// other document, and every document in production (where introspection is off), meets the
+/// configured limits.
+pub struct Served<Q, M> {
+    schema: Schema<Q, M, EmptySubscription>,
+    introspection: Option<Schema<Q, M, EmptySubscription>>,
+}
+
+impl<Q, M> Clone for Served<Q, M> {
+    fn clone(&self) -> Self {
+        Served {
+            schema: self.schema.clone(),
+            introspection: self.introspection.clone(),
+        }
+    }
+}
+
+/// Depth a document asking only for introspection may reach (graphql-js's standard query
+/// reaches 13 through its type references).
+const INTROSPECTION_DEPTH: usize = 32;
+
+impl<Q, M> Served<Q, M>
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+{
+    /// Builds the schema (and its twin outside production) with `limits` and runtime `data`.
+    pub fn build(
+        builder: impl Fn(QueryLimits) -> SchemaBuilder<Q, M, EmptySubscription>,
+        limits: QueryLimits,
+        data: impl Fn(SchemaBuilder<Q, M, EmptySubscription>) -> SchemaBuilder<Q, M, EmptySubscription>,
+    ) -> Self {
+        let introspection = (!limits.production).then(|| {
+            let roomy = QueryLimits {
+                max_depth: limits.max_depth.max(INTROSPECTION_DEPTH),
+                ..limits
+            };
+            data(builder(roomy)).finish()
+        });
+        Served {
+            schema: data(builder(limits)).finish(),
+            introspection,
+        }
+    }
+
+    /// The schema a document runs on: the twin when it asks for introspection alone.
+    pub fn for_document(&self, introspection_only: bool) -> &Schema<Q, M, EmptySubscription> {
+        match (&self.introspection, introspection_only) {
+            (Some(twin), true) => twin,
+            _ => &self.schema,
+        }
+    }
+}
+
+/// The staff API as served.
+pub type StaffApi = Served<Query, Mutation>;
+/// The public API as served.
+pub type PublicApi = Served<public::PublicQuery, public::PublicMutation>;
 
 /// The SDL that `schema.graphql` holds: `nazar schema` prints it.
 pub fn sdl() -> String {

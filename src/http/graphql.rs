@@ -1,9 +1,12 @@
-//! GraphQL over HTTP (POST, JSON body). Answers `application/graphql-response+json` when the
-//! client accepts it (request errors then get 400) and `application/json` otherwise (200 for
-//! every well-formed request). Malformed requests get 400/406/413/415, batches are capped,
-//! rate-limited API keys and client addresses get 429, a database that cannot be reached 503,
-//! and every operation runs under a time limit. Both endpoints speak Apollo's automatic
-//! persisted queries ([`super::persisted`]).
+//! GraphQL over HTTP: queries and mutations by POST (a JSON body, one operation or a batch),
+//! queries by GET (`query`, `operationName`, `variables`, `extensions` in the URL; persisted
+//! queries by hash alone), GraphiQL for browsers outside production. Answers
+//! `application/graphql-response+json` when the client prefers it (request errors then get
+//! 400) and `application/json` otherwise (200 for every well-formed request) ([`super::answer`]).
+//! Malformed requests get 400/405/406/413/415, batches are capped, rate-limited API keys and
+//! client addresses get 429, a database that cannot be reached 503, and every operation runs
+//! under a time limit. Both endpoints speak Apollo's automatic persisted queries
+//! ([`super::persisted`]). Public reads by GET say how long a shared cache may keep them.
 //!
 //! Every document is checked by [`guard`] before async-graphql parses or validates it (its
 //! validation expands fragments, so an unchecked document can cost any amount of CPU), and a
@@ -12,8 +15,9 @@
 use std::{net::IpAddr, sync::Arc};
 
 use async_graphql::{
-    BatchResponse, ErrorExtensionValues, ObjectType, Schema, ServerError, SubscriptionType, http::GraphiQLSource,
-    parser::types::OperationType,
+    ErrorExtensionValues, ObjectType, ServerError,
+    http::GraphiQLSource,
+    parser::types::{ExecutableDocument, OperationType},
 };
 use poem::{
     Body, IntoResponse, Request, Response,
@@ -22,35 +26,52 @@ use poem::{
     http::{HeaderValue, StatusCode, header},
     web::{Data, Html},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
-    HttpSettings, credentials,
+    HttpSettings,
+    answer::{
+        self, Answer, GRAPHQL_RESPONSE, JSON, add_rate_limit_headers, failed_before_execution, finish_errors, has_code,
+        operation_error, request_error, too_large, too_many_requests, unavailable,
+    },
+    credentials,
     persisted::{self, PersistedQueries},
 };
 use crate::{
     app::AppState,
     auth::Principal,
-    error::{AppError, UNAVAILABLE_RETRY_AFTER_SECS, code, current_request_id, is_retryable},
+    error::{code, current_request_id},
     graphql::{
-        AppSchema, PublicSchema,
+        PublicApi, Served, StaffApi,
         context::{OperationScope, RequestAuth},
         cost::RequestBudget,
         guard::{self, DocumentLimits, Refusal},
+        order,
     },
     service::{
-        rate_limit::{self, Quota, RateLimitStatus},
+        rate_limit::{self, Quota},
         response::submit::Client,
     },
 };
 
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-const JSON: &str = "application/json";
+/// How the operations arrived.
+enum Transport {
+    Post(Body),
+    Get,
+}
 
-/// GraphiQL outside production; 405 in production (operations are POSTed).
-#[handler]
-pub async fn graphiql(req: &Request, Data(settings): Data<&HttpSettings>) -> Response {
-    if settings.graphiql {
+/// GraphiQL, for a browser asking for a page (no operation in the URL), outside production.
+fn graphiql(req: &Request, settings: &HttpSettings) -> Option<Response> {
+    let wants_page = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let has_operation = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    });
+    (settings.graphiql && wants_page && !has_operation).then(|| {
         let endpoint = req.uri().path().to_owned();
         Html(
             GraphiQLSource::build()
@@ -59,151 +80,7 @@ pub async fn graphiql(req: &Request, Data(settings): Data<&HttpSettings>) -> Res
                 .finish(),
         )
         .into_response()
-    } else {
-        Response::builder()
-            .status(StatusCode::METHOD_NOT_ALLOWED)
-            .header(header::ALLOW, "POST")
-            .body(Body::empty())
-    }
-}
-
-/// Which media type to answer with; `None` when the client accepts neither.
-fn negotiate(accept: Option<&str>) -> Option<&'static str> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return Some(JSON);
-    };
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
-    if types.contains(&GRAPHQL_RESPONSE) {
-        Some(GRAPHQL_RESPONSE)
-    } else if types.iter().any(|t| *t == JSON || *t == "*/*" || *t == "application/*") {
-        Some(JSON)
-    } else {
-        None
-    }
-}
-
-fn json_response(status: StatusCode, media: &str, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type(media)
-        .body(body.to_string())
-}
-
-/// An error answered before any operation ran, in the GraphQL error shape.
-fn request_error(status: StatusCode, media: &str, code: &str, message: &str) -> Response {
-    let mut extensions = json!({ "code": code });
-    if is_retryable(code) {
-        extensions["retryable"] = json!(true);
-    }
-    if let Some(id) = current_request_id() {
-        extensions["requestId"] = json!(id);
-    }
-    json_response(
-        status,
-        media,
-        &json!({ "errors": [{ "message": message, "extensions": extensions }] }),
-    )
-}
-
-fn set_code(err: &mut ServerError, value: &str) {
-    let ext = err.extensions.get_or_insert_with(ErrorExtensionValues::default);
-    if ext.get("code").is_none() {
-        ext.set("code", value);
-    }
-}
-
-/// An error of one operation that never ran, with its code (and request id).
-fn operation_error(code: &str, message: String, extra: &[(&str, async_graphql::Value)]) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    set_code(&mut error, code);
-    let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-    for (name, value) in extra {
-        ext.set(*name, value.clone());
-    }
-    error
-}
-
-/// The argument whose value starts at `line`:`column` of `query` (the name before its colon).
-fn argument_at(query: &str, line: usize, column: usize) -> Option<String> {
-    let text = query.lines().nth(line.checked_sub(1)?)?;
-    let before: String = text.chars().take(column.checked_sub(1)?).collect();
-    let before = before.trim_end().strip_suffix(':')?.trim_end();
-    let name: String = before
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    (!name.is_empty()).then_some(name)
-}
-
-/// Every error gets a code, the request id and, when worth retrying, `retryable`. Errors that
-/// carry no code come from async-graphql itself: before execution they are validation errors
-/// (parse errors never reach it: [`guard`] parses first); during execution, input values that
-/// do not fit their argument's type (BAD_USER_INPUT, naming the argument).
-fn finish_errors(query: &str, response: &mut async_graphql::Response, failed_before_execution: bool) {
-    let request_id = current_request_id();
-    for error in &mut response.errors {
-        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-        if !has_code {
-            if failed_before_execution {
-                set_code(error, code::GRAPHQL_VALIDATION_FAILED);
-            } else {
-                set_code(error, code::BAD_USER_INPUT);
-                if let Some(argument) = error
-                    .locations
-                    .first()
-                    .and_then(|pos| argument_at(query, pos.line, pos.column))
-                {
-                    error
-                        .extensions
-                        .get_or_insert_with(ErrorExtensionValues::default)
-                        .set("field", argument);
-                }
-            }
-        }
-        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        let retryable = matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if is_retryable(c));
-        if retryable && ext.get("retryable").is_none() {
-            ext.set("retryable", true);
-        }
-        if let Some(id) = &request_id
-            && ext.get("requestId").is_none()
-        {
-            ext.set("requestId", id.as_str());
-        }
-    }
-}
-
-/// Whether the operation failed as a whole before execution (validation, which includes the
-/// depth and complexity limits).
-fn failed_before_execution(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
-}
-
-fn has_code(response: &async_graphql::Response, wanted: &str) -> bool {
-    response.errors.iter().any(|e| {
-        matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(async_graphql::Value::String(c)) if c == wanted)
     })
-}
-
-fn add_rate_limit_headers(response: &mut Response, status: Option<RateLimitStatus>) {
-    let Some(status) = status else { return };
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("ratelimit-limit", status.limit),
-        ("ratelimit-remaining", status.remaining),
-        ("ratelimit-reset", status.reset_secs),
-    ] {
-        headers.insert(name, HeaderValue::from(value));
-    }
 }
 
 /// The client's address: the connection's, or with `hops` trusted proxies in front, the entry
@@ -244,68 +121,60 @@ fn client_of(req: &Request, settings: &HttpSettings) -> Client {
     }
 }
 
-fn too_many_requests(media: &str, err: &AppError) -> Response {
-    let mut response = request_error(StatusCode::TOO_MANY_REQUESTS, media, err.code(), &err.client_message());
-    if let AppError::RateLimited { retry_after_secs } = err {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-    }
-    response
-}
-
-/// 503 SERVICE_UNAVAILABLE with `Retry-After`: the database cannot be reached.
-fn unavailable(media: &str) -> Response {
-    let err = AppError::Unavailable(String::new());
-    let mut response = request_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        media,
-        err.code(),
-        &err.client_message(),
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
-    response
-}
-
-/// 400 QUERY_TOO_LARGE for a request over a cap of the whole request.
-fn too_large(media: &str, limit: &str, max: usize, message: &str) -> Response {
-    let mut extensions = json!({ "code": code::QUERY_TOO_LARGE, "limit": limit, "max": max });
-    if let Some(id) = current_request_id() {
-        extensions["requestId"] = json!(id);
-    }
-    json_response(
-        StatusCode::BAD_REQUEST,
-        media,
-        &json!({ "errors": [{ "message": message, "extensions": extensions }] }),
-    )
-}
-
-/// The staff API (and the public operations): credentials are read.
+/// The staff API (and the public operations) by POST: credentials are read.
 #[handler]
 pub async fn graphql_post(
     req: &Request,
     body: Body,
     Data(state): Data<&AppState>,
-    Data(schema): Data<&AppSchema>,
+    Data(api): Data<&StaffApi>,
     Data(settings): Data<&HttpSettings>,
     Data(persisted): Data<&PersistedQueries>,
 ) -> Response {
-    serve(schema, req, body, state, settings, persisted, false).await
+    serve(api, req, Transport::Post(body), state, settings, persisted, false).await
 }
 
-/// The public API: credentials are never read, any origin may call.
+/// The staff API by GET (queries only), or GraphiQL for a browser.
+#[handler]
+pub async fn graphql_get(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Data(api): Data<&StaffApi>,
+    Data(settings): Data<&HttpSettings>,
+    Data(persisted): Data<&PersistedQueries>,
+) -> Response {
+    if let Some(page) = graphiql(req, settings) {
+        return page;
+    }
+    serve(api, req, Transport::Get, state, settings, persisted, false).await
+}
+
+/// The public API by POST: credentials are never read, any origin may call.
 #[handler]
 pub async fn public_graphql_post(
     req: &Request,
     body: Body,
     Data(state): Data<&AppState>,
-    Data(schema): Data<&PublicSchema>,
+    Data(api): Data<&PublicApi>,
     Data(settings): Data<&HttpSettings>,
     Data(persisted): Data<&PersistedQueries>,
 ) -> Response {
-    serve(schema, req, body, state, settings, persisted, true).await
+    serve(api, req, Transport::Post(body), state, settings, persisted, true).await
+}
+
+/// The public API by GET (queries only: a shared cache may keep public form reads), or GraphiQL.
+#[handler]
+pub async fn public_graphql_get(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Data(api): Data<&PublicApi>,
+    Data(settings): Data<&HttpSettings>,
+    Data(persisted): Data<&PersistedQueries>,
+) -> Response {
+    if let Some(page) = graphiql(req, settings) {
+        return page;
+    }
+    serve(api, req, Transport::Get, state, settings, persisted, true).await
 }
 
 /// One operation of the request, checked and ready to run.
@@ -313,8 +182,12 @@ struct Prepared {
     request: async_graphql::Request,
     /// The query text (the document itself went to the request, parsed).
     query: String,
+    /// The parsed document, to put the answer in the order it asks for.
+    document: ExecutableDocument,
     kind: OperationType,
     root_fields: usize,
+    /// The document asks for introspection alone.
+    introspection_only: bool,
     /// A persisted query to learn once the operation has passed validation.
     learn: Option<persisted::Learn>,
 }
@@ -353,21 +226,23 @@ async fn prepare(
                 ),
             }
         })?;
-    request.set_parsed_query(checked.document);
+    request.set_parsed_query(checked.document.clone());
     Ok(Prepared {
         request,
         query,
+        document: checked.document,
         kind: checked.kind,
         root_fields: checked.root_fields,
+        introspection_only: checked.root_fields == 0,
         learn: resolved.learn,
     })
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn serve<Q, M, S>(
-    schema: &Schema<Q, M, S>,
+async fn serve<Q, M>(
+    api: &Served<Q, M>,
     req: &Request,
-    body: Body,
+    transport: Transport,
     state: &AppState,
     settings: &HttpSettings,
     persisted: &PersistedQueries,
@@ -376,22 +251,23 @@ async fn serve<Q, M, S>(
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
-    S: SubscriptionType + 'static,
 {
-    let Some(media) = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
+    let Some(media) = answer::negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
         let message = format!("accept {GRAPHQL_RESPONSE} or {JSON}");
         return request_error(StatusCode::NOT_ACCEPTABLE, JSON, code::BAD_REQUEST, &message);
     };
-    let content_type = req
-        .content_type()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim();
-    if !content_type.eq_ignore_ascii_case(JSON) {
-        let message = "send the operation as JSON with `Content-Type: application/json`";
-        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
+    if let Transport::Post(_) = &transport {
+        let content_type = req
+            .content_type()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if !content_type.eq_ignore_ascii_case(JSON) {
+            let message = "send the operation as JSON with `Content-Type: application/json`";
+            return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, code::BAD_REQUEST, message);
+        }
     }
     // A database known to be down: refused at once, not after a wait per request.
     let database = state.db.breaker();
@@ -421,29 +297,34 @@ where
         }),
     };
 
-    // Credentials first: requests that carry valid ones may send larger bodies.
-    let limit = match &auth {
-        RequestAuth::Authenticated(_) => settings.max_authenticated_body_bytes,
-        _ => settings.max_body_bytes,
-    };
-    let bytes = match body.into_bytes_limit(limit).await {
-        Ok(bytes) => bytes,
-        Err(ReadBodyError::PayloadTooLarge) => {
-            let message = format!("request body is larger than {limit} bytes");
-            return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, code::PAYLOAD_TOO_LARGE, &message);
+    let is_get = matches!(transport, Transport::Get);
+    let (items, is_batch) = match transport {
+        Transport::Get => match from_url(req.uri().query().unwrap_or_default()) {
+            Ok(item) => (vec![item], false),
+            Err(message) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
+        },
+        Transport::Post(body) => {
+            // Credentials first: requests that carry valid ones may send larger bodies.
+            let limit = match &auth {
+                RequestAuth::Authenticated(_) => settings.max_authenticated_body_bytes,
+                _ => settings.max_body_bytes,
+            };
+            let bytes = match body.into_bytes_limit(limit).await {
+                Ok(bytes) => bytes,
+                Err(ReadBodyError::PayloadTooLarge) => {
+                    let message = format!("request body is larger than {limit} bytes");
+                    return request_error(StatusCode::PAYLOAD_TOO_LARGE, media, code::PAYLOAD_TOO_LARGE, &message);
+                }
+                Err(_) => {
+                    let message = "could not read the request body";
+                    return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, message);
+                }
+            };
+            match parse_body(&bytes, settings.max_batch_size) {
+                Ok(parsed) => parsed,
+                Err(message) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
+            }
         }
-        Err(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                media,
-                code::BAD_REQUEST,
-                "could not read the request body",
-            );
-        }
-    };
-    let (items, is_batch) = match parse_body(&bytes, settings.max_batch_size) {
-        Ok(parsed) => parsed,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
     };
     let mut operations = Vec::with_capacity(items.len());
     for item in items {
@@ -458,6 +339,18 @@ where
 
     // What the whole request does: every root field of every operation.
     let prepared = || operations.iter().filter_map(|o| o.as_ref().ok());
+    if is_get && prepared().any(|p| p.kind != OperationType::Query) {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            code::BAD_REQUEST,
+            "mutations are sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     let root_fields: usize = prepared().map(|p| p.root_fields).sum();
     let writes: usize = prepared()
         .filter(|p| p.kind == OperationType::Mutation)
@@ -492,11 +385,10 @@ where
 
     let budget = Arc::new(RequestBudget::default());
     let run = async {
-        let mut responses = Vec::with_capacity(operations.len());
+        let mut answers = Vec::with_capacity(operations.len());
         let mut learned = Vec::new();
-        let mut request_failed = false;
         for operation in operations {
-            let response = match operation {
+            let answer = match operation {
                 Ok(prepared) => {
                     let request = prepared
                         .request
@@ -504,33 +396,38 @@ where
                         .data(client.clone())
                         .data(budget.clone())
                         .data(OperationScope::default());
+                    let schema = api.for_document(prepared.introspection_only);
+                    let operation_name = request.operation_name.clone();
                     let mut response = schema.execute(request).await;
+                    order::in_request_order(&prepared.document, operation_name.as_deref(), &mut response.data);
                     let before_execution = failed_before_execution(&response);
-                    request_failed |= before_execution;
                     finish_errors(&prepared.query, &mut response, before_execution);
                     if !before_execution && let Some(learn) = prepared.learn {
                         learned.push(learn);
                     }
-                    response
+                    Answer {
+                        response,
+                        failed_before_execution: before_execution,
+                    }
                 }
                 Err((_, mut error)) => {
-                    request_failed = true;
-                    let mut response = async_graphql::Response::from_errors(vec![]);
                     if let Some(id) = current_request_id() {
                         error
                             .extensions
                             .get_or_insert_with(ErrorExtensionValues::default)
                             .set("requestId", id);
                     }
-                    response.errors.push(error);
-                    response
+                    Answer {
+                        response: async_graphql::Response::from_errors(vec![error]),
+                        failed_before_execution: true,
+                    }
                 }
             };
-            responses.push(response);
+            answers.push(answer);
         }
-        (responses, learned, request_failed)
+        (answers, learned)
     };
-    let (mut responses, learned, request_failed) = match tokio::time::timeout(settings.request_timeout, run).await {
+    let (answers, learned) = match tokio::time::timeout(settings.request_timeout, run).await {
         Ok(done) => done,
         Err(_) => {
             let message = format!(
@@ -549,27 +446,22 @@ where
             persisted.learn(&state.cache, state.clock.now(), &subject, learn).await;
         }
     }
-    let database_lost = responses.iter().any(|r| has_code(r, code::SERVICE_UNAVAILABLE));
+    let database_lost = answers.iter().any(|a| has_code(&a.response, code::SERVICE_UNAVAILABLE));
     if database_lost {
         database.failed();
     } else {
         database.succeeded();
     }
-    let retry_after = responses
+    let retry_after = answers
         .iter()
-        .flat_map(|r| &r.errors)
+        .flat_map(|a| &a.response.errors)
         .filter_map(|e| e.extensions.as_ref()?.get("retryAfter").cloned())
         .find_map(|v| match v {
             async_graphql::Value::Number(n) => n.as_u64(),
             _ => None,
         });
 
-    let body = if is_batch {
-        serde_json::to_value(BatchResponse::Batch(responses))
-    } else {
-        serde_json::to_value(responses.remove(0))
-    };
-    let body = body.unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
+    let request_failed = answers.iter().any(|a| a.failed_before_execution);
     let status = if database_lost {
         StatusCode::SERVICE_UNAVAILABLE
     } else if media == GRAPHQL_RESPONSE && request_failed && !is_batch {
@@ -577,7 +469,14 @@ where
     } else {
         StatusCode::OK
     };
-    let mut response = json_response(status, media, &body);
+    let mut response = Response::builder()
+        .status(status)
+        .content_type(media)
+        .body(answer::body_of(&answers, is_batch));
+    if is_get {
+        let cache_control = cache_control(&answers, matches!(auth, RequestAuth::Authenticated(_)));
+        response.headers_mut().insert(header::CACHE_CONTROL, cache_control);
+    }
     add_rate_limit_headers(&mut response, rate_limit);
     if let Some(secs) = retry_after {
         response
@@ -585,6 +484,40 @@ where
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// How long a shared cache may keep the answer to a GET: public reads say so in the schema
+/// (a published form: a minute; whether it accepts responses: ten seconds); answers with
+/// errors, with credentials or with anything personal are not kept.
+fn cache_control(answers: &[Answer], authenticated: bool) -> HeaderValue {
+    let hint = match answers {
+        [answer] if !authenticated && answer.response.errors.is_empty() => answer.response.cache_control,
+        _ => return HeaderValue::from_static("no-store"),
+    };
+    match hint.value() {
+        Some(value) if hint.public && hint.max_age > 0 => {
+            HeaderValue::from_str(&format!("public, {value}")).unwrap_or(HeaderValue::from_static("no-store"))
+        }
+        _ => HeaderValue::from_static("no-store"),
+    }
+}
+
+/// A GET's operation from its URL (`query`, `operationName`, and `variables` and
+/// `extensions` as JSON), as the JSON object a POST would carry.
+fn from_url(query_string: &str) -> Result<Value, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query_string).map_err(|e| format!("the URL's parameters cannot be read: {e}"))?;
+    let mut operation = serde_json::Map::new();
+    for (name, value) in pairs {
+        let value = match name.as_str() {
+            "query" | "operationName" => Value::String(value),
+            "variables" | "extensions" => serde_json::from_str(&value)
+                .map_err(|e| format!("the `{name}` parameter must be a JSON object: {e}"))?,
+            _ => continue,
+        };
+        operation.insert(name, value);
+    }
+    Ok(Value::Object(operation))
 }
 
 /// Whom a member's learned persisted queries are counted for.
@@ -626,27 +559,22 @@ fn parse_body(bytes: &[u8], max_batch: usize) -> Result<(Vec<Value>, bool), Stri
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
-    fn negotiation() {
-        assert_eq!(negotiate(None), Some(JSON));
+    fn an_operation_is_read_from_a_url() {
+        let item = from_url("query=%7B%20a%20%7D&operationName=Q&variables=%7B%22x%22%3A1%7D&other=1").unwrap();
         assert_eq!(
-            negotiate(Some("application/graphql-response+json, application/json;q=0.9")),
-            Some(GRAPHQL_RESPONSE)
+            item,
+            json!({ "query": "{ a }", "operationName": "Q", "variables": { "x": 1 } })
         );
-        assert_eq!(negotiate(Some("application/json")), Some(JSON));
-        assert_eq!(negotiate(Some("*/*")), Some(JSON));
-        assert_eq!(negotiate(Some("text/html")), None);
-    }
-
-    #[test]
-    fn an_argument_is_found_by_where_its_value_starts() {
-        let query = "mutation {\n  signIn(input: \"x\") { role }\n  b: signIn( input :$v) { role } }";
-        assert_eq!(argument_at(query, 2, 17).as_deref(), Some("input"));
-        assert_eq!(argument_at(query, 3, 21).as_deref(), Some("input"));
-        assert_eq!(argument_at(query, 1, 1), None);
-        assert_eq!(argument_at(query, 9, 1), None);
+        assert!(
+            from_url("query=%7Ba%7D&variables=nope")
+                .unwrap_err()
+                .contains("`variables`")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (the staff API and the public operations; POST for
 //! operations, GET for GraphiQL outside production), `/public/graphql` (the respondents' API
 //! alone: any origin, no credentials), `/healthz`, `/readyz`.
+mod answer;
 mod credentials;
 mod graphql;
 mod health;
@@ -16,7 +17,7 @@ pub use persisted::{PersistedQueries, PersistedSettings};
 use crate::{
     app::AppState,
     config::Config,
-    graphql::{AppSchema, PublicSchema, guard::DocumentLimits},
+    graphql::{PublicApi, StaffApi, guard::DocumentLimits},
 };
 
 /// Settings of the GraphQL endpoint.
@@ -77,15 +78,34 @@ const EXPOSED_HEADERS: [&str; 5] = [
     "retry-after",
 ];
 
+/// The request headers browsers may send: the configured ones (lowercased, deduplicated).
+fn allowed_headers(config: &Config) -> Vec<String> {
+    let mut headers: Vec<String> = config
+        .cors_allowed_headers
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    headers.sort();
+    headers.dedup();
+    headers
+}
+
 /// CORS of the staff API: only the configured origins, with credentials.
-fn staff_cors(origins: &[String]) -> Cors {
+fn staff_cors(config: &Config) -> Cors {
     let cors = Cors::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers(["authorization", "content-type", "accept", "x-request-id"])
+        .allow_headers(allowed_headers(config))
+        .allow_header("authorization")
         .expose_headers(EXPOSED_HEADERS)
         .allow_credentials(true)
-        .max_age(600);
-    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+        .max_age(config.cors_max_age_secs as i32);
+    let origins: Vec<&str> = config
+        .cors_origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
     if origins.is_empty() {
         // poem's Cors answers every origin when none is listed; refuse them all instead.
         cors.allow_origins_fn(|_| false)
@@ -96,42 +116,37 @@ fn staff_cors(origins: &[String]) -> Cors {
 
 /// CORS of the public API: any origin, no credentials (forms are embedded on customers'
 /// own sites; a form's allowed origins are checked by the submission rules).
-fn public_cors() -> Cors {
+fn public_cors(config: &Config) -> Cors {
     Cors::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers(["content-type", "accept", "x-request-id"])
+        .allow_headers(allowed_headers(config))
         .expose_headers(EXPOSED_HEADERS)
         .allow_credentials(false)
-        .max_age(600)
+        .max_age(config.cors_max_age_secs as i32)
 }
 
 /// Every route with its middleware.
-pub fn routes(
-    state: AppState,
-    schema: AppSchema,
-    public_schema: PublicSchema,
-    config: &Config,
-) -> impl Endpoint + 'static {
+pub fn routes(state: AppState, staff: StaffApi, public: PublicApi, config: &Config) -> impl Endpoint + 'static {
     let settings = HttpSettings::from_config(config);
     let persisted = PersistedQueries::new(&state.cache, PersistedSettings::from_config(config));
     Route::new()
         .at(
             "/graphql",
-            get(graphql::graphiql)
+            get(graphql::graphql_get)
                 .post(graphql::graphql_post)
-                .with(staff_cors(&config.cors_origins)),
+                .with(staff_cors(config)),
         )
         .at(
             "/public/graphql",
-            get(graphql::graphiql)
+            get(graphql::public_graphql_get)
                 .post(graphql::public_graphql_post)
-                .with(public_cors()),
+                .with(public_cors(config)),
         )
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .data(state)
-        .data(schema)
-        .data(public_schema)
+        .data(staff)
+        .data(public)
         .data(settings)
         .data(persisted)
         .around(observe::observe)

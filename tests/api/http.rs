@@ -166,7 +166,11 @@ async fn batches_are_capped() {
 #[tokio::test]
 async fn graphiql_and_introspection_outside_production_only() {
     let dev = spawn_app().await;
-    let page = dev.client.get(dev.url("/graphql")).send().await.unwrap();
+    let browse = |app: &crate::helpers::TestApp| {
+        let accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        app.client.get(app.url("/graphql")).header(ACCEPT, accept).send()
+    };
+    let page = browse(&dev).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
     let body = dev.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
@@ -178,8 +182,12 @@ async fn graphiql_and_introspection_outside_production_only() {
     );
 
     let prod = spawn_app_with(|c| c.production = true).await;
-    let page = prod.client.get(prod.url("/graphql")).send().await.unwrap();
-    assert_eq!(page.status(), 405);
+    let page = browse(&prod).await.unwrap();
+    assert_eq!(
+        page.status(),
+        400,
+        "no GraphiQL in production: a GET must carry a query"
+    );
     let body = prod.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
     assert!(
         body["data"].is_null() || body["data"]["__schema"].is_null(),

@@ -11,6 +11,7 @@ mod collection;
 mod conditions;
 mod documents;
 mod forms;
+mod frontend;
 mod helpers;
 mod http;
 mod limits;

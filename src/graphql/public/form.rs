@@ -136,7 +136,9 @@ impl PublicForm {
         self.settings.show_scores
     }
     /// Whether the form takes responses now: published, before its closing date, under its
-    /// quota. Submitting otherwise gives FORM_CLOSED or QUOTA_REACHED.
+    /// quota. Submitting otherwise gives FORM_CLOSED or QUOTA_REACHED. Read by GET, a shared
+    /// cache keeps it at most ten seconds.
+    #[graphql(cache_control(max_age = 10))]
     async fn accepting_responses(&self, ctx: &Context<'_>) -> AppResult<bool> {
         if status_of(&self.form)? != FormStatus::Published
             || self.settings.closes_at.is_some_and(|t| t <= service::now())

@@ -154,7 +154,9 @@ pub struct PublicQuery;
 impl PublicQuery {
     /// A published form by its public identifier, as a respondent sees it in `locale`; null
     /// when there is none (never published, or archived). Closed forms are returned with
-    /// `acceptingResponses: false`. No credentials needed.
+    /// `acceptingResponses: false`. No credentials needed. Read by GET, a shared cache may keep
+    /// it a minute (`Cache-Control`).
+    #[graphql(cache_control(max_age = 60))]
     async fn public_form(
         &self,
         ctx: &Context<'_>,
@@ -181,7 +183,8 @@ impl PublicQuery {
     }
 
     /// A response by its resume token, to continue it on any device (or to see it once
-    /// finished). INVALID_RESUME_TOKEN when the token is not valid.
+    /// finished). INVALID_RESUME_TOKEN when the token is not valid. Never kept by shared caches.
+    #[graphql(cache_control(private))]
     async fn resume_response(
         &self,
         ctx: &Context<'_>,
