@@ -10,6 +10,7 @@ mod m20261123_000004_conditions;
 mod m20261123_000005_respondents;
 mod m20261130_000006_responses;
 mod m20261130_000007_tallies;
+mod m20261201_000008_list_orders;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_respondents::Migration),
             Box::new(m20261130_000006_responses::Migration),
             Box::new(m20261130_000007_tallies::Migration),
+            Box::new(m20261201_000008_list_orders::Migration),
         ]
     }
 }

@@ -103,17 +103,29 @@ pub struct ApiKeyQuery;
 #[Object]
 impl ApiKeyQuery {
     /// The organization's API keys, oldest first, revoked ones included. Needs ADMIN or OWNER.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<ApiKeyConnection> {
         let tenant = ctx.authorize(Action::ManageApiKeys)?;
-        let page = service::api_key::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
-        Ok(ApiKeyConnection::from_page(page.map(|k| (k.id, ApiKey(k)))))
+        let page = service::api_key::list(
+            ctx.state()?.db.conn(),
+            tenant,
+            page_request(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(ApiKeyConnection::from_page(page.map(ApiKey)))
     }
 }
 

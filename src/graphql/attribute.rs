@@ -96,17 +96,24 @@ pub struct AttributeQuery;
 impl AttributeQuery {
     /// The organization's attribute catalogue, oldest first. Any member, or an API key with
     /// `respondents:read`.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn respondent_attributes(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Also list retired attributes (default false).")] include_retired: Option<bool>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<RespondentAttributeConnection> {
         let tenant = ctx.authorize(READ)?;
-        let request = page_request(first, after)?;
+        let request = page_request(ctx, first, after, last, before)?;
         let page = service::attribute::list(
             ctx.state()?.db.conn(),
             tenant,
@@ -114,9 +121,7 @@ impl AttributeQuery {
             request,
         )
         .await?;
-        Ok(RespondentAttributeConnection::from_page(
-            page.map(|a| (a.id, RespondentAttribute(a))),
-        ))
+        Ok(RespondentAttributeConnection::from_page(page.map(RespondentAttribute)))
     }
 }
 

@@ -12,6 +12,7 @@ use super::{
 use crate::{
     auth::{Action, Role},
     error::AppResult,
+    service::page::PageRequest,
     service::{self, member::Member as MemberRecord},
 };
 
@@ -78,14 +79,10 @@ impl Member {
     }
 }
 
-pub(super) async fn list_members(
-    ctx: &Context<'_>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> AppResult<MemberConnection> {
+pub(super) async fn list_members(ctx: &Context<'_>, request: PageRequest) -> AppResult<MemberConnection> {
     let tenant = ctx.authorize(Action::ReadMembers)?;
-    let page = service::member::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
-    Ok(MemberConnection::from_page(page.map(|m| (m.membership.id, Member(m)))))
+    let page = service::member::list(ctx.state()?.db.conn(), tenant, request).await?;
+    Ok(MemberConnection::from_page(page.map(Member)))
 }
 
 /// Someone to add to the organization.
@@ -124,15 +121,22 @@ pub struct MemberQuery;
 #[Object]
 impl MemberQuery {
     /// The organization's members, oldest first. Needs a signed-in member (any role).
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<MemberConnection> {
-        list_members(ctx, first, after).await
+        list_members(ctx, page_request(ctx, first, after, last, before)?).await
     }
 }
 

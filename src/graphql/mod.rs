@@ -2,6 +2,10 @@
 //!
 //! [`schema_builder`] needs no database, so printing the SDL and schema tests run without one;
 //! the server adds its [`AppState`](crate::app::AppState) with `.data(...)`.
+// A field's GraphQL arguments are its resolver's parameters: lists take their filters, order and
+// the four Relay arguments.
+#![allow(clippy::too_many_arguments)]
+
 mod api_key;
 mod attribute;
 mod auth;

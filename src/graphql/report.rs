@@ -287,14 +287,21 @@ impl QuestionResult {
     /// The answers of a short- or long-text question, in response order, searchable (every
     /// word; ي/ك match ی/ک, the zero-width non-joiner and case are ignored). Personal data:
     /// null for API keys without `responses:read`, and for other kinds of question.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn open_texts(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Words that must all appear.")] search: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<Option<OpenTextConnection>> {
         let is_text = self
             .figures
@@ -305,7 +312,7 @@ impl QuestionResult {
         if !is_text || ctx.authorize(PERSONAL).is_err() {
             return Ok(None);
         }
-        let request = page_request(first, after)?;
+        let request = page_request(ctx, first, after, last, before)?;
         let conn = ctx.state()?.db.conn();
         let zone = service::report::tally::zone(
             &ctx.organization(Tenant::trusted(self.form.organization_id))
@@ -322,15 +329,10 @@ impl QuestionResult {
             request,
         )
         .await?;
-        Ok(Some(OpenTextConnection::from_page(page.map(|t| {
-            (
-                t.response_id,
-                OpenText {
-                    response_id: id::encode(NodeKind::Response, t.response_id),
-                    text: t.text,
-                    completed_at: t.completed_at,
-                },
-            )
+        Ok(Some(OpenTextConnection::from_page(page.map(|t| OpenText {
+            response_id: id::encode(NodeKind::Response, t.response_id),
+            text: t.text,
+            completed_at: t.completed_at,
         }))))
     }
 }
@@ -644,17 +646,29 @@ impl ReportQuery {
     }
 
     /// The organization's saved reports, oldest first.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<ReportConnection> {
         let tenant = ctx.authorize(READ)?;
-        let page = service::report::list(ctx.state()?.db.conn(), tenant, page_request(first, after)?).await?;
-        Ok(ReportConnection::from_page(page.map(|r| (r.id, Report(r)))))
+        let page = service::report::list(
+            ctx.state()?.db.conn(),
+            tenant,
+            page_request(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(ReportConnection::from_page(page.map(Report)))
     }
 }
 

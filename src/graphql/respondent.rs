@@ -198,7 +198,7 @@ impl RespondentQuery {
 
     /// The organization's respondents, oldest first. Any member, or an API key with
     /// `respondents:read`.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn respondents(
         &self,
         ctx: &Context<'_>,
@@ -209,12 +209,19 @@ impl RespondentQuery {
         #[graphql(desc = "Attributes that must have exactly these values (type-checked against the catalogue).")]
         attributes: Option<Vec<AttributeValueInput>>,
         #[graphql(desc = "Only respondents who opted out (true) or did not (false).")] opted_out: Option<bool>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<RespondentConnection> {
         let tenant = ctx.authorize(READ)?;
-        let request = page_request(first, after)?;
+        let request = page_request(ctx, first, after, last, before)?;
         let filter = RespondentFilter {
             search,
             attributes: attributes
@@ -225,7 +232,7 @@ impl RespondentQuery {
             opted_out,
         };
         let page = service::respondent::list(ctx.state()?.db.conn(), tenant, filter, request).await?;
-        Ok(RespondentConnection::from_page(page.map(|r| (r.row.id, Respondent(r)))))
+        Ok(RespondentConnection::from_page(page.map(Respondent)))
     }
 }
 

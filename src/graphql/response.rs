@@ -9,7 +9,7 @@ use super::{
     form::{AnswerInput, Form, FormVersion, HiddenValueInput},
     id::{self, NodeKind},
     member::User,
-    pagination::{connection, page_complexity, page_request},
+    pagination::{ListOrder, connection, page_complexity, page_request},
     public::{AnswerValue, answer_in, hidden_in},
     respondent::Respondent,
 };
@@ -20,7 +20,7 @@ use crate::{
     service::{
         self,
         response::{
-            Channel, ResponseStatus,
+            Channel, ResponseFilter, ResponseStatus,
             submit::{self, Author, FormRef, Opening},
         },
     },
@@ -195,29 +195,47 @@ impl ResponseQuery {
         find(ctx, tenant, id::decode(&id, NodeKind::Response, "id")?).await
     }
 
-    /// A form's responses, oldest first. Any member, or an API key with `responses:read`.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    /// A form's responses (oldest first unless `orderBy` says otherwise). Any member, or an
+    /// API key with `responses:read`. A partner syncing incrementally asks for
+    /// `updatedSince: <its last sync>` with `orderBy: { field: UPDATED_AT }` and pages on.
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn responses(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The form's ID.")] form_id: ID,
         #[graphql(desc = "Only responses in these statuses (default: all).")] status: Option<Vec<ResponseStatus>>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "Only responses completed at or after this time.")] completed_after: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only responses completed before this time.")] completed_before: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only responses started, saved, completed or erased at or after this time.")]
+        updated_since: Option<DateTime<Utc>>,
+        #[graphql(desc = "The order (default: oldest created first); `{ direction: DESC }` for the newest first.")]
+        order_by: Option<ListOrder>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<ResponseConnection> {
         let tenant = ctx.authorize(READ)?;
         let form_id = id::decode(&form_id, NodeKind::Form, "formId")?;
-        let request = page_request(first, after)?;
+        let request = page_request(ctx, first, after, last, before)?;
         let conn = ctx.state()?.db.conn();
         service::form::get(conn, tenant, form_id).await?;
-        let page = service::response::list(conn, tenant, form_id, status.unwrap_or_default(), request).await?;
-        let has_next_page = page.has_next_page;
-        let items = with_answers(ctx, page.items).await?;
-        Ok(ResponseConnection::from_page(service::page::Page {
-            items: items.into_iter().map(|r| (r.row.id, r)).collect(),
-            has_next_page,
-        }))
+        let filter = ResponseFilter {
+            statuses: status.unwrap_or_default(),
+            completed_after,
+            completed_before,
+            updated_since,
+            sort: order_by.unwrap_or_default().into(),
+        };
+        let page = service::response::list(conn, tenant, form_id, filter, request).await?;
+        let responses = with_answers(ctx, page.rows().cloned().collect()).await?;
+        Ok(ResponseConnection::from_page(page.with_items(responses)))
     }
 }
 

@@ -94,7 +94,7 @@ pub async fn list(
     tenant: Tenant,
     request: PageRequest,
 ) -> AppResult<Page<api_key::Model>> {
-    page::fetch(conn, scoped(tenant), api_key::Column::Id, request).await
+    page::fetch(conn, scoped(tenant), page::Order::by_id(api_key::Column::Id), request).await
 }
 
 pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppResult<api_key::Model> {

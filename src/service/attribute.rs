@@ -193,7 +193,13 @@ pub async fn list(
     if !include_retired {
         select = select.filter(respondent_attribute::Column::RetiredAt.is_null());
     }
-    page::fetch(conn, select, respondent_attribute::Column::Id, request).await
+    page::fetch(
+        conn,
+        select,
+        page::Order::by_id(respondent_attribute::Column::Id),
+        request,
+    )
+    .await
 }
 
 /// Changes the label or description; `None` keeps a field.

@@ -59,12 +59,15 @@ async fn with_users(conn: &impl ConnectionTrait, memberships: Vec<membership::Mo
 
 /// One page of the organization's members, oldest first (two queries whatever the page size).
 pub async fn list(conn: &impl ConnectionTrait, tenant: Tenant, request: PageRequest) -> AppResult<Page<Member>> {
-    let page = page::fetch(conn, scoped(tenant), membership::Column::Id, request).await?;
-    let items = with_users(conn, page.items).await?;
-    Ok(Page {
-        items,
-        has_next_page: page.has_next_page,
-    })
+    let page = page::fetch(
+        conn,
+        scoped(tenant),
+        page::Order::by_id(membership::Column::Id),
+        request,
+    )
+    .await?;
+    let members = with_users(conn, page.rows().cloned().collect()).await?;
+    Ok(page.with_items(members))
 }
 
 /// A member by membership id, within the tenant.

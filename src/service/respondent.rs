@@ -504,8 +504,8 @@ pub async fn list(
     if let Some(opted_out) = filter.opted_out {
         select = select.filter(respondent::Column::OptedOut.eq(opted_out));
     }
-    let page = page::fetch(conn, select, respondent::Column::Id, request).await?;
-    let mut values = values_of(conn, page.items.iter().map(|r| r.id).collect()).await?;
+    let page = page::fetch(conn, select, page::Order::by_id(respondent::Column::Id), request).await?;
+    let mut values = values_of(conn, page.rows().map(|r| r.id).collect()).await?;
     Ok(page.map(|row| Respondent {
         attributes: values.remove(&row.id).unwrap_or_default(),
         row,

@@ -15,6 +15,7 @@ mod frontend;
 mod helpers;
 mod http;
 mod limits;
+mod lists;
 mod members;
 mod organization;
 mod reports;

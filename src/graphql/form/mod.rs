@@ -7,6 +7,7 @@ mod logic;
 mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
+use chrono::{DateTime, Utc};
 pub use document::{DocumentMutation, DocumentQuery};
 pub use evaluate::{AnswerInput, AnswerValueInput, AttributeValueInput, HiddenValueInput, PathFinish, attribute_value};
 pub use loader::FormLoaders;
@@ -18,7 +19,7 @@ use self::{evaluate::*, input::*, logic::*, types::FormEdit};
 use super::{
     context::ContextExt,
     id::{self, NodeKind},
-    pagination::{connection, page_complexity, page_request},
+    pagination::{ListOrder, connection, page_complexity, page_request},
 };
 use crate::{
     auth::{Action, Role, Scope, Tenant},
@@ -50,9 +51,10 @@ pub struct FormQuery;
 
 #[Object]
 impl FormQuery {
-    /// The organization's forms, oldest first, archived ones only when asked for by status.
+    /// The organization's forms (oldest first unless `orderBy` says otherwise), archived ones
+    /// only when asked for by status.
     /// Any member, or an API key with `forms:read`.
-    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn forms(
         &self,
         ctx: &Context<'_>,
@@ -64,19 +66,34 @@ impl FormQuery {
             desc = "Words that must all appear in the title, in any of its languages; ي/ك match ی/ک, the zero-width non-joiner and case are ignored."
         )]
         search: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor after which the page starts (`pageInfo.endCursor` of the previous page).")]
-        after: Option<String>,
+        #[graphql(desc = "Only forms changed (edited, published, closed, archived, settings) at or after this time.")]
+        updated_since: Option<DateTime<Utc>>,
+        #[graphql(
+            desc = "The order (default: oldest created first); `{ field: UPDATED_AT, direction: DESC }` for the most recently changed first."
+        )]
+        order_by: Option<ListOrder>,
+        #[graphql(desc = "The first this many items (1 to 100; default 20 unless `last` is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only items after this cursor (`pageInfo.endCursor` of the page before).")] after: Option<
+            String,
+        >,
+        #[graphql(desc = "The last this many items (1 to 100): pages backward.")] last: Option<i32>,
+        #[graphql(desc = "Only items before this cursor (`pageInfo.startCursor` of the page after).")] before: Option<
+            String,
+        >,
     ) -> AppResult<FormConnection> {
         let tenant = ctx.authorize(READ)?;
-        let request = page_request(first, after)?;
+        let request = page_request(ctx, first, after, last, before)?;
         let filter = FormFilter {
             statuses: status.unwrap_or_default(),
             touchpoint,
             search,
+            updated_since,
+            sort: order_by.unwrap_or_default().into(),
         };
         let page = service::form::list(ctx.state()?.db.conn(), tenant, filter, request).await?;
-        Ok(FormConnection::from_page(page.map(|f| (f.id, Form::new(f)))))
+        Ok(FormConnection::from_page(page.map(Form::new)))
     }
 
     /// A form by ID, or null. Any member, or an API key with `forms:read`.

@@ -264,8 +264,12 @@ pub struct FormFilter {
     pub touchpoint: Option<String>,
     /// Words of the title in any of its languages (Persian letters and ZWNJ normalised).
     pub search: Option<String>,
+    /// Changed (edited, published, closed, archived, settings) at or after this time.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub sort: page::Sort,
 }
 
+/// The tenant's forms that pass `filter`, in its order.
 pub async fn list(
     conn: &impl ConnectionTrait,
     tenant: Tenant,
@@ -284,7 +288,11 @@ pub async fn list(
     if let Some(search) = filter.search {
         select = select.filter(page::words_in(form::Column::SearchText, &search));
     }
-    page::fetch(conn, select, form::Column::Id, request).await
+    if let Some(since) = filter.updated_since {
+        select = select.filter(form::Column::UpdatedAt.gte(since));
+    }
+    let order = filter.sort.order(form::Column::Id, form::Column::UpdatedAt);
+    page::fetch(conn, select, order, request).await
 }
 
 /// A new form: its first version's content, its touchpoint and settings.

@@ -200,7 +200,7 @@ pub async fn open_texts(
     if let Some(end) = period.to.and_then(|d| d.succ_opt()).and_then(midnight) {
         select = select.filter(answer::Column::CompletedAt.lt(end));
     }
-    let page = page::fetch(conn, select, answer::Column::ResponseId, request).await?;
+    let page = page::fetch(conn, select, page::Order::by_id(answer::Column::ResponseId), request).await?;
     Ok(page.map(|row| OpenText {
         response_id: row.response_id,
         text: row.text_value.unwrap_or_default(),
@@ -260,7 +260,7 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppRe
 }
 
 pub async fn list(conn: &impl ConnectionTrait, tenant: Tenant, request: PageRequest) -> AppResult<Page<report::Model>> {
-    page::fetch(conn, scoped(tenant), report::Column::Id, request).await
+    page::fetch(conn, scoped(tenant), page::Order::by_id(report::Column::Id), request).await
 }
 
 pub async fn create(

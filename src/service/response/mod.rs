@@ -8,6 +8,7 @@ pub mod submit;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use entity::{answer, answer_choice, response};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -175,21 +176,46 @@ pub async fn get(conn: &impl ConnectionTrait, tenant: Tenant, id: Uuid) -> AppRe
         .ok_or_else(|| AppError::not_found("response"))
 }
 
-/// Responses of a form, oldest first, optionally only those in `statuses`.
+/// Which responses of a form a list holds, and in what order.
+#[derive(Debug, Default)]
+pub struct ResponseFilter {
+    /// Only these statuses (empty: all).
+    pub statuses: Vec<ResponseStatus>,
+    /// Completed at or after this time.
+    pub completed_after: Option<DateTime<Utc>>,
+    /// Completed before this time.
+    pub completed_before: Option<DateTime<Utc>>,
+    /// Started, saved, completed or erased at or after this time: what changed since a
+    /// partner's last sync.
+    pub updated_since: Option<DateTime<Utc>>,
+    pub sort: page::Sort,
+}
+
+/// Responses of a form that pass `filter`, in its order.
 pub async fn list(
     conn: &impl ConnectionTrait,
     tenant: Tenant,
     form_id: Uuid,
-    statuses: Vec<ResponseStatus>,
+    filter: ResponseFilter,
     request: PageRequest,
 ) -> AppResult<Page<response::Model>> {
     let mut select = response::Entity::find()
         .filter(response::Column::OrganizationId.eq(tenant.organization_id))
         .filter(response::Column::FormId.eq(form_id));
-    if !statuses.is_empty() {
-        select = select.filter(response::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    if !filter.statuses.is_empty() {
+        select = select.filter(response::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
-    page::fetch(conn, select, response::Column::Id, request).await
+    if let Some(after) = filter.completed_after {
+        select = select.filter(response::Column::CompletedAt.gte(after));
+    }
+    if let Some(before) = filter.completed_before {
+        select = select.filter(response::Column::CompletedAt.lt(before));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(response::Column::UpdatedAt.gte(since));
+    }
+    let order = filter.sort.order(response::Column::Id, response::Column::UpdatedAt);
+    page::fetch(conn, select, order, request).await
 }
 
 /// Responses by id, whatever their organization (callers have checked access).

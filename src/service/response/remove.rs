@@ -111,6 +111,8 @@ pub async fn erase_respondent(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Er
             .col_expr(response::Column::UserAgent, Expr::value(Option::<String>::None))
             .col_expr(response::Column::DeviceId, Expr::value(Option::<String>::None))
             .col_expr(response::Column::LimitKey, Expr::value(Option::<String>::None))
+            // A partner syncing by `updatedSince` sees the erasure.
+            .col_expr(response::Column::UpdatedAt, Expr::value(crate::service::now()))
             .filter(response::Column::Id.is_in(part.to_vec()))
             .exec(&txn)
             .await?;
