@@ -5,7 +5,7 @@ use super::{
     api_key::ApiKey,
     attribute::{self, RespondentAttribute},
     context::ContextExt,
-    form::{self, Form, FormVersion},
+    form::{self, Form, FormVersion, Question, Section},
     id::{self, NodeKind},
     member::{Member, User},
     organization::Organization,
@@ -39,6 +39,8 @@ pub enum Node {
     RespondentAttribute(RespondentAttribute),
     Form(Form),
     FormVersion(FormVersion),
+    Section(Section),
+    Question(Question),
     Respondent(Respondent),
     Response(Response),
     Report(Report),
@@ -56,7 +58,8 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID from any `id` field.")] id: ID,
     ) -> AppResult<Option<Node>> {
-        let (kind, uuid) = id::decode_any(&id, "id")?;
+        let decoded = id::decode_any(&id, "id")?;
+        let (kind, uuid) = (decoded.kind, decoded.id);
         let conn = ctx.state()?.db.conn();
         let found = match kind {
             NodeKind::Organization => {
@@ -104,9 +107,29 @@ impl NodeQuery {
                 let tenant = ctx.authorize(report::READ)?;
                 found(service::report::get(conn, tenant, uuid).await)?.map(|r| Node::Report(Report(r)))
             }
-            // Sections and questions are reached through their version: the same ID names
-            // them in every version of the form.
-            NodeKind::Section | NodeKind::Question => None,
+            NodeKind::Section | NodeKind::Question => {
+                let tenant = ctx.authorize(form::READ)?;
+                let Some(version) = decoded.version else {
+                    return Ok(None);
+                };
+                let Some(row) = found(service::form::version(conn, tenant, version).await)? else {
+                    return Ok(None);
+                };
+                let def = FormVersion::new(row).def(ctx).await?;
+                if kind == NodeKind::Section {
+                    def.find_section(uuid)
+                        .map(|index| Node::Section(Section { def, version, index }))
+                } else {
+                    def.find_question(uuid).map(|(section, index)| {
+                        Node::Question(Question {
+                            def,
+                            version,
+                            section,
+                            index,
+                        })
+                    })
+                }
+            }
         };
         Ok(found)
     }

@@ -319,3 +319,73 @@ async fn answers_keep_the_order_asked_for_and_leave_out_data_on_request_errors()
         .unwrap();
     assert_eq!(refuses.status(), 406);
 }
+
+#[tokio::test]
+async fn each_version_s_sections_and_questions_have_ids_of_their_own() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = Some(owner.access_token.as_str());
+    let form = publish_feedback(&app, &owner, json!({})).await;
+    let fields = "id number sections { id questions { id key title { text(locale: \"en\") } } skips { to } }";
+    let query = format!(
+        "query($id: ID!) {{ form(id: $id) {{ publishedVersion {{ {fields} }} draftVersion {{ {fields} }} }} }}"
+    );
+    let published =
+        app.gql(token, &query, json!({ "id": form.form_id })).await["data"]["form"]["publishedVersion"].clone();
+    let nps = published["sections"][0]["questions"][0].clone();
+    assert_eq!(nps["key"], "nps");
+
+    // An edit starts a draft: its copy of the question gets another id, the key stays.
+    let body = app
+        .gql(
+            token,
+            "mutation($input: UpdateQuestionInput!) { updateQuestion(input: $input) { question { id key } } }",
+            json!({ "input": { "id": nps["id"], "title": [{ "locale": "en", "text": "Would you recommend us?" }, { "locale": "fa", "text": "ما را پیشنهاد می‌کنید؟" }] } }),
+        )
+        .await;
+    let draft_nps = body["data"]["updateQuestion"]["question"].clone();
+    assert_eq!(draft_nps["key"], "nps", "{body}");
+    assert_ne!(draft_nps["id"], nps["id"]);
+    let both = app.gql(token, &query, json!({ "id": form.form_id })).await["data"]["form"].clone();
+    let (old, new) = (&both["publishedVersion"], &both["draftVersion"]);
+    for (i, section) in old["sections"].as_array().unwrap().iter().enumerate() {
+        assert_ne!(section["id"], new["sections"][i]["id"], "section {i}");
+        for (j, question) in section["questions"].as_array().unwrap().iter().enumerate() {
+            assert_ne!(question["id"], new["sections"][i]["questions"][j]["id"]);
+            assert_eq!(question["key"], new["sections"][i]["questions"][j]["key"]);
+        }
+    }
+    // Skip targets name the section of the same version.
+    let ids: Vec<&Value> = new["sections"].as_array().unwrap().iter().map(|s| &s["id"]).collect();
+    for section in new["sections"].as_array().unwrap() {
+        for skip in section["skips"].as_array().unwrap() {
+            assert!(ids.contains(&&skip["to"]), "{skip}");
+        }
+    }
+
+    // node(id:) finds each version's copy with that version's content.
+    let node = "query($id: ID!) { node(id: $id) { id ... on Question { key title { text(locale: \"en\") } } } }";
+    let found = app.gql(token, node, json!({ "id": nps["id"] })).await;
+    assert_eq!(found["data"]["node"]["title"]["text"], nps["title"]["text"], "{found}");
+    let found = app.gql(token, node, json!({ "id": draft_nps["id"] })).await;
+    assert_eq!(
+        found["data"]["node"]["title"]["text"], "Would you recommend us?",
+        "{found}"
+    );
+    let section = "query($id: ID!) { node(id: $id) { ... on Section { questions { key } } } }";
+    let found = app.gql(token, section, json!({ "id": old["sections"][0]["id"] })).await;
+    assert_eq!(found["data"]["node"]["questions"][0]["key"], "nps", "{found}");
+
+    // The public form names its sections in its version too.
+    let public = app
+        .gql(
+            None,
+            "query($id: String!) { publicForm(publicId: $id) { sections { id } } }",
+            json!({ "id": form.public_id }),
+        )
+        .await;
+    assert_eq!(
+        public["data"]["publicForm"]["sections"][0]["id"],
+        old["sections"][0]["id"]
+    );
+}

@@ -263,12 +263,13 @@ pub struct NextStep {
     pub section: Option<Section>,
 }
 
-fn next_step(def: &Arc<FormDef>, next: Next) -> NextStep {
+fn next_step(def: &Arc<FormDef>, version: uuid::Uuid, next: Next) -> NextStep {
     let (kind, section) = match next {
         Next::Section(index) => (
             NextKind::Section,
             Some(Section {
                 def: def.clone(),
+                version,
                 index,
             }),
         ),
@@ -305,6 +306,7 @@ pub struct PathViolation {
 /// A section on the path.
 pub struct PathStep {
     def: Arc<FormDef>,
+    version: uuid::Uuid,
     step: path::Step,
 }
 
@@ -315,6 +317,7 @@ impl PathStep {
     async fn section(&self) -> Section {
         Section {
             def: self.def.clone(),
+            version: self.version,
             index: self.step.section,
         }
     }
@@ -325,6 +328,7 @@ impl PathStep {
             .iter()
             .map(|&index| Question {
                 def: self.def.clone(),
+                version: self.version,
                 section: self.step.section,
                 index,
             })
@@ -341,7 +345,7 @@ impl PathStep {
     }
     /// What follows this section.
     async fn next(&self) -> NextStep {
-        next_step(&self.def, self.step.next)
+        next_step(&self.def, self.version, self.step.next)
     }
 }
 
@@ -380,6 +384,7 @@ impl FormEvaluation {
             .iter()
             .map(|step| PathStep {
                 def: self.def.clone(),
+                version: self.version.uuid(),
                 step: step.clone(),
             })
             .collect()
@@ -447,7 +452,7 @@ impl FormEvaluation {
             .ok_or_else(|| AppError::bad_input("after", "not a section of this version"))?;
         let next = path::next_after(&self.def, &self.facts, index)
             .ok_or_else(|| AppError::bad_input("after", "not a section of this version"))?;
-        Ok(next_step(&self.def, next))
+        Ok(next_step(&self.def, self.version.uuid(), next))
     }
 }
 

@@ -12,7 +12,7 @@ pub use document::{DocumentMutation, DocumentQuery};
 pub use evaluate::{AnswerInput, AnswerValueInput, AttributeValueInput, HiddenValueInput, PathFinish, attribute_value};
 pub use loader::FormLoaders;
 pub use logic::Condition;
-pub use types::{Form, FormVersion, QuestionConfig, Theme};
+pub use types::{Form, FormVersion, Question, QuestionConfig, Section, Theme};
 use uuid::Uuid;
 
 use self::{evaluate::*, input::*, logic::*, types::FormEdit};

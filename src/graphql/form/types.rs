@@ -1,6 +1,7 @@
 //! The output types of forms: a form, its versions, sections, questions with typed
 //! configurations, options, translations.
 use std::sync::Arc;
+use uuid::Uuid;
 
 use async_graphql::{Context, ID, Object, SimpleObject, Union};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -344,6 +345,11 @@ impl FormVersion {
         store::head(&self.row)
     }
 
+    /// The version's id.
+    pub fn uuid(&self) -> Uuid {
+        self.row.id
+    }
+
     /// The whole version; its sections come through the per-request loader, so versions of
     /// many forms load together.
     pub async fn def(&self, ctx: &Context<'_>) -> AppResult<Arc<FormDef>> {
@@ -441,6 +447,7 @@ impl FormVersion {
         Ok((0..def.sections.len())
             .map(|s| Section {
                 def: def.clone(),
+                version: self.row.id,
                 index: s,
             })
             .collect())
@@ -448,7 +455,7 @@ impl FormVersion {
     /// Every question in order (section by section).
     async fn questions(&self, ctx: &Context<'_>) -> AppResult<Vec<Question>> {
         let def = self.def(ctx).await?;
-        Ok(all_questions(&def))
+        Ok(all_questions(&def, self.row.id))
     }
     /// The question with this key, if any.
     async fn question(
@@ -457,7 +464,9 @@ impl FormVersion {
         #[graphql(desc = "A question key, e.g. `nps`.")] key: String,
     ) -> AppResult<Option<Question>> {
         let def = self.def(ctx).await?;
-        Ok(all_questions(&def).into_iter().find(|q| q.def().key == key))
+        Ok(all_questions(&def, self.row.id)
+            .into_iter()
+            .find(|q| q.def().key == key))
     }
     /// The question that feeds each metric: the one marked for it, else the first whose kind
     /// implies it.
@@ -468,7 +477,7 @@ impl FormVersion {
             .into_iter()
             .map(|(m, q)| (m, q.key.clone()))
             .collect();
-        let questions = all_questions(&def);
+        let questions = all_questions(&def, self.row.id);
         Ok(keys
             .into_iter()
             .filter_map(|(metric, key)| {
@@ -534,13 +543,15 @@ pub async fn catalogue(ctx: &Context<'_>, organization_id: uuid::Uuid) -> AppRes
     Ok(load().await?.1)
 }
 
-fn all_questions(def: &Arc<FormDef>) -> Vec<Question> {
+/// Every question of a version, section by section.
+pub fn all_questions(def: &Arc<FormDef>, version: Uuid) -> Vec<Question> {
     def.sections
         .iter()
         .enumerate()
         .flat_map(|(s, section)| {
             (0..section.questions.len()).map(move |q| Question {
                 def: def.clone(),
+                version,
                 section: s,
                 index: q,
             })
@@ -561,15 +572,18 @@ pub struct MetricQuestion {
 #[derive(Clone)]
 pub struct Section {
     pub def: Arc<FormDef>,
+    /// The version's id.
+    pub version: Uuid,
     pub index: usize,
 }
 
 /// A section (page) of a form version.
 #[Object]
 impl Section {
-    /// Opaque ID, the same in every version of the form.
-    async fn id(&self) -> ID {
-        id::encode(NodeKind::Section, self.def.sections[self.index].uid)
+    /// Opaque ID of the section in this version (its copy in another version has another):
+    /// mutations take the ID of any version's copy and act on the draft's.
+    pub async fn id(&self) -> ID {
+        id::encode_versioned(NodeKind::Section, self.version, self.def.sections[self.index].uid)
     }
     /// 0-based position among the sections.
     async fn position(&self) -> i32 {
@@ -598,9 +612,10 @@ impl Section {
             .iter()
             .map(|skip| SkipRule {
                 when: Condition(Arc::new(skip.when.clone())),
-                to: id::encode(NodeKind::Section, skip.to),
+                to: id::encode_versioned(NodeKind::Section, self.version, skip.to),
                 section: self.def.find_section(skip.to).map(|index| Section {
                     def: self.def.clone(),
+                    version: self.version,
                     index,
                 }),
             })
@@ -620,6 +635,7 @@ impl Section {
         (0..self.def.sections[self.index].questions.len())
             .map(|q| Question {
                 def: self.def.clone(),
+                version: self.version,
                 section: self.index,
                 index: q,
             })
@@ -643,6 +659,8 @@ pub struct SkipRule {
 #[derive(Clone)]
 pub struct Question {
     pub def: Arc<FormDef>,
+    /// The version's id.
+    pub version: Uuid,
     pub section: usize,
     pub index: usize,
 }
@@ -660,9 +678,11 @@ impl Question {
 /// A question of a form version, with its kind's typed configuration and its options.
 #[Object]
 impl Question {
-    /// Opaque ID, the same in every version of the form.
-    async fn id(&self) -> ID {
-        id::encode(NodeKind::Question, self.def().uid)
+    /// Opaque ID of the question in this version (its copy in another version has another;
+    /// `key` is what stays): mutations take the ID of any version's copy and act on the
+    /// draft's.
+    pub async fn id(&self) -> ID {
+        id::encode_versioned(NodeKind::Question, self.version, self.def().uid)
     }
     /// Stable key, unique in the form and kept across versions (e.g. `nps`); answers,
     /// conditions, exports and reports refer to it.
@@ -673,9 +693,9 @@ impl Question {
     async fn kind(&self) -> QuestionKind {
         self.def().rules.kind()
     }
-    /// The section's ID.
+    /// The section's ID (in this version).
     async fn section_id(&self) -> ID {
-        id::encode(NodeKind::Section, self.def.sections[self.section].uid)
+        id::encode_versioned(NodeKind::Section, self.version, self.def.sections[self.section].uid)
     }
     /// 0-based position in its section.
     async fn position(&self) -> i32 {
@@ -896,15 +916,21 @@ impl FormEdit {
 
     pub fn with_section(mut self, uid: uuid::Uuid) -> Self {
         let def = self.version.def.get().cloned();
-        self.section = def.and_then(|def| def.find_section(uid).map(|index| Section { def, index }));
+        let version = self.version.uuid();
+        self.section = def.and_then(|def| def.find_section(uid).map(|index| Section { def, version, index }));
         self
     }
 
     pub fn with_question(mut self, uid: uuid::Uuid) -> Self {
         let def = self.version.def.get().cloned();
+        let version = self.version.uuid();
         self.question = def.and_then(|def| {
-            def.find_question(uid)
-                .map(|(section, index)| Question { def, section, index })
+            def.find_question(uid).map(|(section, index)| Question {
+                def,
+                version,
+                section,
+                index,
+            })
         });
         self
     }

@@ -102,6 +102,7 @@ impl PublicForm {
         (0..self.view.def.sections.len())
             .map(|index| PublicSection {
                 view: self.view.clone(),
+                version: self.version_id,
                 index,
             })
             .collect()
@@ -184,15 +185,17 @@ impl PublicScreen {
 /// an app can follow it offline; the server applies the same rules when a response arrives).
 pub struct PublicSection {
     view: Localized,
+    version: uuid::Uuid,
     index: usize,
 }
 
 /// A section (page) of a published form.
 #[Object]
 impl PublicSection {
-    /// Opaque ID, the same in every version of the form.
+    /// Opaque ID of the section in this version (what `skips.to` and a response's
+    /// `progress.sectionIds` name).
     async fn id(&self) -> ID {
-        id::encode(NodeKind::Section, self.view.def.sections[self.index].uid)
+        id::encode_versioned(NodeKind::Section, self.version, self.view.def.sections[self.index].uid)
     }
     /// Heading.
     async fn title(&self) -> String {
@@ -213,7 +216,7 @@ impl PublicSection {
             .iter()
             .map(|skip| PublicSkip {
                 when: Condition::new(&skip.when),
-                to: id::encode(NodeKind::Section, skip.to),
+                to: id::encode_versioned(NodeKind::Section, self.version, skip.to),
             })
             .collect()
     }

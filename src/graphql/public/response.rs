@@ -175,7 +175,7 @@ impl PublicResponse {
             section_ids: evaluation
                 .steps
                 .iter()
-                .map(|s| id::encode(NodeKind::Section, self.def.sections[s.section].uid))
+                .map(|s| id::encode_versioned(NodeKind::Section, self.row.version_id, self.def.sections[s.section].uid))
                 .collect(),
             visible_keys: evaluation
                 .visible_keys(&self.def)
