@@ -220,6 +220,8 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the catalogue of problem codes and conversion notes (Markdown, as in the README).
+    Codes,
 }
 
 impl Config {

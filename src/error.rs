@@ -57,6 +57,36 @@ pub mod code {
     /// seconds (`extensions.retryable` is true). Nothing was changed unless the operation's
     /// own answer says so; writes carry idempotency keys, so a retry never counts twice.
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+
+    /// Every code above (the README lists each; a test checks it).
+    pub const ALL: &[&str] = &[
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        BAD_USER_INPUT,
+        CONFLICT,
+        RATE_LIMITED,
+        INTERNAL_SERVER_ERROR,
+        BAD_REQUEST,
+        PAYLOAD_TOO_LARGE,
+        TIMEOUT,
+        GRAPHQL_PARSE_FAILED,
+        GRAPHQL_VALIDATION_FAILED,
+        FORM_NOT_PUBLISHABLE,
+        FORM_CLOSED,
+        QUOTA_REACHED,
+        ALREADY_RESPONDED,
+        IDEMPOTENCY_KEY_REUSED,
+        INVALID_INVITATION,
+        INVITATION_EXPIRED,
+        RESPONDENT_REQUIRED,
+        INVALID_RESUME_TOKEN,
+        RESPONSE_FINISHED,
+        ORIGIN_NOT_ALLOWED,
+        PERSISTED_QUERY_NOT_FOUND,
+        QUERY_TOO_LARGE,
+        SERVICE_UNAVAILABLE,
+    ];
 }
 
 /// Codes after which the same request may succeed later unchanged (`extensions.retryable`).
@@ -264,7 +294,7 @@ impl From<AppError> for async_graphql::Error {
                         .map(|p| {
                             let mut item = async_graphql::indexmap::IndexMap::new();
                             item.insert(async_graphql::Name::new("path"), p.path.as_str().into());
-                            item.insert(async_graphql::Name::new("code"), p.code.into());
+                            item.insert(async_graphql::Name::new("code"), p.code.as_str().into());
                             item.insert(async_graphql::Name::new("message"), p.message.as_str().into());
                             if let Some(key) = &p.key {
                                 item.insert(async_graphql::Name::new("key"), key.as_str().into());

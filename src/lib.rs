@@ -9,6 +9,7 @@ pub mod auth;
 pub mod breaker;
 pub mod cache;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -21,6 +21,10 @@ async fn run(config: Config) -> Result<(), nazar::BoxError> {
             print!("{}", if public { graphql::public_sdl() } else { graphql::sdl() });
             Ok(())
         }
+        Some(Command::Codes) => {
+            print!("{}", nazar::codes::markdown());
+            Ok(())
+        }
         Some(Command::Migrate) => {
             telemetry::init(&config.log_filter, config.production);
             let pool = PoolSettings {

@@ -7,6 +7,7 @@
 //! back into a new form definition and reports every problem at once, each at its JSON path
 //! (`$.sections[1].questions[0].kind`) with a stable code. Sections are referred to by the
 //! document's own `id`s (export writes `s1`, `s2`…), never by stored identities.
+use crate::codes::ProblemCode;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -409,7 +410,7 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 impl Reader {
-    fn push(&mut self, path: impl Into<String>, code: &'static str, message: impl Into<String>) {
+    fn push(&mut self, path: impl Into<String>, code: ProblemCode, message: impl Into<String>) {
         self.problems.push(Problem::new(path, code, message));
     }
 
@@ -418,7 +419,7 @@ impl Reader {
         let Some(map) = value.as_object() else {
             self.push(
                 path,
-                "INVALID_TYPE",
+                ProblemCode::InvalidType,
                 format!("must be an object, not {}", type_name(value)),
             );
             return None;
@@ -427,7 +428,7 @@ impl Reader {
             if !fields.contains(&key.as_str()) {
                 self.push(
                     format!("{path}.{key}"),
-                    "UNKNOWN_FIELD",
+                    ProblemCode::UnknownField,
                     format!("`{key}` is not a field here; the fields are {}", fields.join(", ")),
                 );
             }
@@ -444,7 +445,7 @@ impl Reader {
         match T::deserialize(value) {
             Ok(t) => Some(t),
             Err(err) => {
-                self.push(obj.at(name), "INVALID_VALUE", err.to_string());
+                self.push(obj.at(name), ProblemCode::InvalidValue, err.to_string());
                 None
             }
         }
@@ -453,7 +454,7 @@ impl Reader {
     /// A field that must be present.
     fn required<T: DeserializeOwned>(&mut self, obj: &Obj, name: &str) -> Option<T> {
         if obj.map.get(name).is_none_or(Value::is_null) {
-            self.push(obj.at(name), "REQUIRED", format!("`{name}` is required"));
+            self.push(obj.at(name), ProblemCode::Required, format!("`{name}` is required"));
             return None;
         }
         self.get(obj, name)
@@ -471,7 +472,7 @@ impl Reader {
             Some(other) => {
                 self.push(
                     obj.at(name),
-                    "INVALID_TYPE",
+                    ProblemCode::InvalidType,
                     format!("must be an array, not {}", type_name(other)),
                 );
                 Vec::new()
@@ -513,7 +514,7 @@ impl Reader {
                 Ok(_) => {
                     accepted.insert(key.clone(), field.clone());
                 }
-                Err(err) => self.push(obj.at(key), "INVALID_VALUE", err.to_string()),
+                Err(err) => self.push(obj.at(key), ProblemCode::InvalidValue, err.to_string()),
             }
         }
         T::deserialize(&Value::Object(accepted)).unwrap_or_default()
@@ -528,7 +529,7 @@ impl Reader {
             Err(err) => {
                 self.push(
                     obj.at("text"),
-                    "INVALID_CONDITION",
+                    ProblemCode::InvalidCondition,
                     format!("at character {}: {}", err.offset, err.message),
                 );
                 None
@@ -538,7 +539,7 @@ impl Reader {
             let node = match Node::deserialize(tree) {
                 Ok(node) => node,
                 Err(err) => {
-                    self.push(obj.at("tree"), "INVALID_CONDITION", err.to_string());
+                    self.push(obj.at("tree"), ProblemCode::InvalidCondition, err.to_string());
                     return None;
                 }
             };
@@ -546,7 +547,7 @@ impl Reader {
             match expr.check_shape() {
                 Ok(()) => Some(expr.normalized()),
                 Err(why) => {
-                    self.push(obj.at("tree"), "INVALID_CONDITION", why);
+                    self.push(obj.at("tree"), ProblemCode::InvalidCondition, why);
                     None
                 }
             }
@@ -556,7 +557,7 @@ impl Reader {
             (Some(text), Some(tree)) if text != tree => {
                 self.push(
                     path,
-                    "CONDITION_MISMATCH",
+                    ProblemCode::ConditionMismatch,
                     format!("`text` and `tree` say different things: the tree reads `{tree}`"),
                 );
                 None
@@ -564,7 +565,7 @@ impl Reader {
             (Some(expr), _) | (None, Some(expr)) => Some(expr),
             (None, None) => {
                 if !given("text") && !given("tree") {
-                    self.push(path, "REQUIRED", "a condition needs `text` or `tree`");
+                    self.push(path, ProblemCode::Required, "a condition needs `text` or `tree`");
                 }
                 None
             }
@@ -596,7 +597,7 @@ impl Reader {
             _ => {
                 self.push(
                     path,
-                    "NOT_APPLICABLE",
+                    ProblemCode::NotApplicable,
                     format!("a {} question takes no configuration", kind.as_str()),
                 );
                 return None;
@@ -631,7 +632,7 @@ impl Reader {
                 let kinds: Vec<&str> = QuestionKind::ALL.iter().map(|k| k.as_str()).collect();
                 self.push(
                     obj.at("kind"),
-                    "UNKNOWN_KIND",
+                    ProblemCode::UnknownKind,
                     format!("`{name}` is not a question kind; the kinds are {}", kinds.join(", ")),
                 );
             }
@@ -720,7 +721,7 @@ pub fn parse_json(text: &str) -> Result<Value, Problem> {
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(Problem::new(
             "$",
-            "DOCUMENT_TOO_LARGE",
+            ProblemCode::DocumentTooLarge,
             format!(
                 "the document has {} bytes; at most {MAX_DOCUMENT_BYTES} are accepted",
                 text.len()
@@ -730,14 +731,14 @@ pub fn parse_json(text: &str) -> Result<Value, Problem> {
     if nesting_depth(text) > MAX_DOCUMENT_DEPTH {
         return Err(Problem::new(
             "$",
-            "DOCUMENT_TOO_DEEP",
+            ProblemCode::DocumentTooDeep,
             format!("arrays and objects are nested deeper than {MAX_DOCUMENT_DEPTH} levels"),
         ));
     }
     serde_json::from_str(text).map_err(|err| {
         Problem::new(
             "$",
-            "MALFORMED_JSON",
+            ProblemCode::MalformedJson,
             format!(
                 "not JSON: line {}, column {}: {}",
                 err.line(),
@@ -798,7 +799,7 @@ pub fn import_value(value: &Value, catalogue: &Catalogue) -> Result<Imported, Ve
         Some(FORMAT_VERSION) | None => {}
         Some(other) => reader.push(
             "$.formatVersion",
-            "UNSUPPORTED_FORMAT_VERSION",
+            ProblemCode::UnsupportedFormatVersion,
             format!("format version {other} is not supported; this server reads version {FORMAT_VERSION}"),
         ),
     }
@@ -815,7 +816,7 @@ pub fn import_value(value: &Value, catalogue: &Catalogue) -> Result<Imported, Ve
     let thank_you: Screen = reader.settings(obj.map.get("thankYou"), "$.thankYou", &["redirectUrl"]);
     let theme: Theme = reader.settings(obj.map.get("theme"), "$.theme", &[]);
     if obj.map.get("sections").is_none_or(Value::is_null) {
-        reader.push("$.sections", "REQUIRED", "`sections` is required");
+        reader.push("$.sections", ProblemCode::Required, "`sections` is required");
     }
     // Sections first without their skips, whose targets may come later.
     let mut complete = true;
@@ -853,11 +854,15 @@ pub fn import_value(value: &Value, catalogue: &Catalogue) -> Result<Imported, Ve
             if !valid {
                 reader.push(
                     s.at("id"),
-                    "INVALID_ID",
+                    ProblemCode::InvalidId,
                     format!("a section id is 1–{MAX_SECTION_ID_LEN} of A-Z, a-z, 0-9, _ and -"),
                 );
             } else if section_ids.insert(id.clone(), section.uid).is_some() {
-                reader.push(s.at("id"), "DUPLICATE", format!("the section id `{id}` is used twice"));
+                reader.push(
+                    s.at("id"),
+                    ProblemCode::Duplicate,
+                    format!("the section id `{id}` is used twice"),
+                );
             }
         }
         let (show_if, a) = reader.optional_condition(&s, "showIf");
@@ -876,7 +881,7 @@ pub fn import_value(value: &Value, catalogue: &Catalogue) -> Result<Imported, Ve
             let when = match k.map.get("when").filter(|v| !v.is_null()) {
                 Some(when) => reader.condition(when, &k.at("when")),
                 None => {
-                    reader.push(k.at("when"), "REQUIRED", "`when` is required");
+                    reader.push(k.at("when"), ProblemCode::Required, "`when` is required");
                     None
                 }
             };
@@ -905,7 +910,7 @@ pub fn import_value(value: &Value, catalogue: &Catalogue) -> Result<Imported, Ve
                 complete = false;
                 reader.push(
                     path,
-                    "SKIP_TARGET_UNKNOWN",
+                    ProblemCode::SkipTargetUnknown,
                     format!("no section of the document has the id `{to}`"),
                 );
             }
@@ -1014,7 +1019,7 @@ mod tests {
         Catalogue::from([("tier".to_owned(), Scalar::Text)])
     }
 
-    fn codes(problems: &[Problem]) -> Vec<(&str, &str)> {
+    fn codes(problems: &[Problem]) -> Vec<(ProblemCode, &str)> {
         problems.iter().map(|p| (p.code, p.path.as_str())).collect()
     }
 
@@ -1059,13 +1064,13 @@ mod tests {
         let problems = import(&bad, &catalogue()).unwrap_err();
         let found = codes(&problems);
         for expected in [
-            ("UNSUPPORTED_FORMAT_VERSION", "$.formatVersion"),
-            ("UNKNOWN_KIND", "$.sections[0].questions[0].kind"),
-            ("INVALID_VALUE", "$.sections[0].questions[1].config.maxLength"),
-            ("UNKNOWN_FIELD", "$.sections[0].questions[1].config.colour"),
-            ("SKIP_TARGET_UNKNOWN", "$.sections[0].skips[0].to"),
-            ("DUPLICATE", "$.sections[0].questions[2].options[1].value"),
-            ("INVALID_COLOR", "$.theme.primaryColor"),
+            (ProblemCode::UnsupportedFormatVersion, "$.formatVersion"),
+            (ProblemCode::UnknownKind, "$.sections[0].questions[0].kind"),
+            (ProblemCode::InvalidValue, "$.sections[0].questions[1].config.maxLength"),
+            (ProblemCode::UnknownField, "$.sections[0].questions[1].config.colour"),
+            (ProblemCode::SkipTargetUnknown, "$.sections[0].skips[0].to"),
+            (ProblemCode::Duplicate, "$.sections[0].questions[2].options[1].value"),
+            (ProblemCode::InvalidColor, "$.theme.primaryColor"),
         ] {
             assert!(found.contains(&expected), "{expected:?} not in {found:?}");
         }
@@ -1078,15 +1083,18 @@ mod tests {
             codes(&problems),
             [
                 (
-                    "CONDITION_UNKNOWN_ATTRIBUTE",
+                    ProblemCode::ConditionUnknownAttribute,
                     "$.sections[0].questions[2].requireIf.nodes[0]"
                 ),
-                ("CONDITION_UNKNOWN_HIDDEN_FIELD", "$.sections[2].disqualifyIf.nodes[0]")
+                (
+                    ProblemCode::ConditionUnknownHiddenField,
+                    "$.sections[2].disqualifyIf.nodes[0]"
+                )
             ]
         );
         let mismatch = SAMPLE.replace("hidden(src) = \\\"test\\\"", "hidden(src) = \\\"live\\\"");
         let problems = import(&mismatch, &catalogue()).unwrap_err();
-        assert!(codes(&problems).contains(&("CONDITION_MISMATCH", "$.sections[2].disqualifyIf")));
+        assert!(codes(&problems).contains(&(ProblemCode::ConditionMismatch, "$.sections[2].disqualifyIf")));
     }
 
     #[test]
@@ -1098,21 +1106,21 @@ mod tests {
         );
         assert_eq!(
             codes(&import(&deep, &Catalogue::new()).unwrap_err()),
-            [("DOCUMENT_TOO_DEEP", "$")]
+            [(ProblemCode::DocumentTooDeep, "$")]
         );
         let string_brackets = format!("{{\"a\": \"{}\"}}", "[".repeat(500));
         assert_eq!(nesting_depth(&string_brackets), 1);
         let large = format!("{{\"a\": \"{}\"}}", "x".repeat(MAX_DOCUMENT_BYTES));
         assert_eq!(
             codes(&import(&large, &Catalogue::new()).unwrap_err()),
-            [("DOCUMENT_TOO_LARGE", "$")]
+            [(ProblemCode::DocumentTooLarge, "$")]
         );
         let problems = import("{\"formatVersion\": 1,", &Catalogue::new()).unwrap_err();
-        assert_eq!(codes(&problems), [("MALFORMED_JSON", "$")]);
+        assert_eq!(codes(&problems), [(ProblemCode::MalformedJson, "$")]);
         assert!(problems[0].message.contains("line 1"));
         assert_eq!(
             codes(&import("[]", &Catalogue::new()).unwrap_err()),
-            [("INVALID_TYPE", "$")]
+            [(ProblemCode::InvalidType, "$")]
         );
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Every item is reported: converted as it was, adapted (with what changed and why), or
 //! skipped (with why: file uploads, images, videos, static text). Nothing is dropped silently.
+use crate::codes::{NoteCode, ProblemCode};
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
@@ -36,7 +37,7 @@ pub enum ItemOutcome {
 /// A change or a refusal, with a stable code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemNote {
-    pub code: &'static str,
+    pub code: NoteCode,
     pub message: String,
 }
 
@@ -235,7 +236,7 @@ struct Converter {
     reports: Vec<ItemReport>,
 }
 
-fn note(code: &'static str, message: impl Into<String>) -> ItemNote {
+fn note(code: NoteCode, message: impl Into<String>) -> ItemNote {
     ItemNote {
         code,
         message: message.into(),
@@ -301,7 +302,7 @@ impl Converter {
             }
             if option.image.is_some() {
                 notes.push(note(
-                    "OPTION_IMAGE_DROPPED",
+                    NoteCode::OptionImageDropped,
                     format!("the image of option `{}` is not kept", option.value),
                 ));
             }
@@ -346,7 +347,7 @@ impl Converter {
                     path,
                     outcome: ItemOutcome::Skipped,
                     keys: Vec::new(),
-                    notes: vec![note("UNREADABLE_ITEM", format!("not a Forms API item: {err}"))],
+                    notes: vec![note(NoteCode::UnreadableItem, format!("not a Forms API item: {err}"))],
                 });
                 return;
             }
@@ -356,7 +357,7 @@ impl Converter {
         let mut skipped = false;
         if let Some(question_item) = &item.question_item {
             if question_item.image.is_some() {
-                notes.push(note("IMAGE_DROPPED", "the question's image is not kept"));
+                notes.push(note(NoteCode::ImageDropped, "the question's image is not kept"));
             }
             match self.single(&item, &question_item.question, &mut notes) {
                 Some(question) => {
@@ -374,18 +375,18 @@ impl Converter {
         } else if item.text_item.is_some() {
             skipped = true;
             notes.push(note(
-                "TEXT_NOT_SUPPORTED",
+                NoteCode::TextNotSupported,
                 "a text block is not a question; put its text in a section or question description",
             ));
         } else if item.image_item.is_some() {
             skipped = true;
-            notes.push(note("IMAGE_NOT_SUPPORTED", "images are not form items here"));
+            notes.push(note(NoteCode::ImageNotSupported, "images are not form items here"));
         } else if item.video_item.is_some() {
             skipped = true;
-            notes.push(note("VIDEO_NOT_SUPPORTED", "videos are not form items here"));
+            notes.push(note(NoteCode::VideoNotSupported, "videos are not form items here"));
         } else {
             skipped = true;
-            notes.push(note("UNKNOWN_ITEM", "the item has no kind this converter knows"));
+            notes.push(note(NoteCode::UnknownItem, "the item has no kind this converter knows"));
         }
         let outcome = if skipped {
             ItemOutcome::Skipped
@@ -412,14 +413,17 @@ impl Converter {
     fn single(&mut self, item: &GItem, q: &GQuestion, notes: &mut Vec<ItemNote>) -> Option<QuestionDef> {
         let (title, description) = (item.title.as_str(), item.description.as_str());
         if q.file_upload_question.is_some() {
-            notes.push(note("FILE_UPLOAD_NOT_SUPPORTED", "file uploads are not collected here"));
+            notes.push(note(
+                NoteCode::FileUploadNotSupported,
+                "file uploads are not collected here",
+            ));
             return None;
         }
         if let Some(choice) = &q.choice_question {
             let (mut options, other) = self.options(choice, notes);
             let Some(rules) = Self::choice_rules(&choice.kind, other, choice.shuffle) else {
                 notes.push(note(
-                    "UNKNOWN_ITEM",
+                    NoteCode::UnknownItem,
                     format!("`{}` is not a choice type this converter knows", choice.kind),
                 ));
                 return None;
@@ -433,7 +437,7 @@ impl Converter {
         }
         if q.grading.is_some() {
             notes.push(note(
-                "GRADING_DROPPED",
+                NoteCode::GradingDropped,
                 "quiz grading of a question without options is not kept",
             ));
         }
@@ -449,24 +453,27 @@ impl Converter {
         } else if let Some(rating) = &q.rating_question {
             if !rating.icon_type.is_empty() && rating.icon_type != "STAR" {
                 notes.push(note(
-                    "ICON_CHANGED",
+                    NoteCode::IconChanged,
                     format!("{} icons become stars", rating.icon_type.to_lowercase()),
                 ));
             }
             let stars = rating.rating_scale_level.clamp(2, 10);
             if stars != rating.rating_scale_level {
                 notes.push(note(
-                    "SCALE_CHANGED",
+                    NoteCode::ScaleChanged,
                     format!("{} levels become {stars} stars", rating.rating_scale_level),
                 ));
             }
             ("rating", Rules::Rating(RatingRules { max_stars: stars }))
         } else if let Some(date) = &q.date_question {
             if date.include_time {
-                notes.push(note("TIME_DROPPED", "the time of day is not asked; only the date"));
+                notes.push(note(
+                    NoteCode::TimeDropped,
+                    "the time of day is not asked; only the date",
+                ));
             }
             if !date.include_year {
-                notes.push(note("YEAR_ADDED", "the year is asked as part of the date"));
+                notes.push(note(NoteCode::YearAdded, "the year is asked as part of the date"));
             }
             ("date", Rules::Date(DateRules::default()))
         } else if let Some(time) = &q.time_question {
@@ -475,14 +482,17 @@ impl Converter {
             } else {
                 (TIME_PATTERN, "a time of day becomes a short text of the form HH:MM")
             };
-            notes.push(note("TIME_AS_TEXT", what));
+            notes.push(note(NoteCode::TimeAsText, what));
             let rules = Rules::ShortText(TextRules {
                 pattern: Some(pattern.to_owned()),
                 ..Default::default()
             });
             ("time", rules)
         } else {
-            notes.push(note("UNKNOWN_ITEM", "the question has no kind this converter knows"));
+            notes.push(note(
+                NoteCode::UnknownItem,
+                "the question has no kind this converter knows",
+            ));
             return None;
         };
         let key = self.new_key(title, stem);
@@ -501,7 +511,7 @@ impl Converter {
     ) -> Option<QuestionDef> {
         if scale.high <= scale.low || scale.high - scale.low > 20 {
             notes.push(note(
-                "SCALE_NOT_SUPPORTED",
+                NoteCode::ScaleNotSupported,
                 format!("a scale from {} to {} has no equivalent", scale.low, scale.high),
             ));
             return None;
@@ -552,14 +562,14 @@ impl Converter {
             option.score = Some(if right { grading.point_value } else { 0.0 });
         }
         notes.push(note(
-            "GRADING_AS_SCORES",
+            NoteCode::GradingAsScores,
             format!(
                 "quiz points become option scores: {} for a correct option, 0 otherwise",
                 grading.point_value
             ),
         ));
         if grading.when_right.is_some() || grading.when_wrong.is_some() || grading.general_feedback.is_some() {
-            notes.push(note("FEEDBACK_DROPPED", "quiz feedback is not kept"));
+            notes.push(note(NoteCode::FeedbackDropped, "quiz feedback is not kept"));
         }
     }
 
@@ -581,7 +591,7 @@ impl Converter {
             match source.go_to_action.as_deref() {
                 Some("SUBMIT_FORM") => self.submits.push((section, key.to_owned(), option.value.clone())),
                 Some("RESTART_FORM") => notes.push(note(
-                    "JUMP_NOT_SUPPORTED",
+                    NoteCode::JumpNotSupported,
                     format!(
                         "option `{}` restarts the form; forms here only move forward, so it goes on to the next section",
                         option.value
@@ -595,22 +605,22 @@ impl Converter {
     /// A grid: one question per row, the columns as options.
     fn grid(&mut self, item: &GItem, group: &GGroup, notes: &mut Vec<ItemNote>, keys: &mut Vec<String>) -> bool {
         let Some(grid) = &group.grid else {
-            notes.push(note("UNKNOWN_ITEM", "a question group without a grid"));
+            notes.push(note(NoteCode::UnknownItem, "a question group without a grid"));
             return false;
         };
         let Some(_) = Self::choice_rules(&grid.columns.kind, false, false) else {
             notes.push(note(
-                "UNKNOWN_ITEM",
+                NoteCode::UnknownItem,
                 format!("`{}` is not a grid type this converter knows", grid.columns.kind),
             ));
             return false;
         };
         if group.image.is_some() {
-            notes.push(note("IMAGE_DROPPED", "the grid's image is not kept"));
+            notes.push(note(NoteCode::ImageDropped, "the grid's image is not kept"));
         }
         if grid.shuffle_questions {
             notes.push(note(
-                "ROW_ORDER_FIXED",
+                NoteCode::RowOrderFixed,
                 "rows become separate questions in a fixed order",
             ));
         }
@@ -656,7 +666,7 @@ impl Converter {
                 Some(_) => note_on(
                     &mut self.reports,
                     note(
-                        "JUMP_NOT_SUPPORTED",
+                        NoteCode::JumpNotSupported,
                         format!(
                             "option `{}` goes back to an earlier section; forms here only move forward, so it goes on to the next section",
                             jump.value
@@ -666,7 +676,7 @@ impl Converter {
                 None => note_on(
                     &mut self.reports,
                     note(
-                        "JUMP_NOT_SUPPORTED",
+                        NoteCode::JumpNotSupported,
                         format!(
                             "option `{}` goes to section `{}`, which the form does not have",
                             jump.value, jump.target
@@ -704,14 +714,14 @@ pub fn convert(value: &Value, locale: &str) -> Result<Conversion, Vec<Problem>> 
     if !value.is_object() || value.get("info").is_none() {
         return Err(vec![Problem::new(
             "$",
-            "NOT_A_GOOGLE_FORM",
+            ProblemCode::NotAGoogleForm,
             "expected the JSON of a Google Forms `Form` resource (with `info` and `items`), as forms.get returns it",
         )]);
     }
     let form = GForm::deserialize(value).map_err(|err| {
         vec![Problem::new(
             "$",
-            "NOT_A_GOOGLE_FORM",
+            ProblemCode::NotAGoogleForm,
             format!("not a Google Forms `Form` resource: {err}"),
         )]
     })?;
@@ -766,7 +776,7 @@ mod tests {
     fn what_is_not_a_google_form_is_refused() {
         for value in [serde_json::json!([]), serde_json::json!({ "formatVersion": 1 })] {
             let problems = convert(&value, "en").unwrap_err();
-            assert_eq!(problems[0].code, "NOT_A_GOOGLE_FORM");
+            assert_eq!(problems[0].code, ProblemCode::NotAGoogleForm);
         }
         let empty = convert(&serde_json::json!({ "info": { "title": "Empty" } }), "fa").unwrap();
         assert_eq!(empty.imported.def.sections.len(), 1);

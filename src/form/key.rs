@@ -1,5 +1,6 @@
 //! Stable, readable question keys (`nps`, `reason`, `tenure`): checked when given, generated
 //! when not, unique in a form.
+use crate::codes::ProblemCode;
 use std::collections::HashSet;
 
 use super::Problem;
@@ -21,7 +22,7 @@ pub fn check(key: &str, path: &str) -> Result<(), Problem> {
     } else {
         Err(Problem::new(
             path,
-            "INVALID_KEY",
+            ProblemCode::InvalidKey,
             format!(
                 "`{key}` is not a key: 1–{MAX_KEY_LEN} characters, a lower-case letter, then lower-case letters, digits or _"
             ),
@@ -77,7 +78,7 @@ mod tests {
             assert!(check(good, "k").is_ok());
         }
         for bad in ["", "NPS", "2nd", "a-b", "نظر"] {
-            assert_eq!(check(bad, "k").unwrap_err().code, "INVALID_KEY");
+            assert_eq!(check(bad, "k").unwrap_err().code, ProblemCode::InvalidKey);
         }
     }
 

@@ -1,5 +1,7 @@
 //! Pure form logic, no I/O: question kinds and their typed rules, stable keys, and the text
 //! normalisation used by search. Storage and the API build on it.
+use crate::codes::ProblemCode;
+
 pub mod answer;
 pub mod document;
 pub mod google;
@@ -16,7 +18,7 @@ pub struct Problem {
     /// Path in the input, e.g. `input.config.maxLength`.
     pub path: String,
     /// Stable machine-readable reason, e.g. `RANGE_INVERTED`.
-    pub code: &'static str,
+    pub code: ProblemCode,
     /// For humans.
     pub message: String,
     /// The question key the problem is about, when it is about an answer.
@@ -24,7 +26,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(path: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(path: impl Into<String>, code: ProblemCode, message: impl Into<String>) -> Self {
         Problem {
             path: path.into(),
             code,

@@ -1,6 +1,7 @@
 //! A form version as data ([`FormDef`]) and every check on it: the invariants each saved draft
 //! keeps ([`check_draft`]) and the completeness a version needs to be published
 //! ([`check_publishable`]). Pure: storage and the API convert to and from these types.
+use crate::codes::ProblemCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -353,23 +354,31 @@ pub fn is_locale(tag: &str) -> bool {
 /// Checks a form's locales: valid tags, no repeats, at most [`MAX_LOCALES`].
 pub fn check_locales(locales: &[String], path: &str, problems: &mut Vec<Problem>) {
     if locales.is_empty() {
-        problems.push(Problem::new(path, "REQUIRED", "a form needs at least one locale"));
+        problems.push(Problem::new(
+            path,
+            ProblemCode::Required,
+            "a form needs at least one locale",
+        ));
     }
     if locales.len() > MAX_LOCALES {
-        problems.push(Problem::new(path, "TOO_MANY", format!("at most {MAX_LOCALES} locales")));
+        problems.push(Problem::new(
+            path,
+            ProblemCode::TooMany,
+            format!("at most {MAX_LOCALES} locales"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, locale) in locales.iter().enumerate() {
         if !is_locale(locale) {
             problems.push(Problem::new(
                 format!("{path}[{i}]"),
-                "INVALID_LOCALE",
+                ProblemCode::InvalidLocale,
                 format!("`{locale}` is not a language tag such as fa, en or en-GB"),
             ));
         } else if !seen.insert(locale) {
             problems.push(Problem::new(
                 format!("{path}[{i}]"),
-                "DUPLICATE",
+                ProblemCode::Duplicate,
                 format!("`{locale}` is listed twice"),
             ));
         }
@@ -383,17 +392,21 @@ pub fn check_text(text: &Text, locales: &[String], max: usize, path: &str, probl
         if !locales.iter().any(|l| l == locale) {
             problems.push(Problem::new(
                 here,
-                "UNKNOWN_LOCALE",
+                ProblemCode::UnknownLocale,
                 format!("`{locale}` is not one of the form's locales ({})", locales.join(", ")),
             ));
         } else if value.trim().is_empty() {
             problems.push(Problem::new(
                 here,
-                "BLANK",
+                ProblemCode::Blank,
                 "a translation must not be blank; leave the locale out instead",
             ));
         } else if value.chars().count() > max {
-            problems.push(Problem::new(here, "TOO_LONG", format!("at most {max} characters")));
+            problems.push(Problem::new(
+                here,
+                ProblemCode::TooLong,
+                format!("at most {max} characters"),
+            ));
         }
     }
 }
@@ -446,14 +459,14 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
     if !kind.has_options() && !question.options.is_empty() {
         problems.push(Problem::new(
             format!("{path}.options"),
-            "NOT_APPLICABLE",
+            ProblemCode::NotApplicable,
             format!("a {} question has no options", kind.as_str()),
         ));
     }
     if question.options.len() > MAX_OPTIONS {
         problems.push(Problem::new(
             format!("{path}.options"),
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_OPTIONS} options"),
         ));
     }
@@ -463,7 +476,7 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
         if !is_option_value(&option.value) {
             problems.push(Problem::new(
                 format!("{here}.value"),
-                "INVALID_VALUE",
+                ProblemCode::InvalidValue,
                 format!(
                     "`{}` is not an option value: 1–{MAX_VALUE_LEN} of a-z, 0-9, _ and -, starting with a letter or digit",
                     option.value
@@ -472,7 +485,7 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
         } else if !values.insert(option.value.as_str()) {
             problems.push(Problem::new(
                 format!("{here}.value"),
-                "DUPLICATE",
+                ProblemCode::Duplicate,
                 format!("the value `{}` is used twice", option.value),
             ));
         }
@@ -486,7 +499,7 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
         if option.score.is_some_and(|s| !s.is_finite() || s.abs() > 1e9) {
             problems.push(Problem::new(
                 format!("{here}.score"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 "must be a finite number within ±1,000,000,000",
             ));
         }
@@ -496,7 +509,7 @@ pub fn check_question(question: &QuestionDef, locales: &[String], path: &str, pr
     {
         problems.push(Problem::new(
             format!("{path}.metric"),
-            "METRIC_MISMATCH",
+            ProblemCode::MetricMismatch,
             format!(
                 "a {} question cannot feed {metric:?}: use a {} question{}",
                 kind.as_str(),
@@ -531,7 +544,7 @@ fn check_screen(screen: &Screen, locales: &[String], path: &str, thank_you: bool
         if !thank_you {
             problems.push(Problem::new(
                 format!("{path}.redirectUrl"),
-                "NOT_APPLICABLE",
+                ProblemCode::NotApplicable,
                 "only the thank-you screen redirects",
             ));
         } else if !is_url(url) {
@@ -552,7 +565,7 @@ pub fn is_url(url: &str) -> bool {
 fn url_problem(path: &str) -> Problem {
     Problem::new(
         path,
-        "INVALID_URL",
+        ProblemCode::InvalidUrl,
         format!("must be an absolute http:// or https:// URL of at most {MAX_URL_LEN} characters"),
     )
 }
@@ -582,7 +595,7 @@ pub fn check_theme(theme: &Theme, path: &str, problems: &mut Vec<Problem>) {
         if color.as_deref().is_some_and(|c| !is_color(c)) {
             problems.push(Problem::new(
                 format!("{path}.{name}"),
-                "INVALID_COLOR",
+                ProblemCode::InvalidColor,
                 "must be a hex colour: #rgb, #rrggbb or #rrggbbaa",
             ));
         }
@@ -592,7 +605,7 @@ pub fn check_theme(theme: &Theme, path: &str, problems: &mut Vec<Problem>) {
     {
         problems.push(Problem::new(
             format!("{path}.fontFamily"),
-            "OUT_OF_RANGE",
+            ProblemCode::OutOfRange,
             "must be 1–100 characters",
         ));
     }
@@ -611,14 +624,14 @@ pub fn check_settings(settings: &FormSettings, path: &str, problems: &mut Vec<Pr
     if settings.response_quota == Some(0) {
         problems.push(Problem::new(
             format!("{path}.responseQuota"),
-            "OUT_OF_RANGE",
+            ProblemCode::OutOfRange,
             "must be at least 1 (leave it out for no quota)",
         ));
     }
     if settings.allowed_origins.len() > MAX_ORIGINS {
         problems.push(Problem::new(
             format!("{path}.allowedOrigins"),
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_ORIGINS} origins"),
         ));
     }
@@ -626,7 +639,7 @@ pub fn check_settings(settings: &FormSettings, path: &str, problems: &mut Vec<Pr
         if !is_origin(origin) {
             problems.push(Problem::new(
                 format!("{path}.allowedOrigins[{i}]"),
-                "INVALID_ORIGIN",
+                ProblemCode::InvalidOrigin,
                 format!("`{origin}` is not an origin such as https://shop.example.com"),
             ));
         }
@@ -641,7 +654,7 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
     if def.locales.first() != Some(&def.default_locale) {
         problems.push(Problem::new(
             "defaultLocale",
-            "INVALID_LOCALE",
+            ProblemCode::InvalidLocale,
             "the default locale must be the first of the form's locales",
         ));
     }
@@ -654,14 +667,14 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
     if def.sections.len() > MAX_SECTIONS {
         problems.push(Problem::new(
             "sections",
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_SECTIONS} sections"),
         ));
     }
     if def.question_count() > MAX_QUESTIONS {
         problems.push(Problem::new(
             "sections",
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_QUESTIONS} questions in a form"),
         ));
     }
@@ -671,7 +684,7 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
     for (s, section) in def.sections.iter().enumerate() {
         let path = format!("sections[{s}]");
         if !uids.insert(section.uid) {
-            problems.push(Problem::new(&path, "DUPLICATE", "the section appears twice"));
+            problems.push(Problem::new(&path, ProblemCode::Duplicate, "the section appears twice"));
         }
         check_text(
             &section.title,
@@ -690,13 +703,17 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
         for (q, question) in section.questions.iter().enumerate() {
             let path = format!("{path}.questions[{q}]");
             if !uids.insert(question.uid) {
-                problems.push(Problem::new(&path, "DUPLICATE", "the question appears twice"));
+                problems.push(Problem::new(
+                    &path,
+                    ProblemCode::Duplicate,
+                    "the question appears twice",
+                ));
             }
             check_question(question, locales, &path, &mut problems);
             if let Some(first) = keys.get(question.key.as_str()) {
                 problems.push(Problem::new(
                     format!("{path}.key"),
-                    "DUPLICATE_KEY",
+                    ProblemCode::DuplicateKey,
                     format!("the key `{}` is already used by {first}", question.key),
                 ));
             } else {
@@ -706,7 +723,7 @@ pub fn check_draft(def: &FormDef) -> Vec<Problem> {
                 if let Some(first) = marked.get(&metric) {
                     problems.push(Problem::new(
                         format!("{path}.metric"),
-                        "METRIC_TAKEN",
+                        ProblemCode::MetricTaken,
                         format!("{first} already feeds {metric:?}; a form has one question per metric"),
                     ));
                 } else {
@@ -733,7 +750,7 @@ pub fn check_publishable(
     if def.question_count() == 0 {
         problems.push(Problem::new(
             "sections",
-            "FORM_EMPTY",
+            ProblemCode::FormEmpty,
             "a form needs at least one question",
         ));
     }
@@ -741,7 +758,7 @@ pub fn check_publishable(
         if section.questions.is_empty() {
             problems.push(Problem::new(
                 format!("sections[{s}].questions"),
-                "SECTION_EMPTY",
+                ProblemCode::SectionEmpty,
                 "a section needs at least one question (delete it or add one)",
             ));
         }
@@ -749,7 +766,7 @@ pub fn check_publishable(
             if question.rules.kind().has_options() && question.options.len() == 1 {
                 problems.push(Problem::new(
                     format!("sections[{s}].questions[{q}].options"),
-                    "OPTIONS_REQUIRED",
+                    ProblemCode::OptionsRequired,
                     "a choice needs at least two options",
                 ));
             }
@@ -764,7 +781,7 @@ pub fn check_publishable(
             if !text.contains_key(locale) {
                 problems.push(Problem::new(
                     format!("{path}.{locale}"),
-                    "TRANSLATION_MISSING",
+                    ProblemCode::TranslationMissing,
                     format!("no `{locale}` text"),
                 ));
             }
@@ -821,7 +838,7 @@ mod tests {
         def
     }
 
-    fn codes(problems: &[Problem]) -> Vec<(&'static str, &str)> {
+    fn codes(problems: &[Problem]) -> Vec<(ProblemCode, &str)> {
         problems.iter().map(|p| (p.code, p.path.as_str())).collect()
     }
 
@@ -842,12 +859,12 @@ mod tests {
         let def = form(vec![]);
         assert!(check_draft(&def).is_empty());
         let problems = check_publishable(&def, &Default::default());
-        assert!(codes(&problems).contains(&("FORM_EMPTY", "sections")));
-        assert!(codes(&problems).contains(&("SECTION_EMPTY", "sections[0].questions")));
+        assert!(codes(&problems).contains(&(ProblemCode::FormEmpty, "sections")));
+        assert!(codes(&problems).contains(&(ProblemCode::SectionEmpty, "sections[0].questions")));
         let lone = form(vec![question("plan", Rules::Dropdown(ChoiceRules::default()), 1)]);
         assert_eq!(
             codes(&check_publishable(&lone, &Default::default())),
-            [("OPTIONS_REQUIRED", "sections[0].questions[0].options")]
+            [(ProblemCode::OptionsRequired, "sections[0].questions[0].options")]
         );
     }
 
@@ -860,16 +877,16 @@ mod tests {
             .into_iter()
             .map(|(c, p)| (c, p.to_owned()))
             .collect::<Vec<_>>();
-        assert!(problems.contains(&("DUPLICATE_KEY", "sections[0].questions[1].key".into())));
-        assert!(problems.contains(&("METRIC_TAKEN", "sections[0].questions[1].metric".into())));
+        assert!(problems.contains(&(ProblemCode::DuplicateKey, "sections[0].questions[1].key".into())));
+        assert!(problems.contains(&(ProblemCode::MetricTaken, "sections[0].questions[1].metric".into())));
         let mut options = form(vec![question("plan", Rules::SingleChoice(ChoiceRules::default()), 2)]);
         options.sections[0].questions[0].options[1].value = "o0".into();
         assert_eq!(
             codes(&check_draft(&options)),
-            [("DUPLICATE", "sections[0].questions[0].options[1].value")]
+            [(ProblemCode::Duplicate, "sections[0].questions[0].options[1].value")]
         );
         options.sections[0].questions[0].options[1].value = "Bad Value".into();
-        assert_eq!(codes(&check_draft(&options))[0].0, "INVALID_VALUE");
+        assert_eq!(codes(&check_draft(&options))[0].0, ProblemCode::InvalidValue);
     }
 
     #[test]
@@ -881,7 +898,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         stars5.metric = Some(Metric::Nps);
         check_question(&stars5, &["en".into(), "fa".into()], "input", &mut problems);
-        assert_eq!(codes(&problems), [("METRIC_MISMATCH", "input.metric")]);
+        assert_eq!(codes(&problems), [(ProblemCode::MetricMismatch, "input.metric")]);
         let mut marked = form(vec![question("nps", Rules::Nps, 0), question("later", Rules::Nps, 0)]);
         marked.sections[0].questions[1].metric = Some(Metric::Nps);
         assert_eq!(marked.metric_questions()[0].1.key, "later");
@@ -896,8 +913,8 @@ mod tests {
         assert_eq!(
             codes(&problems),
             [
-                ("TRANSLATION_MISSING", "sections[0].title.en"),
-                ("TRANSLATION_MISSING", "sections[0].questions[0].title.en")
+                (ProblemCode::TranslationMissing, "sections[0].title.en"),
+                (ProblemCode::TranslationMissing, "sections[0].questions[0].title.en")
             ]
         );
         def.sections[0].questions[0].title.insert("de".into(), "Frage".into());
@@ -907,8 +924,8 @@ mod tests {
         assert_eq!(
             codes(&check_draft(&def)),
             [
-                ("UNKNOWN_LOCALE", "sections[0].questions[0].title.de"),
-                ("BLANK", "sections[0].questions[0].description.en")
+                (ProblemCode::UnknownLocale, "sections[0].questions[0].title.de"),
+                (ProblemCode::Blank, "sections[0].questions[0].description.en")
             ]
         );
     }
@@ -938,8 +955,8 @@ mod tests {
         assert_eq!(
             codes(&problems),
             [
-                ("OUT_OF_RANGE", "input.settings.responseQuota"),
-                ("INVALID_ORIGIN", "input.settings.allowedOrigins[0]")
+                (ProblemCode::OutOfRange, "input.settings.responseQuota"),
+                (ProblemCode::InvalidOrigin, "input.settings.allowedOrigins[0]")
             ]
         );
     }
@@ -957,7 +974,7 @@ mod tests {
                 .map(|i| question(&format!("q{i}"), Rules::YesNo, 0))
                 .collect(),
         );
-        assert_eq!(codes(&check_draft(&over)), [("TOO_MANY", "sections")]);
+        assert_eq!(codes(&check_draft(&over)), [(ProblemCode::TooMany, "sections")]);
         let mut many = form(vec![question(
             "plan",
             Rules::SingleChoice(ChoiceRules::default()),
@@ -965,12 +982,12 @@ mod tests {
         )]);
         assert_eq!(
             codes(&check_draft(&many)),
-            [("TOO_MANY", "sections[0].questions[0].options")]
+            [(ProblemCode::TooMany, "sections[0].questions[0].options")]
         );
         many.sections = (0..=MAX_SECTIONS)
             .map(|_| FormDef::new(vec!["fa".into()], Text::new()).sections.remove(0))
             .collect();
-        assert_eq!(codes(&check_draft(&many)), [("TOO_MANY", "sections")]);
+        assert_eq!(codes(&check_draft(&many)), [(ProblemCode::TooMany, "sections")]);
     }
 
     #[test]

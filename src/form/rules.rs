@@ -1,5 +1,6 @@
 //! Each question kind's own rules (length, range, pattern, number of choices…), stored with
 //! the question as tagged data and checked here.
+use crate::codes::ProblemCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -135,7 +136,7 @@ impl Rules {
                 };
                 return Err(Problem::new(
                     path,
-                    "CONFIG_MISMATCH",
+                    ProblemCode::ConfigMismatch,
                     format!(
                         "a `{name}` configuration does not fit a {} question: {expected}",
                         kind.as_str()
@@ -221,14 +222,14 @@ impl Rules {
                 if let Some(max) = choice.max_choices.filter(|m| *m as usize > options && options > 0) {
                     problems.push(Problem::new(
                         format!("{path}.maxChoices"),
-                        "OUT_OF_RANGE",
+                        ProblemCode::OutOfRange,
                         format!("{max} choices allowed but the question has {options} options"),
                     ));
                 }
                 if choice.max_choices == Some(0) {
                     problems.push(Problem::new(
                         format!("{path}.maxChoices"),
-                        "OUT_OF_RANGE",
+                        ProblemCode::OutOfRange,
                         "must be at least 1",
                     ));
                 }
@@ -238,13 +239,13 @@ impl Rules {
             {
                 problems.push(Problem::new(
                     format!("{path}.maxChoices"),
-                    "NOT_APPLICABLE",
+                    ProblemCode::NotApplicable,
                     "numbers of choices apply to multiple-choice questions only",
                 ));
             }
             Rules::Rating(rating) if !RATING_STARS.contains(&rating.max_stars) => problems.push(Problem::new(
                 format!("{path}.maxStars"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 format!("must be between {} and {}", RATING_STARS.start(), RATING_STARS.end()),
             )),
             Rules::Number(number) => {
@@ -252,7 +253,7 @@ impl Rules {
                     if value.is_some_and(|v| !v.is_finite()) {
                         problems.push(Problem::new(
                             format!("{path}.{name}"),
-                            "OUT_OF_RANGE",
+                            ProblemCode::OutOfRange,
                             "must be a finite number",
                         ));
                     }
@@ -262,7 +263,7 @@ impl Rules {
                 {
                     problems.push(Problem::new(
                         format!("{path}.min"),
-                        "RANGE_INVERTED",
+                        ProblemCode::RangeInverted,
                         "min is greater than max",
                     ));
                 }
@@ -273,7 +274,7 @@ impl Rules {
                 {
                     problems.push(Problem::new(
                         format!("{path}.min"),
-                        "RANGE_INVERTED",
+                        ProblemCode::RangeInverted,
                         "min is after max",
                     ));
                 }
@@ -283,7 +284,7 @@ impl Rules {
         if self.kind().has_options() && options == 0 {
             problems.push(Problem::new(
                 path.rsplit_once('.').map_or("options", |(parent, _)| parent).to_owned() + ".options",
-                "OPTIONS_REQUIRED",
+                ProblemCode::OptionsRequired,
                 format!("a {} question needs options", self.kind().as_str()),
             ));
         }
@@ -297,7 +298,7 @@ fn range(min: Option<u32>, max: Option<u32>, path: &str, field: &str, problems: 
     {
         problems.push(Problem::new(
             format!("{path}.{field}"),
-            "RANGE_INVERTED",
+            ProblemCode::RangeInverted,
             format!("{min} is greater than {max}"),
         ));
     }
@@ -309,7 +310,7 @@ fn check_text(text: &TextRules, ceiling: u32, path: &str, problems: &mut Vec<Pro
         if value.is_some_and(|v| v > ceiling) {
             problems.push(Problem::new(
                 format!("{path}.{name}"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 format!("must be at most {ceiling}"),
             ));
         }
@@ -318,13 +319,13 @@ fn check_text(text: &TextRules, ceiling: u32, path: &str, problems: &mut Vec<Pro
         if pattern.len() > MAX_PATTERN_LEN {
             problems.push(Problem::new(
                 format!("{path}.pattern"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 format!("must be at most {MAX_PATTERN_LEN} characters"),
             ));
         } else if let Err(err) = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build() {
             problems.push(Problem::new(
                 format!("{path}.pattern"),
-                "INVALID_PATTERN",
+                ProblemCode::InvalidPattern,
                 format!("not a valid pattern: {err}"),
             ));
         }
@@ -335,7 +336,7 @@ fn check_text(text: &TextRules, ceiling: u32, path: &str, problems: &mut Vec<Pro
 mod tests {
     use super::*;
 
-    fn codes(rules: &Rules, options: usize) -> Vec<(&'static str, String)> {
+    fn codes(rules: &Rules, options: usize) -> Vec<(ProblemCode, String)> {
         rules
             .check(options, "input.rules")
             .into_iter()
@@ -371,7 +372,7 @@ mod tests {
             Rules::from_parts(QuestionKind::Nps, Some(text.clone()), "input.config")
                 .unwrap_err()
                 .code,
-            "CONFIG_MISMATCH"
+            ProblemCode::ConfigMismatch
         );
         assert_eq!(
             Rules::from_parts(QuestionKind::Dropdown, Some(text), "input.config")
@@ -396,7 +397,7 @@ mod tests {
         });
         assert_eq!(
             codes(&inverted, 0),
-            [("RANGE_INVERTED", "input.rules.minLength".to_owned())]
+            [(ProblemCode::RangeInverted, "input.rules.minLength".to_owned())]
         );
         let too_long = Rules::ShortText(TextRules {
             max_length: Some(SHORT_TEXT_MAX + 1),
@@ -404,7 +405,7 @@ mod tests {
         });
         assert_eq!(
             codes(&too_long, 0),
-            [("OUT_OF_RANGE", "input.rules.maxLength".to_owned())]
+            [(ProblemCode::OutOfRange, "input.rules.maxLength".to_owned())]
         );
         assert!(
             Rules::LongText(TextRules {
@@ -420,7 +421,7 @@ mod tests {
         });
         assert_eq!(
             codes(&bad_pattern, 0),
-            [("INVALID_PATTERN", "input.rules.pattern".to_owned())]
+            [(ProblemCode::InvalidPattern, "input.rules.pattern".to_owned())]
         );
     }
 
@@ -434,20 +435,20 @@ mod tests {
             })
         };
         assert!(multi(Some(1), Some(2)).check(3, "r").is_empty());
-        assert_eq!(codes(&multi(Some(3), Some(2)), 3)[0].0, "RANGE_INVERTED");
+        assert_eq!(codes(&multi(Some(3), Some(2)), 3)[0].0, ProblemCode::RangeInverted);
         assert_eq!(
             codes(&multi(None, Some(4)), 3),
-            [("OUT_OF_RANGE", "input.rules.maxChoices".to_owned())]
+            [(ProblemCode::OutOfRange, "input.rules.maxChoices".to_owned())]
         );
-        assert_eq!(codes(&multi(None, Some(0)), 3)[0].0, "OUT_OF_RANGE");
+        assert_eq!(codes(&multi(None, Some(0)), 3)[0].0, ProblemCode::OutOfRange);
         let single = Rules::SingleChoice(ChoiceRules {
             max_choices: Some(1),
             ..Default::default()
         });
-        assert_eq!(codes(&single, 3)[0].0, "NOT_APPLICABLE");
+        assert_eq!(codes(&single, 3)[0].0, ProblemCode::NotApplicable);
         assert_eq!(
             codes(&Rules::default_for(QuestionKind::Dropdown), 0),
-            [("OPTIONS_REQUIRED", "input.options".to_owned())]
+            [(ProblemCode::OptionsRequired, "input.options".to_owned())]
         );
     }
 
@@ -455,11 +456,11 @@ mod tests {
     fn range_rules() {
         assert_eq!(
             codes(&Rules::Rating(RatingRules { max_stars: 11 }), 0)[0].0,
-            "OUT_OF_RANGE"
+            ProblemCode::OutOfRange
         );
         assert_eq!(
             codes(&Rules::Rating(RatingRules { max_stars: 1 }), 0)[0].0,
-            "OUT_OF_RANGE"
+            ProblemCode::OutOfRange
         );
         let number = |min, max| {
             Rules::Number(NumberRules {
@@ -469,8 +470,8 @@ mod tests {
             })
         };
         assert!(number(Some(0.0), Some(120.0)).check(0, "r").is_empty());
-        assert_eq!(codes(&number(Some(5.0), Some(1.0)), 0)[0].0, "RANGE_INVERTED");
-        assert_eq!(codes(&number(Some(f64::NAN), None), 0)[0].0, "OUT_OF_RANGE");
+        assert_eq!(codes(&number(Some(5.0), Some(1.0)), 0)[0].0, ProblemCode::RangeInverted);
+        assert_eq!(codes(&number(Some(f64::NAN), None), 0)[0].0, ProblemCode::OutOfRange);
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         assert!(
             Rules::Date(DateRules {
@@ -489,7 +490,7 @@ mod tests {
                 0
             )[0]
             .0,
-            "RANGE_INVERTED"
+            ProblemCode::RangeInverted
         );
     }
 }

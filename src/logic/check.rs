@@ -20,6 +20,7 @@
 //! | `SKIP_LOOP` | a skip back to its own or an earlier section |
 //! | `UNREACHABLE_SECTION` | no path shows the section |
 //! | `UNREACHABLE_QUESTION` | no path shows the question |
+use crate::codes::ProblemCode;
 use std::{
     cmp::Ordering,
     collections::{HashMap, HashSet},
@@ -163,29 +164,29 @@ impl<'a> Context<'a> {
     }
 
     /// The operand's type, or why it is unknown.
-    fn subject(&self, operand: &Operand) -> Result<Subject, (&'static str, String)> {
+    fn subject(&self, operand: &Operand) -> Result<Subject, (ProblemCode, String)> {
         match operand {
             Operand::Answer(key) => match self.questions.get(key.as_str()) {
                 Some((_, _, q)) if q.rules.kind() != QuestionKind::Hidden => Ok(subject_of_question(q)),
                 Some(_) => Err((
-                    "CONDITION_UNKNOWN_QUESTION",
+                    ProblemCode::ConditionUnknownQuestion,
                     format!("`{key}` is a hidden field: read it with hidden({key})"),
                 )),
                 None => Err((
-                    "CONDITION_UNKNOWN_QUESTION",
+                    ProblemCode::ConditionUnknownQuestion,
                     format!("the form has no question `{key}`"),
                 )),
             },
             Operand::Hidden(key) => match self.questions.get(key.as_str()) {
                 Some((_, _, q)) if q.rules.kind() == QuestionKind::Hidden => Ok(Subject::Text),
                 _ => Err((
-                    "CONDITION_UNKNOWN_HIDDEN_FIELD",
+                    ProblemCode::ConditionUnknownHiddenField,
                     format!("the form has no hidden field `{key}`"),
                 )),
             },
             Operand::Attribute(name) => self.attributes.get(name).map(|s| subject_of_scalar(*s)).ok_or_else(|| {
                 (
-                    "CONDITION_UNKNOWN_ATTRIBUTE",
+                    ProblemCode::ConditionUnknownAttribute,
                     format!("the attribute catalogue has no `{name}`"),
                 )
             }),
@@ -270,7 +271,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
         };
         problems.push(Problem::new(
             path,
-            "CONDITION_TYPE_MISMATCH",
+            ProblemCode::ConditionTypeMismatch,
             format!("{subject} is {}: {what}", subject_name(&subject_type)),
         ));
         return;
@@ -278,7 +279,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
     if let Some(bad) = values.iter().find(|v| !fits(&subject_type, v)) {
         problems.push(Problem::new(
             path,
-            "CONDITION_TYPE_MISMATCH",
+            ProblemCode::ConditionTypeMismatch,
             format!(
                 "{subject} is {} and cannot be compared with {} ({bad})",
                 subject_name(&subject_type),
@@ -295,7 +296,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
                 {
                     problems.push(Problem::new(
                         path,
-                        "CONDITION_UNKNOWN_OPTION",
+                        ProblemCode::ConditionUnknownOption,
                         format!("\"{v}\" is not an option value of {subject}"),
                     ));
                 }
@@ -322,7 +323,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
                     if outside || between_points {
                         problems.push(Problem::new(
                             path,
-                            "CONDITION_OUT_OF_RANGE",
+                            ProblemCode::ConditionOutOfRange,
                             format!("{n} is not a possible answer of {subject} ({scale})"),
                         ));
                     }
@@ -336,7 +337,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
                 {
                     problems.push(Problem::new(
                         path,
-                        "CONDITION_OUT_OF_RANGE",
+                        ProblemCode::ConditionOutOfRange,
                         format!("{d} is outside the dates {subject} accepts"),
                     ));
                 }
@@ -349,7 +350,7 @@ fn check_atom(cx: &Context, atom: &Expr, path: &str, problems: &mut Vec<Problem>
     {
         problems.push(Problem::new(
             path,
-            "CONDITION_REVERSED_BETWEEN",
+            ProblemCode::ConditionReversedBetween,
             format!("BETWEEN ({low}, {high}) has its bounds reversed: no value lies between them"),
         ));
     }
@@ -649,9 +650,12 @@ impl Context<'_> {
         let subject = self.subject(subject_operand(atom)?).ok()?;
         let mut problems = Vec::new();
         check_atom(self, atom, "", &mut problems);
-        let only_ranges = problems
-            .iter()
-            .all(|p| matches!(p.code, "CONDITION_OUT_OF_RANGE" | "CONDITION_REVERSED_BETWEEN"));
+        let only_ranges = problems.iter().all(|p| {
+            matches!(
+                p.code,
+                ProblemCode::ConditionOutOfRange | ProblemCode::ConditionReversedBetween
+            )
+        });
         only_ranges.then_some(subject)
     }
 
@@ -756,7 +760,7 @@ impl Context<'_> {
                     if self.impossible(&literals(children, false)) {
                         problems.push(Problem::new(
                             path,
-                            "CONDITION_CONTRADICTION",
+                            ProblemCode::ConditionContradiction,
                             format!("`{node}` never holds: its parts contradict each other"),
                         ));
                     }
@@ -771,7 +775,7 @@ impl Context<'_> {
                     {
                         problems.push(Problem::new(
                             &path,
-                            "CONDITION_LATER_QUESTION",
+                            ProblemCode::ConditionLaterQuestion,
                             format!("`{key}` comes later on every path: its answer is not known here"),
                         ));
                     }
@@ -781,7 +785,7 @@ impl Context<'_> {
                     {
                         problems.push(Problem::new(
                             path,
-                            "CONDITION_CONTRADICTION",
+                            ProblemCode::ConditionContradiction,
                             format!("`{atom}` never holds"),
                         ));
                     }
@@ -824,12 +828,12 @@ pub fn check(def: &FormDef, attributes: &HashMap<String, Scalar>) -> Vec<Problem
             match index_of.get(&skip.to) {
                 None => problems.push(Problem::new(
                     format!("{here}.skips[{k}].to"),
-                    "SKIP_TARGET_UNKNOWN",
+                    ProblemCode::SkipTargetUnknown,
                     "the target section is not in this version (was it deleted?)",
                 )),
                 Some(&t) if t <= s => problems.push(Problem::new(
                     format!("{here}.skips[{k}].to"),
-                    "SKIP_LOOP",
+                    ProblemCode::SkipLoop,
                     "a skip must go forward: going back to this or an earlier section would loop",
                 )),
                 Some(_) => {}
@@ -853,7 +857,7 @@ pub fn check(def: &FormDef, attributes: &HashMap<String, Scalar>) -> Vec<Problem
         if !shown {
             problems.push(Problem::new(
                 format!("sections[{s}]"),
-                "UNREACHABLE_SECTION",
+                ProblemCode::UnreachableSection,
                 "no path shows this section",
             ));
             cx.never.extend(section.questions.iter().map(|q| q.key.clone()));
@@ -877,7 +881,7 @@ pub fn check(def: &FormDef, attributes: &HashMap<String, Scalar>) -> Vec<Problem
             {
                 problems.push(Problem::new(
                     format!("sections[{s}].questions[{q}]"),
-                    "UNREACHABLE_QUESTION",
+                    ProblemCode::UnreachableQuestion,
                     "no path shows this question",
                 ));
                 cx.never.insert(question.key.clone());
@@ -1001,7 +1005,7 @@ mod tests {
     }
 
     /// The codes found when `text` is the show-if of the question of section 1.
-    fn codes(text: &str) -> Vec<&'static str> {
+    fn codes(text: &str) -> Vec<ProblemCode> {
         let mut def = form();
         def.sections[1].questions[0].show_if = Some(parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}")));
         check(&def, &attributes()).into_iter().map(|p| p.code).collect()
@@ -1009,90 +1013,105 @@ mod tests {
 
     #[test]
     fn each_check_has_a_clean_and_a_failing_case() {
-        let cases: &[(&str, &[&str])] = &[
+        let cases: &[(&str, &[ProblemCode])] = &[
             // Operands.
             ("answer(service) <= 3", &[]),
-            ("answer(nope) <= 3", &["CONDITION_UNKNOWN_QUESTION"]),
-            ("answer(order_id) = \"x\"", &["CONDITION_UNKNOWN_QUESTION"]),
+            ("answer(nope) <= 3", &[ProblemCode::ConditionUnknownQuestion]),
+            ("answer(order_id) = \"x\"", &[ProblemCode::ConditionUnknownQuestion]),
             ("hidden(order_id) = \"A-1\"", &[]),
-            ("hidden(comment) = \"x\"", &["CONDITION_UNKNOWN_HIDDEN_FIELD"]),
+            ("hidden(comment) = \"x\"", &[ProblemCode::ConditionUnknownHiddenField]),
             ("attribute(ltv) > 1000", &[]),
-            ("attribute(tier) = \"gold\"", &["CONDITION_UNKNOWN_ATTRIBUTE"]),
+            ("attribute(tier) = \"gold\"", &[ProblemCode::ConditionUnknownAttribute]),
             // Types.
-            ("answer(service) = \"3\"", &["CONDITION_TYPE_MISMATCH"]),
-            ("answer(comment) > 3", &["CONDITION_TYPE_MISMATCH"]),
+            ("answer(service) = \"3\"", &[ProblemCode::ConditionTypeMismatch]),
+            ("answer(comment) > 3", &[ProblemCode::ConditionTypeMismatch]),
             ("answer(comment) = \"late\"", &[]),
-            ("answer(bought_on) = true", &["CONDITION_TYPE_MISMATCH"]),
+            ("answer(bought_on) = true", &[ProblemCode::ConditionTypeMismatch]),
             ("answer(bought_on) >= date(2024-01-01)", &[]),
             ("answer(agree) = true", &[]),
-            ("answer(agree) = 1", &["CONDITION_TYPE_MISMATCH"]),
-            ("attribute(churned) = \"yes\"", &["CONDITION_TYPE_MISMATCH"]),
+            ("answer(agree) = 1", &[ProblemCode::ConditionTypeMismatch]),
+            ("attribute(churned) = \"yes\"", &[ProblemCode::ConditionTypeMismatch]),
             ("attribute(since) < date(2024-01-01)", &[]),
-            ("attribute(since) < 2024", &["CONDITION_TYPE_MISMATCH"]),
-            ("answer(plan) < \"pro\"", &["CONDITION_TYPE_MISMATCH"]),
-            ("answer(nps) CONTAINS ANY (\"9\")", &["CONDITION_TYPE_MISMATCH"]),
+            ("attribute(since) < 2024", &[ProblemCode::ConditionTypeMismatch]),
+            ("answer(plan) < \"pro\"", &[ProblemCode::ConditionTypeMismatch]),
+            (
+                "answer(nps) CONTAINS ANY (\"9\")",
+                &[ProblemCode::ConditionTypeMismatch],
+            ),
             // Options and ranges.
             ("answer(plan) = \"pro\"", &[]),
-            ("answer(plan) = \"gold\"", &["CONDITION_UNKNOWN_OPTION"]),
+            ("answer(plan) = \"gold\"", &[ProblemCode::ConditionUnknownOption]),
             (
                 "answer(features) CONTAINS ANY (\"speed\", \"fast\")",
-                &["CONDITION_UNKNOWN_OPTION"],
+                &[ProblemCode::ConditionUnknownOption],
             ),
-            ("answer(nps) = 11", &["CONDITION_OUT_OF_RANGE"]),
-            ("answer(nps) > 10", &["CONDITION_CONTRADICTION"]),
+            ("answer(nps) = 11", &[ProblemCode::ConditionOutOfRange]),
+            ("answer(nps) > 10", &[ProblemCode::ConditionContradiction]),
             ("answer(nps) >= 10", &[]),
-            ("answer(nps) = 7.5", &["CONDITION_OUT_OF_RANGE"]),
-            ("answer(service) BETWEEN (0, 3)", &["CONDITION_OUT_OF_RANGE"]),
-            ("answer(bought_on) < date(2019-12-31)", &["CONDITION_OUT_OF_RANGE"]),
+            ("answer(nps) = 7.5", &[ProblemCode::ConditionOutOfRange]),
+            ("answer(service) BETWEEN (0, 3)", &[ProblemCode::ConditionOutOfRange]),
+            (
+                "answer(bought_on) < date(2019-12-31)",
+                &[ProblemCode::ConditionOutOfRange],
+            ),
             // Contradictions.
-            ("answer(nps) BETWEEN (9, 6)", &["CONDITION_REVERSED_BETWEEN"]),
+            ("answer(nps) BETWEEN (9, 6)", &[ProblemCode::ConditionReversedBetween]),
             ("answer(nps) BETWEEN (6, 9)", &[]),
-            ("answer(nps) < 3 AND answer(nps) > 5", &["CONDITION_CONTRADICTION"]),
+            (
+                "answer(nps) < 3 AND answer(nps) > 5",
+                &[ProblemCode::ConditionContradiction],
+            ),
             ("answer(nps) < 5 AND answer(nps) > 3", &[]),
-            ("answer(nps) > 3 AND answer(nps) < 4", &["CONDITION_CONTRADICTION"]),
+            (
+                "answer(nps) > 3 AND answer(nps) < 4",
+                &[ProblemCode::ConditionContradiction],
+            ),
             ("attribute(ltv) > 3 AND attribute(ltv) < 4", &[]),
             (
                 "answer(plan) = \"pro\" AND answer(plan) = \"team\"",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             ("answer(plan) = \"pro\" OR answer(plan) = \"team\"", &[]),
             (
                 "answer(comment) = \"a\" AND answer(comment) = \"b\"",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             (
                 "answer(plan) CONTAINS ALL (\"pro\", \"team\")",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             ("answer(features) CONTAINS ALL (\"speed\", \"price\")", &[]),
             (
                 "answer(features) CONTAINS ALL (\"speed\") AND answer(features) CONTAINS NONE (\"speed\")",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             (
                 "answer(nps) IS ANSWERED AND answer(nps) IS NOT ANSWERED",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
-            ("answer(nps) = 9 AND NOT answer(nps) = 9", &["CONDITION_CONTRADICTION"]),
+            (
+                "answer(nps) = 9 AND NOT answer(nps) = 9",
+                &[ProblemCode::ConditionContradiction],
+            ),
             (
                 "answer(nps) >= 9 AND NOT answer(nps) IS ANSWERED",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             (
                 "NOT answer(nps) >= 9 AND answer(nps) = 10",
-                &["CONDITION_CONTRADICTION"],
+                &[ProblemCode::ConditionContradiction],
             ),
             ("NOT answer(nps) >= 9 AND answer(nps) = 5", &[]),
             // Order on the path.
-            ("answer(later) > 5", &["CONDITION_LATER_QUESTION"]),
-            ("answer(last) > 5", &["CONDITION_LATER_QUESTION"]),
+            ("answer(later) > 5", &[ProblemCode::ConditionLaterQuestion]),
+            ("answer(last) > 5", &[ProblemCode::ConditionLaterQuestion]),
         ];
         let mut wrong = Vec::new();
         for (text, expected) in cases {
             let mut found = codes(text);
             // A question whose show-if never holds is also unreachable: the case is about the
             // condition's own code.
-            found.retain(|c| *c != "UNREACHABLE_QUESTION");
+            found.retain(|c| *c != ProblemCode::UnreachableQuestion);
             if &found != expected {
                 wrong.push(format!("{text}: {found:?}, expected {expected:?}"));
             }
@@ -1108,7 +1127,7 @@ mod tests {
         let problems = check(&def, &attributes());
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].path, "sections[1].questions[0].showIf.nodes[4]");
-        assert_eq!(problems[0].code, "CONDITION_UNKNOWN_OPTION");
+        assert_eq!(problems[0].code, ProblemCode::ConditionUnknownOption);
     }
 
     #[test]
@@ -1123,16 +1142,19 @@ mod tests {
         let found: Vec<_> = check(&def, &attributes())
             .into_iter()
             .map(|p| (p.path, p.code))
-            .filter(|(_, c)| *c == "CONDITION_LATER_QUESTION")
+            .filter(|(_, c)| *c == ProblemCode::ConditionLaterQuestion)
             .collect();
         assert_eq!(
             found,
             [
                 (
                     "sections[0].questions[0].showIf.nodes[0]".to_string(),
-                    "CONDITION_LATER_QUESTION"
+                    ProblemCode::ConditionLaterQuestion
                 ),
-                ("sections[1].showIf.nodes[0]".to_string(), "CONDITION_LATER_QUESTION"),
+                (
+                    "sections[1].showIf.nodes[0]".to_string(),
+                    ProblemCode::ConditionLaterQuestion
+                ),
             ]
         );
     }
@@ -1166,9 +1188,9 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("sections[1].skips[1].to".to_string(), "SKIP_LOOP"),
-                ("sections[1].skips[2].to".to_string(), "SKIP_LOOP"),
-                ("sections[1].skips[3].to".to_string(), "SKIP_TARGET_UNKNOWN"),
+                ("sections[1].skips[1].to".to_string(), ProblemCode::SkipLoop),
+                ("sections[1].skips[2].to".to_string(), ProblemCode::SkipLoop),
+                ("sections[1].skips[3].to".to_string(), ProblemCode::SkipTargetUnknown),
             ]
         );
     }
@@ -1195,7 +1217,7 @@ mod tests {
             .into_iter()
             .map(|p| (p.path, p.code))
             .collect();
-        assert_eq!(found, [("sections[1]".to_string(), "UNREACHABLE_SECTION")]);
+        assert_eq!(found, [("sections[1]".to_string(), ProblemCode::UnreachableSection)]);
 
         // An end rule that always holds leaves everything after unreachable.
         let mut def = form();
@@ -1218,11 +1240,11 @@ mod tests {
             [
                 (
                     "sections[0].questions[1].showIf.nodes[0]".to_string(),
-                    "CONDITION_CONTRADICTION"
+                    ProblemCode::ConditionContradiction
                 ),
-                ("sections[0].questions[1]".to_string(), "UNREACHABLE_QUESTION"),
-                ("sections[1].questions[0]".to_string(), "UNREACHABLE_QUESTION"),
-                ("sections[2]".to_string(), "UNREACHABLE_SECTION"),
+                ("sections[0].questions[1]".to_string(), ProblemCode::UnreachableQuestion),
+                ("sections[1].questions[0]".to_string(), ProblemCode::UnreachableQuestion),
+                ("sections[2]".to_string(), ProblemCode::UnreachableSection),
             ]
         );
     }

@@ -2,6 +2,7 @@
 //! organization; upserted one at a time or in bulk (a CRM sync of up to 10,000 in one call,
 //! all or nothing, every invalid row reported); attributes validated against the catalogue and
 //! stored typed, one row per value, so lists filter by attribute in SQL.
+use crate::codes::ProblemCode;
 use std::collections::{HashMap, HashSet};
 
 use entity::{respondent, respondent_attribute_value as value_row};
@@ -89,31 +90,35 @@ fn check_attribute(
     let Some((kind, retired)) = declared.get(name) else {
         return Some(Problem::new(
             path,
-            "UNKNOWN_ATTRIBUTE",
+            ProblemCode::UnknownAttribute,
             format!("`{name}` is not in the organization's attribute catalogue"),
         ));
     };
     if *retired && !for_filter {
         return Some(Problem::new(
             path,
-            "ATTRIBUTE_RETIRED",
+            ProblemCode::AttributeRetired,
             format!("`{name}` is retired and takes no new values"),
         ));
     }
     if !kind.scalar().holds(value) {
         return Some(Problem::new(
             path,
-            "INVALID_ATTRIBUTE",
+            ProblemCode::InvalidAttribute,
             format!("`{name}` is a {} attribute", kind.as_str()),
         ));
     }
     match value {
         Value::Text(t) if t.chars().count() > MAX_TEXT_VALUE_CHARS => Some(Problem::new(
             path,
-            "TOO_LONG",
+            ProblemCode::TooLong,
             format!("at most {MAX_TEXT_VALUE_CHARS} characters"),
         )),
-        Value::Number(n) if !n.is_finite() => Some(Problem::new(path, "INVALID_ATTRIBUTE", "must be a finite number")),
+        Value::Number(n) if !n.is_finite() => Some(Problem::new(
+            path,
+            ProblemCode::InvalidAttribute,
+            "must be a finite number",
+        )),
         _ => None,
     }
 }
@@ -129,13 +134,13 @@ fn check(
     match &external_id {
         None => problems.push(Problem::new(
             format!("{path}.externalId"),
-            "REQUIRED",
+            ProblemCode::Required,
             "an upsert needs the respondent's external (CRM) id",
         )),
         Some(id) if id.chars().count() > MAX_EXTERNAL_ID_CHARS || id.chars().any(char::is_control) => {
             problems.push(Problem::new(
                 format!("{path}.externalId"),
-                "INVALID_VALUE",
+                ProblemCode::InvalidValue,
                 format!("1–{MAX_EXTERNAL_ID_CHARS} characters without control characters"),
             ))
         }
@@ -146,7 +151,7 @@ fn check(
         None => {
             problems.push(Problem::new(
                 format!("{path}.email"),
-                "INVALID_EMAIL",
+                ProblemCode::InvalidEmail,
                 format!("`{e}` is not an email address"),
             ));
             None
@@ -157,7 +162,7 @@ fn check(
         None => {
             problems.push(Problem::new(
                 format!("{path}.phone"),
-                "INVALID_PHONE",
+                ProblemCode::InvalidPhone,
                 format!("`{p}` is not a phone number: 7–15 digits, an optional leading +"),
             ));
             None
@@ -167,7 +172,7 @@ fn check(
     if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
         problems.push(Problem::new(
             format!("{path}.name"),
-            "TOO_LONG",
+            ProblemCode::TooLong,
             format!("at most {MAX_NAME_CHARS} characters"),
         ));
     }
@@ -175,14 +180,14 @@ fn check(
     if locale.as_ref().is_some_and(|l| !is_locale(l)) {
         problems.push(Problem::new(
             format!("{path}.locale"),
-            "INVALID_LOCALE",
+            ProblemCode::InvalidLocale,
             "not a language tag such as fa, en or en-GB",
         ));
     }
     if input.attributes.len() > MAX_ATTRIBUTES {
         problems.push(Problem::new(
             format!("{path}.attributes"),
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_ATTRIBUTES} attributes"),
         ));
     }
@@ -190,7 +195,11 @@ fn check(
     for (i, (attribute, value)) in input.attributes.iter().enumerate() {
         let here = format!("{path}.attributes[{i}]");
         if !seen.insert(attribute.as_str()) {
-            problems.push(Problem::new(here, "DUPLICATE", format!("`{attribute}` is given twice")));
+            problems.push(Problem::new(
+                here,
+                ProblemCode::Duplicate,
+                format!("`{attribute}` is given twice"),
+            ));
         } else if let Some(problem) = check_attribute(declared, attribute, value, &here, false) {
             problems.push(problem);
         }
@@ -275,7 +284,7 @@ async fn upsert_rows(
     if inputs.len() > MAX_BULK {
         return Err(AppError::problem(Problem::new(
             path,
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_BULK} respondents in one call"),
         )));
     }
@@ -290,7 +299,7 @@ async fn upsert_rows(
             if let Some(first) = first_row.insert(row.external_id.clone(), i) {
                 problems.push(Problem::new(
                     format!("{here}.externalId"),
-                    "DUPLICATE",
+                    ProblemCode::Duplicate,
                     format!("`{}` is also row {first}", row.external_id),
                 ));
             }

@@ -62,3 +62,29 @@ async fn every_type_field_argument_and_value_has_a_description() {
     }
     assert!(missing.is_empty(), "undescribed: {missing:#?}");
 }
+
+#[test]
+fn every_code_the_server_can_emit_is_listed_in_the_readme() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let listed = readme
+        .split("<!-- codes:begin -->\n")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- codes:end -->").next())
+        .expect("README has a codes section");
+    assert!(
+        listed == nazar::codes::markdown(),
+        "the README's list of codes is stale: put the output of `cargo run -- codes` between its markers"
+    );
+    for code in nazar::error::code::ALL {
+        assert!(readme.contains(&format!("`{code}`")), "the README does not list {code}");
+    }
+    // The schema's enums are the catalogue's.
+    let sdl = nazar::graphql::sdl();
+    for code in nazar::codes::ProblemCode::ALL {
+        assert!(
+            sdl.contains(&format!("\t{}\n", code.as_str())),
+            "{} is not in ProblemCode",
+            code.as_str()
+        );
+    }
+}

@@ -1,4 +1,5 @@
 //! Form documents through the API: export and import, Google Forms conversion, templates.
+use crate::codes::{NoteCode, ProblemCode};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::{
@@ -101,7 +102,7 @@ pub struct CreateFormFromTemplateInput {
 pub struct GoogleFormItemNote {
     /// Stable reason, e.g. `FILE_UPLOAD_NOT_SUPPORTED`, `TIME_AS_TEXT`, `GRADING_AS_SCORES`,
     /// `JUMP_NOT_SUPPORTED`.
-    pub code: String,
+    pub code: NoteCode,
     /// For humans.
     pub message: String,
 }
@@ -135,7 +136,7 @@ impl From<ItemReport> for GoogleFormItem {
                 .notes
                 .into_iter()
                 .map(|n| GoogleFormItemNote {
-                    code: n.code.to_owned(),
+                    code: n.code,
                     message: n.message,
                 })
                 .collect(),
@@ -268,7 +269,7 @@ impl DocumentMutation {
             let keys: Vec<&str> = templates::TEMPLATES.iter().map(|t| t.key).collect();
             problems.push(Problem::new(
                 "input.template",
-                "UNKNOWN_TEMPLATE",
+                ProblemCode::UnknownTemplate,
                 format!(
                     "no template `{}`; the templates are {}",
                     input.template,

@@ -1,5 +1,6 @@
 //! `evaluateForm`: the path engine over the API, so web and mobile clients need no logic engine
 //! of their own.
+use crate::codes::ProblemCode;
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
@@ -112,7 +113,7 @@ pub fn facts(
         ("hidden", hidden.len(), MAX_FACTS),
     ] {
         if len > max {
-            problems.push(Problem::new(name, "TOO_MANY", format!("at most {max}")));
+            problems.push(Problem::new(name, ProblemCode::TooMany, format!("at most {max}")));
         }
     }
     AppError::invalid(std::mem::take(&mut problems))?;
@@ -122,7 +123,7 @@ pub fn facts(
         if facts.answers.contains_key(&input.key) {
             problems.push(Problem::new(
                 format!("{path}.key"),
-                "DUPLICATE",
+                ProblemCode::Duplicate,
                 format!("`{}` is answered twice", input.key),
             ));
             continue;
@@ -147,7 +148,7 @@ pub fn facts(
             if kind == QuestionKind::Hidden {
                 problems.push(Problem::new(
                     format!("{path}.key"),
-                    "INVALID_ANSWER",
+                    ProblemCode::InvalidAnswer,
                     format!("`{}` is a hidden field: send it in `hidden`", input.key),
                 ));
                 continue;
@@ -155,7 +156,7 @@ pub fn facts(
             if !fits {
                 problems.push(Problem::new(
                     format!("{path}.value"),
-                    "INVALID_ANSWER",
+                    ProblemCode::InvalidAnswer,
                     format!(
                         "`{}` is a {} question: send `{}`{}",
                         input.key,
@@ -175,7 +176,7 @@ pub fn facts(
                 if let Some(bad) = chosen.iter().find(|c| !values.contains(c.as_str())) {
                     problems.push(Problem::new(
                         format!("{path}.value.choices"),
-                        "INVALID_ANSWER",
+                        ProblemCode::InvalidAnswer,
                         format!("\"{bad}\" is not an option value of `{}`", input.key),
                     ));
                     continue;
@@ -190,7 +191,7 @@ pub fn facts(
         let Some(scalar) = catalogue.get(&input.name) else {
             problems.push(Problem::new(
                 format!("{path}.name"),
-                "UNKNOWN_ATTRIBUTE",
+                ProblemCode::UnknownAttribute,
                 format!("the attribute catalogue has no `{}`", input.name),
             ));
             continue;
@@ -198,7 +199,7 @@ pub fn facts(
         if !scalar.holds(&value) {
             problems.push(Problem::new(
                 format!("{path}.value"),
-                "INVALID_ATTRIBUTE",
+                ProblemCode::InvalidAttribute,
                 format!("`{}` is a {:?} attribute", input.name, catalogue[&input.name]).to_lowercase(),
             ));
             continue;
@@ -213,13 +214,13 @@ pub fn facts(
         if !known {
             problems.push(Problem::new(
                 format!("{path}.key"),
-                "UNKNOWN_HIDDEN_FIELD",
+                ProblemCode::UnknownHiddenField,
                 format!("the form has no hidden field `{}`", input.key),
             ));
         } else if input.value.chars().count() > MAX_HIDDEN_CHARS {
             problems.push(Problem::new(
                 format!("{path}.value"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 format!("at most {MAX_HIDDEN_CHARS} characters"),
             ));
         } else {
@@ -280,25 +281,13 @@ fn next_step(def: &Arc<FormDef>, version: uuid::Uuid, next: Next) -> NextStep {
     NextStep { kind, section }
 }
 
-/// Stable codes of what is wrong with answers on the path.
-#[derive(Enum, Copy, Clone, PartialEq, Eq)]
-pub enum ViolationCode {
-    /// A required question on the path has no answer.
-    Required,
-    /// An answer to a question that is not on the path: completing drops it, a single-shot
-    /// submit is refused.
-    AnswerOffPath,
-    /// An answer to a key the version does not have.
-    UnknownQuestion,
-}
-
 /// One violation.
 #[derive(SimpleObject)]
 pub struct PathViolation {
     /// The question key.
     pub key: String,
-    /// What is wrong.
-    pub code: ViolationCode,
+    /// What is wrong: REQUIRED, ANSWER_OFF_PATH or UNKNOWN_QUESTION.
+    pub code: ProblemCode,
     /// For humans.
     pub message: String,
 }
@@ -424,13 +413,13 @@ impl FormEvaluation {
             .iter()
             .map(|v| {
                 let (code, message) = match v.kind {
-                    ViolationKind::Required => (ViolationCode::Required, "required on this path but not answered"),
+                    ViolationKind::Required => (ProblemCode::Required, "required on this path but not answered"),
                     ViolationKind::OffPath => (
-                        ViolationCode::AnswerOffPath,
+                        ProblemCode::AnswerOffPath,
                         "answered, but the question is not on this path",
                     ),
                     ViolationKind::UnknownQuestion => (
-                        ViolationCode::UnknownQuestion,
+                        ProblemCode::UnknownQuestion,
                         "the version has no question with this key",
                     ),
                 };

@@ -1,4 +1,5 @@
 //! Input types of form authoring and their conversion to the pure model.
+use crate::codes::ProblemCode;
 use async_graphql::{ID, InputObject, MaybeUndefined, OneofObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -29,7 +30,7 @@ pub fn text(input: Vec<TranslationInput>, path: &str, problems: &mut Vec<Problem
         if text.contains_key(&t.locale) {
             problems.push(Problem::new(
                 format!("{path}[{i}].locale"),
-                "DUPLICATE",
+                ProblemCode::Duplicate,
                 format!("`{}` is given twice", t.locale),
             ));
         }

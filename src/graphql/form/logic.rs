@@ -1,5 +1,6 @@
 //! Conditions in the API: written as `@oneOf` trees or as canonical text, read back as a flat
 //! list of nodes (a selection cannot descend an unbounded tree) with the canonical text.
+use crate::codes::ProblemCode;
 use std::sync::Arc;
 
 use async_graphql::{Enum, InputObject, Object, OneofObject, SimpleObject};
@@ -11,7 +12,7 @@ use crate::{
 };
 
 /// Stable code of a condition that cannot be read (syntax, size).
-pub const INVALID_CONDITION: &str = "INVALID_CONDITION";
+pub const INVALID_CONDITION: ProblemCode = ProblemCode::InvalidCondition;
 
 /// A condition: its canonical text, or a tree of groups and comparisons. At most 200 nodes,
 /// 32 levels deep, 10,000 characters of text.

@@ -183,7 +183,7 @@ pub struct FormProblem {
     /// Where: e.g. `sections[0].questions[2].title.en`.
     pub path: String,
     /// Stable reason, e.g. `TRANSLATION_MISSING`, `OPTIONS_REQUIRED`, `FORM_EMPTY`.
-    pub code: String,
+    pub code: crate::codes::ProblemCode,
     /// For humans.
     pub message: String,
 }
@@ -192,7 +192,7 @@ impl From<Problem> for FormProblem {
     fn from(p: Problem) -> Self {
         FormProblem {
             path: p.path,
-            code: p.code.to_owned(),
+            code: p.code,
             message: p.message,
         }
     }

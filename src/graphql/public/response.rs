@@ -227,7 +227,7 @@ pub struct AnswerProblem {
     pub path: String,
     /// The rule broken: OUT_OF_RANGE, NOT_INTEGER, INVALID_OPTION, TOO_LONG, PATTERN_MISMATCH,
     /// INVALID_EMAIL, INVALID_PHONE, UNKNOWN_QUESTION…
-    pub code: String,
+    pub code: crate::codes::ProblemCode,
     /// For humans.
     pub message: String,
 }
@@ -268,7 +268,7 @@ impl ResponseResult {
             .map(|r| AnswerProblem {
                 key: r.key.clone(),
                 path: r.path.clone(),
-                code: r.code.clone(),
+                code: r.code,
                 message: r.message.clone(),
             })
             .collect()

@@ -1,6 +1,7 @@
 //! The changes an editor makes to a draft, as pure functions on a [`FormDef`]. Each checks its
 //! input with paths under `input` (`input.key`, `input.config.maxLength`, `input.options[2].value`)
 //! and reports every problem at once.
+use crate::codes::ProblemCode;
 use std::collections::HashSet;
 
 use uuid::Uuid;
@@ -285,13 +286,13 @@ fn check_key(def: &FormDef, history: &History, uid: Uuid, key: &str, problems: &
     if def.questions().any(|q| q.key == key && q.uid != uid) {
         problems.push(Problem::new(
             "input.key",
-            "DUPLICATE_KEY",
+            ProblemCode::DuplicateKey,
             format!("another question of the form has the key `{key}`"),
         ));
     } else if history.uid_of_key.get(key).is_some_and(|owner| *owner != uid) {
         problems.push(Problem::new(
             "input.key",
-            "KEY_RETIRED",
+            ProblemCode::KeyRetired,
             format!(
                 "`{key}` belonged to another question in a published version; reusing it would merge their answers"
             ),
@@ -305,7 +306,7 @@ fn check_metric_free(def: &FormDef, uid: Uuid, metric: Option<Metric>, problems:
     {
         problems.push(Problem::new(
             "input.metric",
-            "METRIC_TAKEN",
+            ProblemCode::MetricTaken,
             format!(
                 "the question `{}` already feeds {}; unmark it first",
                 other.key,
@@ -379,7 +380,7 @@ pub fn update_question(def: &mut FormDef, history: &History, uid: Uuid, patch: Q
         if published.is_some() {
             problems.push(Problem::new(
                 "input.key",
-                "KEY_FROZEN",
+                ProblemCode::KeyFrozen,
                 format!(
                     "the key `{}` is published: answers, reports and conditions refer to it, so it never changes",
                     question.key
@@ -396,7 +397,7 @@ pub fn update_question(def: &mut FormDef, history: &History, uid: Uuid, patch: Q
     {
         problems.push(Problem::new(
             "input.kind",
-            "KIND_FROZEN",
+            ProblemCode::KindFrozen,
             format!(
                 "the question is published as {}: answers of another kind would not mix; add a new question instead",
                 published_kind.as_str()
@@ -481,7 +482,7 @@ pub fn set_section_logic(def: &mut FormDef, uid: Uuid, logic: SectionLogic) -> A
     if logic.skips.len() > MAX_SKIPS {
         problems.push(Problem::new(
             "input.skips",
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_SKIPS} skip rules per section"),
         ));
     }
@@ -489,7 +490,7 @@ pub fn set_section_logic(def: &mut FormDef, uid: Uuid, logic: SectionLogic) -> A
         if def.find_section(skip.to).is_none() {
             problems.push(Problem::new(
                 format!("input.skips[{i}].to"),
-                "SKIP_TARGET_UNKNOWN",
+                ProblemCode::SkipTargetUnknown,
                 "no such section in the form's draft",
             ));
         }
@@ -536,22 +537,26 @@ pub fn arrange(def: &mut FormDef, layout: Vec<(Uuid, Vec<Uuid>)>) -> AppResult<(
         if def.find_section(*section).is_none() {
             problems.push(Problem::new(
                 format!("{path}.sectionId"),
-                "NOT_IN_FORM",
+                ProblemCode::NotInForm,
                 "no such section in the form's draft",
             ));
         } else if !seen.insert(*section) {
-            problems.push(Problem::new(format!("{path}.sectionId"), "DUPLICATE", "listed twice"));
+            problems.push(Problem::new(
+                format!("{path}.sectionId"),
+                ProblemCode::Duplicate,
+                "listed twice",
+            ));
         }
         for (j, question) in questions.iter().enumerate() {
             let here = format!("{path}.questionIds[{j}]");
             if def.find_question(*question).is_none() {
                 problems.push(Problem::new(
                     here,
-                    "NOT_IN_FORM",
+                    ProblemCode::NotInForm,
                     "no such question in the form's draft",
                 ));
             } else if !seen.insert(*question) {
-                problems.push(Problem::new(here, "DUPLICATE", "listed twice"));
+                problems.push(Problem::new(here, ProblemCode::Duplicate, "listed twice"));
             }
         }
     }
@@ -559,7 +564,7 @@ pub fn arrange(def: &mut FormDef, layout: Vec<(Uuid, Vec<Uuid>)>) -> AppResult<(
     if problems.is_empty() && missing > 0 {
         problems.push(Problem::new(
             "input.sections",
-            "INCOMPLETE",
+            ProblemCode::Incomplete,
             format!("{missing} section(s) or question(s) of the draft are not listed: list every one (delete them with their own mutations)"),
         ));
     }
@@ -636,7 +641,7 @@ mod tests {
         let mut reuse = draft(QuestionKind::Nps, "Again");
         reuse.key = Some("nps".into());
         let err = add_question(&mut def, &history, section, None, reuse).unwrap_err();
-        assert!(matches!(err, AppError::Problems { ref problems, .. } if problems[0].code == "KEY_RETIRED"));
+        assert!(matches!(err, AppError::Problems { ref problems, .. } if problems[0].code == ProblemCode::KeyRetired));
     }
 
     #[test]
@@ -709,8 +714,8 @@ mod tests {
         let Err(AppError::Problems { problems, .. }) = update_question(&mut def, &history, uid, rename) else {
             panic!("a published key and kind changed");
         };
-        let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
-        assert_eq!(codes, ["KEY_FROZEN", "KIND_FROZEN"]);
+        let codes: Vec<ProblemCode> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, [ProblemCode::KeyFrozen, ProblemCode::KindFrozen]);
         let retitle = QuestionPatch {
             title: Some(text(&[("en", "New"), ("fa", "تازه")])),
             required: Some(true),

@@ -5,6 +5,7 @@
 //! published version into a new draft numbered one higher, so a published version never
 //! changes. Edits lock the form row (PostgreSQL `FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), so
 //! concurrent editors never lose each other's changes.
+use crate::codes::ProblemCode;
 pub mod edit;
 pub mod store;
 
@@ -812,7 +813,7 @@ pub async fn import_google(
     if !model::is_locale(locale) {
         return Err(AppError::problem(Problem::new(
             "input.locale",
-            "INVALID_LOCALE",
+            ProblemCode::InvalidLocale,
             format!("`{locale}` is not a language tag such as fa, en or en-GB"),
         )));
     }

@@ -9,6 +9,7 @@
 //! this process (concurrent requests for a missing one wait for a single computation) and in
 //! the shared cache (Redis when configured) for the other instances; when Redis fails, reports
 //! are computed, never refused. Open texts (personal data) are never cached.
+use crate::codes::ProblemCode;
 pub mod tally;
 
 use std::{sync::Arc, time::Duration};
@@ -66,7 +67,7 @@ impl Period {
         {
             return Err(AppError::problem(Problem::new(
                 format!("{field}.from"),
-                "RANGE_INVERTED",
+                ProblemCode::RangeInverted,
                 "`from` is after `to`",
             )));
         }

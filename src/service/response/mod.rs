@@ -1,5 +1,6 @@
 //! Responses: how they are taken ([`submit`]: start, save, complete, single-shot submit, staff
 //! recordings, under idempotency keys ([`idempotency`])) and read back with their typed answers.
+use crate::codes::ProblemCode;
 pub mod idempotency;
 pub mod remove;
 pub mod rules;
@@ -254,7 +255,7 @@ pub async fn invite(
     if expires_at.is_some_and(|t| t <= super::now()) {
         return Err(AppError::problem(Problem::new(
             "input.expiresAt",
-            "OUT_OF_RANGE",
+            ProblemCode::OutOfRange,
             "an expiry must be in the future",
         )));
     }

@@ -1,6 +1,7 @@
 //! The rules a response is checked against, apart from storage: each answer against its
 //! question, the path over a set of answers, the metadata of a new response (channel, locale,
 //! device, location, times), whether a form takes responses now.
+use crate::codes::ProblemCode;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -71,7 +72,7 @@ pub(super) fn check_answers(
     if answers.len() > MAX_QUESTIONS {
         problems.push(Problem::new(
             input("answers"),
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_QUESTIONS} answers"),
         ));
         return (checked, problems);
@@ -79,7 +80,7 @@ pub(super) fn check_answers(
     if hidden.len() > MAX_HIDDEN {
         problems.push(Problem::new(
             input("hidden"),
-            "TOO_MANY",
+            ProblemCode::TooMany,
             format!("at most {MAX_HIDDEN} hidden fields"),
         ));
         return (checked, problems);
@@ -99,15 +100,20 @@ pub(super) fn check_answers(
     for (path, key, given, hidden_value) in entries {
         if seen.insert(key.clone(), ()).is_some() {
             problems.push(
-                Problem::new(format!("{path}.key"), "DUPLICATE", format!("`{key}` is given twice")).with_key(&key),
+                Problem::new(
+                    format!("{path}.key"),
+                    ProblemCode::Duplicate,
+                    format!("`{key}` is given twice"),
+                )
+                .with_key(&key),
             );
             continue;
         }
         let Some(question) = questions.get(key.as_str()) else {
             let code = if hidden_value.is_some() {
-                "UNKNOWN_HIDDEN_FIELD"
+                ProblemCode::UnknownHiddenField
             } else {
-                "UNKNOWN_QUESTION"
+                ProblemCode::UnknownQuestion
             };
             problems.push(Problem::new(format!("{path}.key"), code, format!("the form has no `{key}`")).with_key(&key));
             continue;
@@ -155,7 +161,7 @@ pub(super) fn judge(def: &FormDef, facts: &Facts) -> (ResponseStatus, Vec<String
             ViolationKind::Required => missing.push(
                 Problem::new(
                     input("answers"),
-                    "REQUIRED",
+                    ProblemCode::Required,
                     format!("`{}` is required on this path", violation.key),
                 )
                 .with_key(&violation.key),
@@ -192,12 +198,12 @@ pub(super) fn check_opening(
     match author {
         Author::Public(_) if opening.channel.is_interview() => problems.push(Problem::new(
             input("channel"),
-            "CHANNEL_NOT_ALLOWED",
+            ProblemCode::ChannelNotAllowed,
             "PHONE and IN_PERSON responses are recorded by members of staff",
         )),
         Author::Member { .. } if !opening.channel.is_interview() => problems.push(Problem::new(
             input("channel"),
-            "CHANNEL_NOT_ALLOWED",
+            ProblemCode::ChannelNotAllowed,
             "members record PHONE or IN_PERSON responses",
         )),
         _ => {}
@@ -207,7 +213,7 @@ pub(super) fn check_opening(
     {
         problems.push(Problem::new(
             input("locale"),
-            "INVALID_LOCALE",
+            ProblemCode::InvalidLocale,
             "not a language tag such as fa, en or en-GB",
         ));
     }
@@ -216,7 +222,7 @@ pub(super) fn check_opening(
     {
         problems.push(Problem::new(
             input("deviceId"),
-            "INVALID_VALUE",
+            ProblemCode::InvalidValue,
             format!("1–{MAX_DEVICE_ID_CHARS} characters without control characters"),
         ));
     }
@@ -224,21 +230,21 @@ pub(super) fn check_opening(
         if !settings.collect_geolocation {
             problems.push(Problem::new(
                 input("geolocation"),
-                "NOT_COLLECTED",
+                ProblemCode::NotCollected,
                 "the form does not collect locations: leave geolocation out",
             ));
         }
         if !(geo.latitude.is_finite() && (-90.0..=90.0).contains(&geo.latitude)) {
             problems.push(Problem::new(
                 input("geolocation.latitude"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 "a latitude is between -90 and 90",
             ));
         }
         if !(geo.longitude.is_finite() && (-180.0..=180.0).contains(&geo.longitude)) {
             problems.push(Problem::new(
                 input("geolocation.longitude"),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 "a longitude is between -180 and 180",
             ));
         }
@@ -246,7 +252,7 @@ pub(super) fn check_opening(
     if !finish && opening.completed_at.is_some() {
         problems.push(Problem::new(
             input("completedAt"),
-            "NOT_APPLICABLE",
+            ProblemCode::NotApplicable,
             "a started response is completed by completeResponse",
         ));
     }
@@ -256,7 +262,7 @@ pub(super) fn check_opening(
     {
         problems.push(Problem::new(
             input("deviceId"),
-            "REQUIRED",
+            ProblemCode::Required,
             "the form allows one response per device: send the device's id",
         ));
     }
@@ -274,7 +280,7 @@ pub(super) fn times(
         Some(t) if t > at + CLOCK_SKEW || t < oldest => {
             problems.push(Problem::new(
                 input(field),
-                "OUT_OF_RANGE",
+                ProblemCode::OutOfRange,
                 format!("must be within the last {MAX_OFFLINE_DAYS} days and not in the future"),
             ));
             None
@@ -288,7 +294,7 @@ pub(super) fn times(
         if completed < started {
             problems.push(Problem::new(
                 input("completedAt"),
-                "RANGE_INVERTED",
+                ProblemCode::RangeInverted,
                 "completedAt is before startedAt",
             ));
         }

@@ -14,6 +14,7 @@
 //!   conditional counter update inside the same transaction, so concurrency cannot pass them.
 //! - The response, its answers and everything derived from them are written in one
 //!   transaction; the caller answers the client only after it commits.
+use crate::codes::ProblemCode;
 use std::{net::IpAddr, sync::Arc};
 
 use chrono::{DateTime, Utc};
@@ -132,7 +133,7 @@ pub struct Continuation {
 pub struct Rejected {
     pub key: Option<String>,
     pub path: String,
-    pub code: String,
+    pub code: ProblemCode,
     pub message: String,
 }
 
@@ -141,7 +142,7 @@ impl From<Problem> for Rejected {
         Rejected {
             key: p.key,
             path: p.path,
-            code: p.code.to_owned(),
+            code: p.code,
             message: p.message,
         }
     }
@@ -441,7 +442,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
             problems.push(
                 Problem::new(
                     input(&format!("answers[{i}]")),
-                    "ANSWER_OFF_PATH",
+                    ProblemCode::AnswerOffPath,
                     format!("`{key}` is not on the path these answers take"),
                 )
                 .with_key(&key),
@@ -637,7 +638,7 @@ async fn proceed(
             problems.push(
                 Problem::new(
                     input(&format!("clear[{i}]")),
-                    "UNKNOWN_QUESTION",
+                    ProblemCode::UnknownQuestion,
                     format!("the form has no `{key}`"),
                 )
                 .with_key(key),
@@ -646,7 +647,7 @@ async fn proceed(
             problems.push(
                 Problem::new(
                     input(&format!("clear[{i}]")),
-                    "DUPLICATE",
+                    ProblemCode::Duplicate,
                     format!("`{key}` is both answered and cleared"),
                 )
                 .with_key(key),
