@@ -18,6 +18,7 @@ mod limits;
 mod lists;
 mod members;
 mod organization;
+mod readme;
 mod reports;
 mod respondents;
 mod schema;
