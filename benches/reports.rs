@@ -41,7 +41,7 @@ use uuid::Uuid;
 const FORM: &str = include_str!("data/twenty-questions.json");
 
 const REPORT: &str = "query($id: ID!) { formReport(formId: $id) {
-    responses { started completed disqualified inProgress completionRate timeToComplete { n mean median stdDev marginOfError } }
+    responses { started completed disqualified inProgress completionPercent timeToComplete { n mean median stdDev marginOfError } }
     nps { score n promoters { count percent } passives { count percent } detractors { count percent } marginOfError tooSmall
       distribution { value count percent } }
     csat { percent marginOfError mean n tooSmall distribution { value count percent } }

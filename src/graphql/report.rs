@@ -225,8 +225,9 @@ pub struct ResponseFigures {
     pub disqualified: u64,
     /// Begun and not finished.
     pub in_progress: u64,
-    /// completed / started, 0 to 1; null before any response.
-    pub completion_rate: Option<f64>,
+    /// completed / started, as a percent (0 to 100, like every share); null before any
+    /// response.
+    pub completion_percent: Option<f64>,
     /// Seconds to complete, of completed responses.
     pub time_to_complete: Summary,
 }
@@ -384,7 +385,7 @@ impl FormReport {
             completed: f.completed,
             disqualified: f.disqualified,
             in_progress: f.in_progress,
-            completion_rate: f.completion_rate,
+            completion_percent: f.completion_percent,
             time_to_complete: Summary::from(&f.time_to_complete),
         }
     }

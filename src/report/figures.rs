@@ -79,8 +79,8 @@ pub struct FormFigures {
     pub disqualified: u64,
     /// Started and neither completed nor disqualified.
     pub in_progress: u64,
-    /// completed / started.
-    pub completion_rate: Option<f64>,
+    /// completed / started, as a percent (0 to 100).
+    pub completion_percent: Option<f64>,
     /// Seconds to complete, of completed responses.
     pub time_to_complete: Summary,
     pub total_score: Summary,
@@ -294,7 +294,7 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         completed,
         disqualified,
         in_progress: started.saturating_sub(completed + disqualified),
-        completion_rate: (started > 0).then(|| completed as f64 / started as f64),
+        completion_percent: (started > 0).then(|| completed as f64 / started as f64 * 100.0),
         time_to_complete: Summary::of(&g.distribution("", Measure::Duration)),
         total_score: Summary::of(&g.distribution("", Measure::TotalScore)),
         nps,

@@ -20,7 +20,7 @@ use crate::{
 pub const REPORT_FORM: &str = include_str!("../data/report-form.json");
 
 const REPORT: &str = "query($id: ID!, $period: PeriodInput) { formReport(formId: $id, period: $period) {
-    responses { started completed disqualified inProgress completionRate
+    responses { started completed disqualified inProgress completionPercent
       timeToComplete { n mean median stdDev marginOfError } }
     nps { questionKey score n promoters { count percent } passives { count percent } detractors { count percent }
       marginOfError tooSmall distribution { value count percent } }
@@ -220,7 +220,7 @@ fn expected(responses: &[Value], from: Option<NaiveDate>, to: Option<NaiveDate>,
         "responses": {
             "started": started, "completed": completed.len(), "disqualified": disqualified,
             "inProgress": started.saturating_sub(completed.len() + disqualified),
-            "completionRate": if started == 0 { Value::Null } else { json!(completed.len() as f64 / started as f64) },
+            "completionPercent": if started == 0 { Value::Null } else { json!(completed.len() as f64 / started as f64 * 100.0) },
             "timeToComplete": summary(&durations),
         },
         "nps": if n == 0 { Value::Null } else { json!({
@@ -418,7 +418,7 @@ async fn every_figure_matches_an_independent_computation_through_changes() {
 
     // Nothing yet.
     let empty = check(&app, &owner, &form, None, None).await;
-    assert!(empty["nps"].is_null() && empty["responses"]["completionRate"].is_null());
+    assert!(empty["nps"].is_null() && empty["responses"]["completionPercent"].is_null());
 
     let ids = fill(&app, &form, 70, 7).await;
     let full = check(&app, &owner, &form, None, None).await;

@@ -107,7 +107,7 @@ pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) 
         return Ok(Arc::new(figures(&def, &counts)));
     }
     let key = format!(
-        "report:2:{}:{}:{}:{}:{stamp}",
+        "report:3:{}:{}:{}:{}:{stamp}",
         form.id,
         version,
         period.from.map_or(String::new(), |d| d.to_string()),
