@@ -345,13 +345,23 @@ async fn prepare(client: &reqwest::Client, server: &Server) -> (String, String, 
         form["id"].as_str().unwrap().to_owned(),
         form["publicId"].as_str().unwrap().to_owned(),
     );
-    post(
-        client,
-        &url,
-        Some(&token),
-        &json!({ "query": "mutation($id: ID!) { publishForm(id: $id) { version { id } } }", "variables": { "id": form_id } }),
-    )
-    .await;
+    // The mutation as this server takes it; then as builds before its inputs were objects did
+    // (so earlier builds can be measured too).
+    for query in [
+        "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
+        "mutation($id: ID!) { publishForm(id: $id) { version { id } } }",
+    ] {
+        let (_, body, _) = post(
+            client,
+            &url,
+            Some(&token),
+            &json!({ "query": query, "variables": { "id": form_id } }),
+        )
+        .await;
+        if body["errors"].is_null() {
+            break;
+        }
+    }
     (token, form_id, public_id)
 }
 

@@ -219,7 +219,7 @@ async fn main() {
     let form = &imported["data"]["importForm"]["form"];
     let published = bench
         .gql(
-            "mutation($id: ID!) { publishForm(id: $id) { form { status } } }",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
             json!({ "id": form["id"] }),
         )
         .await;

@@ -331,7 +331,7 @@ async fn main() {
         .to_owned();
     let published = bench
         .gql(
-            "mutation($id: ID!) { publishForm(id: $id) { version { id } } }",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
             json!({ "id": form }),
         )
         .await;

@@ -59,7 +59,7 @@ async fn main() {
     ] {
         let body = bench
             .gql(
-                "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { id } }",
+                "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { id } } }",
                 json!({ "input": { "name": name, "type": kind, "label": name } }),
             )
             .await;

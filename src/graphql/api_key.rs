@@ -159,13 +159,25 @@ impl ApiKeyMutation {
     }
 
     /// Revokes an API key: its next request is refused. Needs ADMIN or OWNER.
-    async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "The key's ID.")] id: ID) -> AppResult<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The key to revoke.")] input: RevokeApiKeyInput,
+    ) -> AppResult<RevokeApiKeyPayload> {
         let tenant = ctx.authorize(Action::ManageApiKeys)?;
-        let uuid = id::decode(&id, NodeKind::ApiKey, "id")?;
-        Ok(ApiKey(
-            service::api_key::revoke(ctx.state()?.db.conn(), tenant, uuid).await?,
-        ))
+        let uuid = id::decode(&input.id, NodeKind::ApiKey, "input.id")?;
+        let key = service::api_key::revoke(ctx.state()?.db.conn(), tenant, uuid).await?;
+        Ok(RevokeApiKeyPayload { api_key: ApiKey(key) })
     }
 }
 
 connection!(ApiKeyConnection, ApiKeyEdge, ApiKey, "API key");
+
+id::id_input!(RevokeApiKeyInput, "An API key to revoke.", "key");
+
+/// What `revokeApiKey` did.
+#[derive(SimpleObject)]
+pub struct RevokeApiKeyPayload {
+    /// The key, revoked.
+    pub api_key: ApiKey,
+}

@@ -1,5 +1,5 @@
 //! The respondent attribute catalogue.
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::respondent_attribute;
 
@@ -135,7 +135,7 @@ impl AttributeMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Name, type, label and description.")] input: CreateRespondentAttributeInput,
-    ) -> AppResult<RespondentAttribute> {
+    ) -> AppResult<RespondentAttributePayload> {
         let tenant = ctx.authorize(WRITE)?;
         let new = NewAttribute {
             name: input.name,
@@ -143,9 +143,8 @@ impl AttributeMutation {
             label: input.label,
             description: input.description,
         };
-        Ok(RespondentAttribute(
-            service::attribute::create(ctx.state()?.db.conn(), tenant, new).await?,
-        ))
+        let attribute = service::attribute::create(ctx.state()?.db.conn(), tenant, new).await?;
+        Ok(RespondentAttributePayload::of(attribute))
     }
 
     /// Changes an attribute's label or description. EDITOR and above, or `respondents:write`.
@@ -153,12 +152,12 @@ impl AttributeMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The attribute and its new texts.")] input: UpdateRespondentAttributeInput,
-    ) -> AppResult<RespondentAttribute> {
+    ) -> AppResult<RespondentAttributePayload> {
         let tenant = ctx.authorize(WRITE)?;
         let uuid = id::decode(&input.id, NodeKind::RespondentAttribute, "input.id")?;
         let conn = ctx.state()?.db.conn();
         let updated = service::attribute::update(conn, tenant, uuid, input.label, input.description).await?;
-        Ok(RespondentAttribute(updated))
+        Ok(RespondentAttributePayload::of(updated))
     }
 
     /// Retires an attribute: it stays known, but is no longer offered for new use. Idempotent.
@@ -166,13 +165,12 @@ impl AttributeMutation {
     async fn retire_respondent_attribute(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The attribute's ID.")] id: ID,
-    ) -> AppResult<RespondentAttribute> {
+        #[graphql(desc = "The attribute to retire.")] input: RetireRespondentAttributeInput,
+    ) -> AppResult<RespondentAttributePayload> {
         let tenant = ctx.authorize(WRITE)?;
-        let uuid = id::decode(&id, NodeKind::RespondentAttribute, "id")?;
-        Ok(RespondentAttribute(
-            service::attribute::retire(ctx.state()?.db.conn(), tenant, uuid).await?,
-        ))
+        let uuid = id::decode(&input.id, NodeKind::RespondentAttribute, "input.id")?;
+        let retired = service::attribute::retire(ctx.state()?.db.conn(), tenant, uuid).await?;
+        Ok(RespondentAttributePayload::of(retired))
     }
 }
 
@@ -182,3 +180,20 @@ connection!(
     RespondentAttribute,
     "respondent attribute"
 );
+
+id::id_input!(RetireRespondentAttributeInput, "An attribute to retire.", "attribute");
+
+/// What a change to the attribute catalogue did.
+#[derive(SimpleObject)]
+pub struct RespondentAttributePayload {
+    /// The attribute as it is now.
+    pub attribute: RespondentAttribute,
+}
+
+impl RespondentAttributePayload {
+    fn of(model: entity::respondent_attribute::Model) -> Self {
+        RespondentAttributePayload {
+            attribute: RespondentAttribute(model),
+        }
+    }
+}

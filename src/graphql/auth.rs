@@ -1,5 +1,5 @@
 //! Sign-up, sign-in, sessions, and `me`.
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{organization, user};
 use sea_orm::EntityTrait;
@@ -20,6 +20,20 @@ use crate::{
         response::submit::Client,
     },
 };
+
+/// A refresh token to trade.
+#[derive(InputObject)]
+pub struct RefreshSessionInput {
+    /// The latest refresh token of the session (each works once).
+    pub refresh_token: String,
+}
+
+/// What `signOut` did.
+#[derive(SimpleObject)]
+pub struct SignOutPayload {
+    /// True: the session has ended.
+    pub signed_out: bool,
+}
 
 /// A signed-in session: send `accessToken` as `Authorization: Bearer <accessToken>`; before it
 /// expires, trade `refreshToken` for a new pair with `refreshSession`.
@@ -239,20 +253,21 @@ impl AuthMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The latest refresh token of the session.")] refresh_token: String,
+        #[graphql(desc = "The session's latest refresh token.")] input: RefreshSessionInput,
     ) -> AppResult<Session> {
         let state = ctx.state()?;
         Ok(Session(
-            service::auth::refresh(&state.db, &state.sessions, &refresh_token).await?,
+            service::auth::refresh(&state.db, &state.sessions, &input.refresh_token).await?,
         ))
     }
 
-    /// Ends the caller's session: its access and refresh tokens stop working at once.
-    async fn sign_out(&self, ctx: &Context<'_>) -> AppResult<bool> {
+    /// Ends the caller's session: its access and refresh tokens stop working at once. Takes no
+    /// input: it acts on the session of the token that calls it.
+    async fn sign_out(&self, ctx: &Context<'_>) -> AppResult<SignOutPayload> {
         match ctx.principal()? {
             Principal::Member { session_id, .. } => {
                 service::auth::sign_out(ctx.state()?.db.conn(), *session_id).await?;
-                Ok(true)
+                Ok(SignOutPayload { signed_out: true })
             }
             Principal::ApiKey { .. } => Err(AppError::Forbidden(
                 "API keys have no session; revoke the key instead".to_owned(),

@@ -112,6 +112,20 @@ pub fn decode(id: &ID, kind: NodeKind, field: &str) -> AppResult<Uuid> {
     }
 }
 
+/// Declares the input of a mutation that acts on one object named by its ID (every mutation
+/// takes one `input` object, so each can grow fields of its own later).
+macro_rules! id_input {
+    ($name:ident, $doc:literal, $what:literal) => {
+        #[doc = $doc]
+        #[derive(async_graphql::InputObject)]
+        pub struct $name {
+            #[doc = concat!("The ", $what, "'s ID.")]
+            pub id: async_graphql::ID,
+        }
+    };
+}
+pub(crate) use id_input;
+
 #[cfg(test)]
 mod tests {
     use super::*;

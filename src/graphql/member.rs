@@ -172,26 +172,49 @@ impl MemberMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The member and the new role.")] input: ChangeMemberRoleInput,
-    ) -> AppResult<Member> {
+    ) -> AppResult<ChangeMemberRolePayload> {
         let tenant = ctx.authorize(Action::ManageMembers)?;
         let member_id = id::decode(&input.member_id, NodeKind::Member, "input.memberId")?;
         let member =
             service::member::change_role(&ctx.state()?.db, tenant, ctx.principal()?, member_id, input.role).await?;
-        Ok(Member(member))
+        Ok(ChangeMemberRolePayload { member: Member(member) })
     }
 
     /// Removes a member; their sessions in this organization end at once. Needs ADMIN or OWNER
-    /// (OWNER to remove an owner); the last owner cannot be removed. Returns the removed member's ID.
+    /// (OWNER to remove an owner); the last owner cannot be removed.
     async fn remove_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The member's ID.")] member_id: ID,
-    ) -> AppResult<ID> {
+        #[graphql(desc = "The member to remove.")] input: RemoveMemberInput,
+    ) -> AppResult<RemoveMemberPayload> {
         let tenant = ctx.authorize(Action::ManageMembers)?;
-        let uuid = id::decode(&member_id, NodeKind::Member, "memberId")?;
+        let uuid = id::decode(&input.member_id, NodeKind::Member, "input.memberId")?;
         let removed = service::member::remove(&ctx.state()?.db, tenant, ctx.principal()?, uuid).await?;
-        Ok(id::encode(NodeKind::Member, removed.membership.id))
+        Ok(RemoveMemberPayload {
+            removed_member_id: id::encode(NodeKind::Member, removed.membership.id),
+        })
     }
 }
 
 connection!(MemberConnection, MemberEdge, Member, "member");
+
+/// What `changeMemberRole` did.
+#[derive(SimpleObject)]
+pub struct ChangeMemberRolePayload {
+    /// The member with the new role.
+    pub member: Member,
+}
+
+/// A member to remove.
+#[derive(InputObject)]
+pub struct RemoveMemberInput {
+    /// The member's ID.
+    pub member_id: ID,
+}
+
+/// What `removeMember` did.
+#[derive(SimpleObject)]
+pub struct RemoveMemberPayload {
+    /// The removed member's ID.
+    pub removed_member_id: ID,
+}

@@ -1,5 +1,5 @@
 //! The caller's organization.
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::organization;
 
@@ -95,7 +95,7 @@ impl OrganizationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdateOrganizationInput,
-    ) -> AppResult<Organization> {
+    ) -> AppResult<UpdateOrganizationPayload> {
         let tenant = ctx.authorize(Action::ManageOrganization)?;
         let changes = OrganizationChanges {
             name: input.name,
@@ -112,6 +112,15 @@ impl OrganizationMutation {
                 after.time_zone.clone(),
             ));
         }
-        Ok(Organization(after))
+        Ok(UpdateOrganizationPayload {
+            organization: Organization(after),
+        })
     }
+}
+
+/// What `updateOrganization` did.
+#[derive(SimpleObject)]
+pub struct UpdateOrganizationPayload {
+    /// The organization as it is now.
+    pub organization: Organization,
 }

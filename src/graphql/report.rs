@@ -683,16 +683,15 @@ impl ReportMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The report.")] input: CreateReportInput,
-    ) -> AppResult<Report> {
+    ) -> AppResult<ReportPayload> {
         let tenant = ctx.authorize(Action::ManageReports)?;
         let definition = Definition {
             forms: form_ids(&input.form_ids)?,
             metrics: metric_names(input.metrics),
             period: input.period.map(Period::from).unwrap_or_default(),
         };
-        Ok(Report(
-            service::report::create(ctx.state()?.db.conn(), tenant, &input.name, definition).await?,
-        ))
+        let report = service::report::create(ctx.state()?.db.conn(), tenant, &input.name, definition).await?;
+        Ok(ReportPayload { report: Report(report) })
     }
 
     /// Changes a saved report. Members only.
@@ -700,49 +699,56 @@ impl ReportMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdateReportInput,
-    ) -> AppResult<Report> {
+    ) -> AppResult<ReportPayload> {
         let tenant = ctx.authorize(Action::ManageReports)?;
         let id = id::decode(&input.id, NodeKind::Report, "input.id")?;
         let forms = input.form_ids.as_deref().map(form_ids).transpose()?;
         let metrics = input.metrics.map(|m| metric_names(Some(m)));
         let period = input.period;
-        Ok(Report(
-            service::report::update(ctx.state()?.db.conn(), tenant, id, input.name.as_deref(), |d| {
-                if let Some(forms) = forms {
-                    d.forms = forms;
-                }
-                if let Some(metrics) = metrics {
-                    d.metrics = metrics;
-                }
-                match period {
-                    MaybeUndefined::Undefined => {}
-                    MaybeUndefined::Null => d.period = Period::default(),
-                    MaybeUndefined::Value(p) => d.period = p.into(),
-                }
-            })
-            .await?,
-        ))
+        let report = service::report::update(ctx.state()?.db.conn(), tenant, id, input.name.as_deref(), |d| {
+            if let Some(forms) = forms {
+                d.forms = forms;
+            }
+            if let Some(metrics) = metrics {
+                d.metrics = metrics;
+            }
+            match period {
+                MaybeUndefined::Undefined => {}
+                MaybeUndefined::Null => d.period = Period::default(),
+                MaybeUndefined::Value(p) => d.period = p.into(),
+            }
+        })
+        .await?;
+        Ok(ReportPayload { report: Report(report) })
     }
 
     /// Deletes a saved report. Members only.
-    async fn delete_report(&self, ctx: &Context<'_>, #[graphql(desc = "The report's ID.")] id: ID) -> AppResult<ID> {
+    async fn delete_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report to delete.")] input: DeleteReportInput,
+    ) -> AppResult<DeleteReportPayload> {
         let tenant = ctx.authorize(Action::ManageReports)?;
-        let uuid = id::decode(&id, NodeKind::Report, "id")?;
+        let uuid = id::decode(&input.id, NodeKind::Report, "input.id")?;
         service::report::delete(ctx.state()?.db.conn(), tenant, uuid).await?;
-        Ok(id)
+        Ok(DeleteReportPayload {
+            deleted_report_id: input.id,
+        })
     }
 
     /// Deletes a response with its answers; every figure is corrected as if it had never
-    /// been. EDITOR and above, or an API key with `responses:write`. Returns the ID.
+    /// been. EDITOR and above, or an API key with `responses:write`.
     async fn delete_response(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The response's ID.")] id: ID,
-    ) -> AppResult<ID> {
+        #[graphql(desc = "The response to delete.")] input: DeleteResponseInput,
+    ) -> AppResult<DeleteResponsePayload> {
         let tenant = ctx.authorize(DELETE_RESPONSES)?;
-        let uuid = id::decode(&id, NodeKind::Response, "id")?;
+        let uuid = id::decode(&input.id, NodeKind::Response, "input.id")?;
         service::response::remove::delete(&ctx.state()?.db, tenant, uuid).await?;
-        Ok(id)
+        Ok(DeleteResponsePayload {
+            deleted_response_id: input.id,
+        })
     }
 
     /// Erases a respondent (a privacy request): the respondent and their attributes are
@@ -753,13 +759,38 @@ impl ReportMutation {
     async fn erase_respondent(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The respondent's ID.")] id: ID,
+        #[graphql(desc = "The respondent to erase.")] input: EraseRespondentInput,
     ) -> AppResult<ErasedRespondent> {
         let tenant = ctx.authorize(ERASE)?;
-        let uuid = id::decode(&id, NodeKind::Respondent, "id")?;
+        let uuid = id::decode(&input.id, NodeKind::Respondent, "input.id")?;
         let erased = service::response::remove::erase_respondent(&ctx.state()?.db, tenant, uuid).await?;
         Ok(ErasedRespondent {
             responses: erased.responses,
         })
     }
+}
+
+id::id_input!(DeleteReportInput, "A saved report to delete.", "report");
+id::id_input!(DeleteResponseInput, "A response to delete.", "response");
+id::id_input!(EraseRespondentInput, "A respondent to erase.", "respondent");
+
+/// What a change to a saved report did.
+#[derive(SimpleObject)]
+pub struct ReportPayload {
+    /// The saved report as it is now.
+    pub report: Report,
+}
+
+/// What `deleteReport` did.
+#[derive(SimpleObject)]
+pub struct DeleteReportPayload {
+    /// The deleted report's ID.
+    pub deleted_report_id: ID,
+}
+
+/// What `deleteResponse` did.
+#[derive(SimpleObject)]
+pub struct DeleteResponsePayload {
+    /// The deleted response's ID.
+    pub deleted_response_id: ID,
 }

@@ -125,11 +125,11 @@ async fn revoked_and_unknown_keys_are_refused() {
     let body = app
         .gql(
             Some(&owner.access_token),
-            "mutation($id: ID!) { revokeApiKey(id: $id) { active revokedAt } }",
+            "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { active revokedAt } } }",
             json!({ "id": id }),
         )
         .await;
-    assert_eq!(body["data"]["revokeApiKey"]["active"], false, "{body}");
+    assert_eq!(body["data"]["revokeApiKey"]["apiKey"]["active"], false, "{body}");
     let body = app.gql(Some(&secret), "{ me { kind } }", json!({})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert_eq!(body["errors"][0]["message"], "this API key was revoked");

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Session, TestApp, error_code, error_field, spawn_app};
 
 const CREATE: &str = "mutation($input: CreateRespondentAttributeInput!) {
-    createRespondentAttribute(input: $input) { id name type label description retiredAt } }";
+    createRespondentAttribute(input: $input) { attribute { id name type label description retiredAt } } }";
 const LIST: &str =
     "query($all: Boolean) { respondentAttributes(includeRetired: $all) { nodes { name type retiredAt } } }";
 
@@ -36,7 +36,10 @@ async fn editors_declare_typed_attributes() {
         ("customer_since", "DATE"),
     ] {
         let body = create(&app, &editor.access_token, name, kind).await;
-        assert_eq!(body["data"]["createRespondentAttribute"]["type"], kind, "{body}");
+        assert_eq!(
+            body["data"]["createRespondentAttribute"]["attribute"]["type"], kind,
+            "{body}"
+        );
     }
     let list = app.gql(Some(&owner.access_token), LIST, json!({})).await;
     let names: Vec<&str> = list["data"]["respondentAttributes"]["nodes"]
@@ -48,9 +51,11 @@ async fn editors_declare_typed_attributes() {
     assert_eq!(names, ["plan", "lifetime_value", "churned", "customer_since"]);
 
     // Persian labels round-trip exactly.
-    let id = create(&app, &editor.access_token, "segment", "STRING").await["data"]["createRespondentAttribute"]["id"]
-        .clone();
-    let update = "mutation($input: UpdateRespondentAttributeInput!) { updateRespondentAttribute(input: $input) { name label description } }";
+    let id =
+        create(&app, &editor.access_token, "segment", "STRING").await["data"]["createRespondentAttribute"]["attribute"]
+            ["id"]
+            .clone();
+    let update = "mutation($input: UpdateRespondentAttributeInput!) { updateRespondentAttribute(input: $input) { attribute { name label description } } }";
     let label = "بخش مشتری\u{200c}ها";
     let body = app
         .gql(
@@ -60,7 +65,7 @@ async fn editors_declare_typed_attributes() {
         )
         .await;
     assert_eq!(
-        body["data"]["updateRespondentAttribute"],
+        body["data"]["updateRespondentAttribute"]["attribute"],
         json!({ "name": "segment", "label": label, "description": "از CRM" })
     );
 }
@@ -108,15 +113,15 @@ async fn retired_attributes_stay_known_but_out_of_the_way() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
     create(&app, &owner.access_token, "plan", "STRING").await;
-    let id = create(&app, &owner.access_token, "old_score", "NUMBER").await["data"]["createRespondentAttribute"]["id"]
+    let id = create(&app, &owner.access_token, "old_score", "NUMBER").await["data"]["createRespondentAttribute"]["attribute"]["id"]
         .clone();
-    let retire = "mutation($id: ID!) { retireRespondentAttribute(id: $id) { retiredAt } }";
+    let retire = "mutation($id: ID!) { retireRespondentAttribute(input: { id: $id }) { attribute { retiredAt } } }";
     let first = app.gql(Some(&owner.access_token), retire, json!({ "id": id })).await;
-    let retired_at = first["data"]["retireRespondentAttribute"]["retiredAt"].clone();
+    let retired_at = first["data"]["retireRespondentAttribute"]["attribute"]["retiredAt"].clone();
     assert!(retired_at.is_string(), "{first}");
     let again = app.gql(Some(&owner.access_token), retire, json!({ "id": id })).await;
     assert_eq!(
-        again["data"]["retireRespondentAttribute"]["retiredAt"], retired_at,
+        again["data"]["retireRespondentAttribute"]["attribute"]["retiredAt"], retired_at,
         "retiring is idempotent"
     );
 
@@ -173,7 +178,10 @@ async fn roles_and_scopes_decide_who_reads_and_writes() {
     );
     assert_eq!(error_code(&create(&app, &reader, "tier", "STRING").await), "FORBIDDEN");
     let made = create(&app, &writer, "tier", "STRING").await;
-    assert_eq!(made["data"]["createRespondentAttribute"]["name"], "tier", "{made}");
+    assert_eq!(
+        made["data"]["createRespondentAttribute"]["attribute"]["name"], "tier",
+        "{made}"
+    );
 }
 
 #[tokio::test]
@@ -181,10 +189,12 @@ async fn catalogues_are_per_organization() {
     let app = spawn_app().await;
     let a = app.sign_up().await;
     let b = app.sign_up().await;
-    let id = create(&app, &a.access_token, "plan", "STRING").await["data"]["createRespondentAttribute"]["id"].clone();
+    let id =
+        create(&app, &a.access_token, "plan", "STRING").await["data"]["createRespondentAttribute"]["attribute"]["id"]
+            .clone();
     // B may use the same name, and sees nothing of A's.
     assert_eq!(
-        create(&app, &b.access_token, "plan", "NUMBER").await["data"]["createRespondentAttribute"]["type"],
+        create(&app, &b.access_token, "plan", "NUMBER").await["data"]["createRespondentAttribute"]["attribute"]["type"],
         "NUMBER"
     );
     let list = app.gql(Some(&b.access_token), LIST, json!({ "all": true })).await;
@@ -203,7 +213,7 @@ async fn catalogues_are_per_organization() {
     let retire = app
         .gql(
             Some(&b.access_token),
-            "mutation($id: ID!) { retireRespondentAttribute(id: $id) { id } }",
+            "mutation($id: ID!) { retireRespondentAttribute(input: { id: $id }) { attribute { id } } }",
             json!({ "id": id }),
         )
         .await;

@@ -107,7 +107,8 @@ async fn sign_in_errors_do_not_reveal_whether_the_email_exists() {
     );
 }
 
-const REFRESH: &str = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+const REFRESH: &str =
+    "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_session() {
@@ -149,9 +150,13 @@ async fn sign_out_ends_the_session_at_once() {
     let app = spawn_app().await;
     let owner = app.sign_up().await;
     let body = app
-        .gql(Some(&owner.access_token), "mutation { signOut }", json!({}))
+        .gql(
+            Some(&owner.access_token),
+            "mutation { signOut { signedOut } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(body["data"]["signOut"], true, "{body}");
+    assert_eq!(body["data"]["signOut"]["signedOut"], true, "{body}");
     let me = app.gql(Some(&owner.access_token), ME, json!({})).await;
     assert_eq!(error_code(&me), "UNAUTHENTICATED");
     let refresh = app.gql(None, REFRESH, json!({ "t": owner.refresh_token })).await;

@@ -42,7 +42,7 @@ pub async fn publish_document(app: &TestApp, owner: &Session, document: &str, se
     let body = app
         .gql(
             token,
-            "mutation($id: ID!) { publishForm(id: $id) { version { id } } }",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
             json!({ "id": form_id }),
         )
         .await;
@@ -66,7 +66,7 @@ pub async fn set_settings(app: &TestApp, owner: &Session, form_id: &str, setting
     let body = app
         .gql(
             Some(&owner.access_token),
-            "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { id } }",
+            "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { form { id } } }",
             json!({ "input": { "id": form_id, "settings": settings } }),
         )
         .await;

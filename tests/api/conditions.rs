@@ -125,7 +125,7 @@ async fn conditions_are_written_as_text_or_trees_and_the_csat_follow_up_appears_
     let attribute = app
         .gql(
             Some(token),
-            "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { name } }",
+            "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { name } } }",
             json!({ "input": { "name": "tier", "type": "STRING", "label": "Tier" } }),
         )
         .await;
@@ -488,7 +488,7 @@ async fn every_static_check_warns_while_editing_and_refuses_publication_with_its
     let deleted = app
         .gql(
             Some(token),
-            "mutation($id: ID!) { deleteSection(id: $id) { version { conditionProblems { path code } problems { path code } } } }",
+            "mutation($id: ID!) { deleteSection(input: { id: $id }) { version { conditionProblems { path code } problems { path code } } } }",
             json!({ "id": csat.sections[1] }),
         )
         .await;

@@ -165,7 +165,7 @@ async fn export_import_export_is_the_same_document() {
     let published = app
         .gql(
             Some(token),
-            "mutation($id: ID!) { publishForm(id: $id) { version { id } } }",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
             json!({ "id": form }),
         )
         .await;
@@ -420,7 +420,7 @@ async fn bad_documents_are_refused_with_every_problem_at_its_path() {
     let declared = app
         .gql(
             Some(token),
-            "mutation { createRespondentAttribute(input: { name: \"plan\", type: STRING, label: \"Plan\" }) { name } }",
+            "mutation { createRespondentAttribute(input: { name: \"plan\", type: STRING, label: \"Plan\" }) { attribute { name } } }",
             json!({}),
         )
         .await;
@@ -808,7 +808,7 @@ async fn every_template_imports_passes_the_checks_publishes_and_behaves() {
         let published = app
             .gql(
                 Some(token),
-                "mutation($id: ID!) { publishForm(id: $id) { form { status } } }",
+                "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
                 json!({ "id": form }),
             )
             .await;

@@ -85,13 +85,13 @@ impl<'a> Author<'a> {
 
     pub(crate) async fn by_id(&self, name: &str, id: &Value) -> Value {
         let fields = if name == "deleteForm" {
-            String::new()
+            "{ deletedFormId }".to_owned()
         } else if ["publishForm", "deleteQuestion", "deleteSection", "duplicateForm"].contains(&name) {
             format!("{{ {} }}", edit_fields())
         } else {
-            "{ id status closedAt archivedAt draftVersion { number } publishedVersion { number } }".to_owned()
+            "{ form { id status closedAt archivedAt draftVersion { number } publishedVersion { number } } }".to_owned()
         };
-        let query = format!("mutation($id: ID!) {{ {name}(id: $id) {fields} }}");
+        let query = format!("mutation($id: ID!) {{ {name}(input: {{ id: $id }}) {fields} }}");
         self.app.gql(Some(&self.token), &query, json!({ "id": id })).await
     }
 
@@ -666,7 +666,7 @@ async fn a_published_version_never_changes_and_keys_stay_stable_across_versions(
         .await;
     let discarded = author.by_id("discardFormDraft", &form_id).await;
     assert_eq!(
-        discarded["data"]["discardFormDraft"]["draftVersion"],
+        discarded["data"]["discardFormDraft"]["form"]["draftVersion"],
         Value::Null,
         "{discarded}"
     );
@@ -801,8 +801,8 @@ async fn lifecycle_settings_and_duplicates() {
     author.ok("addQuestion", "AddQuestionInput", nps(&section)).await;
 
     // Settings are not versioned: they apply at once.
-    let settings = "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) {
-        touchpoint settings { responseLimit allowAnonymous collectGeolocation storeIpAddress closesAt responseQuota allowedOrigins } } }";
+    let settings = "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { form {
+        touchpoint settings { responseLimit allowAnonymous collectGeolocation storeIpAddress closesAt responseQuota allowedOrigins } } } }";
     let body = app
         .gql(
             Some(&owner.access_token),
@@ -821,7 +821,7 @@ async fn lifecycle_settings_and_duplicates() {
         )
         .await;
     assert_eq!(
-        body["data"]["updateFormSettings"],
+        body["data"]["updateFormSettings"]["form"],
         json!({ "touchpoint": "purchase", "settings": { "responseLimit": "ONE_PER_RESPONDENT", "allowAnonymous": false,
             "collectGeolocation": true, "storeIpAddress": false, "closesAt": "2031-01-01T00:00:00+00:00",
             "responseQuota": 500, "allowedOrigins": ["https://shop.example.com"] } }),
@@ -835,16 +835,21 @@ async fn lifecycle_settings_and_duplicates() {
         )
         .await;
     assert_eq!(
-        body["data"]["updateFormSettings"]["settings"]["responseQuota"],
+        body["data"]["updateFormSettings"]["form"]["settings"]["responseQuota"],
         Value::Null
     );
     assert_eq!(
-        body["data"]["updateFormSettings"]["settings"]["allowAnonymous"], false,
+        body["data"]["updateFormSettings"]["form"]["settings"]["allowAnonymous"], false,
         "fields left out are kept"
     );
 
     // Lifecycle: draft → published → closed → published → archived → closed.
-    let status = |body: &Value, name: &str| body["data"][name]["status"].as_str().unwrap_or("error").to_owned();
+    let status = |body: &Value, name: &str| {
+        body["data"][name]["form"]["status"]
+            .as_str()
+            .unwrap_or("error")
+            .to_owned()
+    };
     assert_eq!(
         status(&author.by_id("closeForm", &form_id).await, "closeForm"),
         "error",
@@ -853,7 +858,7 @@ async fn lifecycle_settings_and_duplicates() {
     author.by_id("publishForm", &form_id).await;
     let closed = author.by_id("closeForm", &form_id).await;
     assert_eq!(status(&closed, "closeForm"), "CLOSED");
-    assert!(closed["data"]["closeForm"]["closedAt"].is_string());
+    assert!(closed["data"]["closeForm"]["form"]["closedAt"].is_string());
     assert_eq!(
         status(&author.by_id("reopenForm", &form_id).await, "reopenForm"),
         "PUBLISHED"
@@ -900,7 +905,7 @@ async fn lifecycle_settings_and_duplicates() {
     );
     // A never-published form can be deleted.
     let body = author.by_id("deleteForm", &copy_id).await;
-    assert_eq!(body["data"]["deleteForm"], copy_id, "{body}");
+    assert_eq!(body["data"]["deleteForm"]["deletedFormId"], copy_id, "{body}");
     let gone = app
         .gql(
             Some(&owner.access_token),
@@ -919,7 +924,8 @@ async fn lists_filter_by_status_touchpoint_and_persian_normalised_search_with_cu
     let a = author.create_form("رضایت از پشتیبانی", "Support satisfaction").await;
     let b = author.create_form("نظرسنجی\u{200c}های مشتری", "Customer surveys").await;
     let c = author.create_form("تجربه خرید", "Purchase experience").await;
-    let settings = "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { touchpoint } }";
+    let settings =
+        "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { form { touchpoint } } }";
     for (form, touchpoint) in [(&a, "support"), (&c, "purchase")] {
         app.gql(
             Some(&owner.access_token),

@@ -158,7 +158,7 @@ async fn queries_by_get_and_what_a_cache_may_keep() {
     assert_eq!(resume.headers()["cache-control"], "no-store");
 
     // Mutations are never run by GET.
-    let mutation = "mutation { signOut }";
+    let mutation = "mutation { signOut { signedOut } }";
     let response = get(&app, "/graphql", &[("query", mutation)], "application/json", None).await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");

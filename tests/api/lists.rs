@@ -151,11 +151,11 @@ async fn forms_sort_by_creation_or_change_and_sync_by_time() {
     let body = app
         .gql(
             Some(&owner.access_token),
-            "mutation($id: ID!) { updateFormSettings(input: { id: $id, touchpoint: \"support\" }) { id updatedAt } }",
+            "mutation($id: ID!) { updateFormSettings(input: { id: $id, touchpoint: \"support\" }) { form { id updatedAt } } }",
             json!({ "id": all[1] }),
         )
         .await;
-    let changed_at = body["data"]["updateFormSettings"]["updatedAt"]
+    let changed_at = body["data"]["updateFormSettings"]["form"]["updatedAt"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -4,8 +4,9 @@ use serde_json::json;
 use crate::helpers::{error_code, spawn_app};
 
 const INVITE: &str = "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitationToken member { id role user { email hasPassword } } } }";
-const CHANGE_ROLE: &str = "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id role } }";
-const REMOVE: &str = "mutation($id: ID!) { removeMember(memberId: $id) }";
+const CHANGE_ROLE: &str =
+    "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { member { id role } } }";
+const REMOVE: &str = "mutation($id: ID!) { removeMember(input: { memberId: $id }) { removedMemberId } }";
 const CREATE_KEY: &str = "mutation { createApiKey(input: { name: \"k\", scopes: [REPORTS_READ] }) { secret } }";
 
 #[tokio::test]
@@ -96,7 +97,7 @@ async fn a_lowered_role_applies_at_the_next_request() {
             json!({ "input": { "memberId": member_id, "role": "ANALYST" } }),
         )
         .await;
-    assert_eq!(body["data"]["changeMemberRole"]["role"], "ANALYST", "{body}");
+    assert_eq!(body["data"]["changeMemberRole"]["member"]["role"], "ANALYST", "{body}");
     // Same access token, next request: the new role counts.
     assert_eq!(
         error_code(&app.gql(Some(&admin.access_token), CREATE_KEY, json!({})).await),
@@ -119,7 +120,7 @@ async fn a_removed_member_loses_access_at_the_next_request() {
         .gql(Some(&owner.access_token), REMOVE, json!({ "id": analyst.member_id }))
         .await;
     assert_eq!(
-        body["data"]["removeMember"],
+        body["data"]["removeMember"]["removedMemberId"],
         analyst.member_id.clone().unwrap().as_str(),
         "{body}"
     );
@@ -127,7 +128,7 @@ async fn a_removed_member_loses_access_at_the_next_request() {
         error_code(&app.gql(Some(&analyst.access_token), "{ me { role } }", json!({})).await),
         "UNAUTHENTICATED"
     );
-    let refresh = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }";
+    let refresh = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken } }";
     assert_eq!(
         error_code(&app.gql(None, refresh, json!({ "t": analyst.refresh_token })).await),
         "UNAUTHENTICATED"
@@ -165,7 +166,10 @@ async fn the_last_owner_stays() {
             json!({ "input": { "memberId": owner_member, "role": "ADMIN" } }),
         )
         .await;
-    assert_eq!(demote["data"]["changeMemberRole"]["role"], "ADMIN", "{demote}");
+    assert_eq!(
+        demote["data"]["changeMemberRole"]["member"]["role"], "ADMIN",
+        "{demote}"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +201,10 @@ async fn only_owners_make_owners() {
             json!({ "input": { "memberId": editor.member_id, "role": "ADMIN" } }),
         )
         .await;
-    assert_eq!(promote["data"]["changeMemberRole"]["role"], "ADMIN", "{promote}");
+    assert_eq!(
+        promote["data"]["changeMemberRole"]["member"]["role"], "ADMIN",
+        "{promote}"
+    );
 }
 
 #[tokio::test]

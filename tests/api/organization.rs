@@ -3,8 +3,7 @@ use serde_json::json;
 
 use crate::helpers::{error_code, error_field, spawn_app};
 
-const UPDATE: &str =
-    "mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { name timeZone } }";
+const UPDATE: &str = "mutation($input: UpdateOrganizationInput!) { updateOrganization(input: $input) { organization { name timeZone } } }";
 
 #[tokio::test]
 async fn admins_rename_and_move_the_organization() {
@@ -21,7 +20,7 @@ async fn admins_rename_and_move_the_organization() {
         )
         .await;
     assert_eq!(
-        body["data"]["updateOrganization"],
+        body["data"]["updateOrganization"]["organization"],
         json!({ "name": "Acme Iran", "timeZone": "UTC" }),
         "{body}"
     );
@@ -34,7 +33,7 @@ async fn admins_rename_and_move_the_organization() {
         )
         .await;
     assert_eq!(
-        body["data"]["updateOrganization"],
+        body["data"]["updateOrganization"]["organization"],
         json!({ "name": "Acme Iran", "timeZone": "Asia/Tehran" })
     );
 

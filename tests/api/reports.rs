@@ -460,11 +460,11 @@ async fn every_figure_matches_an_independent_computation_through_changes() {
         let body = app
             .gql(
                 Some(&token),
-                "mutation($id: ID!) { deleteResponse(id: $id) }",
+                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
                 json!({ "id": id }),
             )
             .await;
-        assert_eq!(body["data"]["deleteResponse"], *id, "{body}");
+        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], *id, "{body}");
     }
     let after = check(&app, &owner, &form, None, None).await;
     // A retry of the write that made a deleted response does not bring it back.
@@ -474,7 +474,7 @@ async fn every_figure_matches_an_independent_computation_through_changes() {
     let body = app
         .gql(
             Some(&token),
-            "mutation($id: ID!) { deleteResponse(id: $id) }",
+            "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
             json!({ "id": id }),
         )
         .await;
@@ -567,7 +567,7 @@ async fn erasing_a_respondent_keeps_every_unfiltered_figure_and_removes_their_wo
     let body = app
         .gql(
             Some(&token),
-            "mutation($id: ID!) { eraseRespondent(id: $id) { responses } }",
+            "mutation($id: ID!) { eraseRespondent(input: { id: $id }) { responses } }",
             json!({ "id": sara }),
         )
         .await;
@@ -675,7 +675,7 @@ async fn reports_are_fresh_computed_once_under_concurrent_misses_and_scoped() {
     let body = app
         .gql(
             Some(&reader),
-            "mutation($id: ID!) { deleteResponse(id: $id) }",
+            "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
             json!({ "id": "x" }),
         )
         .await;
@@ -716,13 +716,13 @@ async fn saved_reports_are_called_by_id() {
     let body = app
         .gql(
             Some(&token),
-            "mutation($input: CreateReportInput!) { createReport(input: $input) { id name metrics from to
-                forms { id } results { form { id } responses { started } } } }",
+            "mutation($input: CreateReportInput!) { createReport(input: $input) { report { id name metrics from to
+                forms { id } results { form { id } responses { started } } } } }",
             json!({ "input": { "name": "Support touchpoint", "formIds": [first.form_id, second.form_id],
                                "metrics": ["NPS", "RESPONSES"], "period": { "from": (today - Duration::days(40)).to_string() } } }),
         )
         .await;
-    let saved = &body["data"]["createReport"];
+    let saved = &body["data"]["createReport"]["report"];
     assert_eq!(saved["metrics"], json!(["NPS", "RESPONSES"]), "{body}");
     assert_eq!(saved["results"].as_array().unwrap().len(), 2);
     let id = saved["id"].clone();
@@ -749,7 +749,7 @@ async fn saved_reports_are_called_by_id() {
     let body = app
         .gql(
             Some(&reader),
-            "mutation { createReport(input: { name: \"x\", formIds: [] }) { id } }",
+            "mutation { createReport(input: { name: \"x\", formIds: [] }) { report { id } } }",
             json!({}),
         )
         .await;
@@ -757,12 +757,12 @@ async fn saved_reports_are_called_by_id() {
     let body = app
         .gql(
             Some(&token),
-            "mutation($input: UpdateReportInput!) { updateReport(input: $input) { name forms { id } from } }",
+            "mutation($input: UpdateReportInput!) { updateReport(input: $input) { report { name forms { id } from } } }",
             json!({ "input": { "id": id, "name": "Only the first", "formIds": [first.form_id], "period": null } }),
         )
         .await;
     assert_eq!(
-        body["data"]["updateReport"],
+        body["data"]["updateReport"]["report"],
         json!({ "name": "Only the first", "forms": [{ "id": first.form_id }], "from": null })
     );
     for (input, code) in [
@@ -780,7 +780,7 @@ async fn saved_reports_are_called_by_id() {
         let body = app
             .gql(
                 Some(&token),
-                "mutation($input: CreateReportInput!) { createReport(input: $input) { id } }",
+                "mutation($input: CreateReportInput!) { createReport(input: $input) { report { id } } }",
                 json!({ "input": input }),
             )
             .await;
@@ -792,7 +792,7 @@ async fn saved_reports_are_called_by_id() {
     let body = app
         .gql(
             Some(&stranger.access_token),
-            "mutation($input: CreateReportInput!) { createReport(input: $input) { id } }",
+            "mutation($input: CreateReportInput!) { createReport(input: $input) { report { id } } }",
             json!({ "input": { "name": "x", "formIds": [first.form_id] } }),
         )
         .await;
@@ -800,11 +800,11 @@ async fn saved_reports_are_called_by_id() {
     let body = app
         .gql(
             Some(&token),
-            "mutation($id: ID!) { deleteReport(id: $id) }",
+            "mutation($id: ID!) { deleteReport(input: { id: $id }) { deletedReportId } }",
             json!({ "id": id }),
         )
         .await;
-    assert_eq!(body["data"]["deleteReport"], id);
+    assert_eq!(body["data"]["deleteReport"]["deletedReportId"], id);
     let body = app.gql(Some(&token), by_id, json!({ "id": id })).await;
     assert!(body["data"]["report"].is_null());
 }
@@ -826,12 +826,12 @@ async fn a_new_time_zone_moves_responses_to_their_new_local_days() {
     let body = app
         .gql(
             Some(&owner.access_token),
-            "mutation { updateOrganization(input: { timeZone: \"America/Los_Angeles\" }) { timeZone } }",
+            "mutation { updateOrganization(input: { timeZone: \"America/Los_Angeles\" }) { organization { timeZone } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        body["data"]["updateOrganization"]["timeZone"], "America/Los_Angeles",
+        body["data"]["updateOrganization"]["organization"]["timeZone"], "America/Los_Angeles",
         "{body}"
     );
     // The counts are rebuilt in the background: within moments every period follows the

@@ -12,12 +12,12 @@ async fn declare(app: &TestApp, owner: &Session, name: &str, kind: &str) -> Valu
     let body = app
         .gql(
             Some(&owner.access_token),
-            "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { id } }",
+            "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { id } } }",
             json!({ "input": { "name": name, "type": kind, "label": name } }),
         )
         .await;
     assert!(body["errors"].is_null(), "{body}");
-    body["data"]["createRespondentAttribute"]["id"].clone()
+    body["data"]["createRespondentAttribute"]["attribute"]["id"].clone()
 }
 
 async fn catalogue(app: &TestApp, owner: &Session) {
@@ -171,7 +171,7 @@ async fn every_invalid_field_is_refused_with_its_code_and_path() {
     let retired = app
         .gql(
             Some(token),
-            "mutation($id: ID!) { retireRespondentAttribute(id: $id) { retiredAt } }",
+            "mutation($id: ID!) { retireRespondentAttribute(input: { id: $id }) { attribute { retiredAt } } }",
             json!({ "id": old }),
         )
         .await;

@@ -88,3 +88,38 @@ fn every_code_the_server_can_emit_is_listed_in_the_readme() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_mutation_takes_one_input_object_and_returns_a_payload() {
+    for schema in [
+        schema_builder(QueryLimits::default()).finish().execute(MUTATIONS).await,
+        nazar::graphql::public_schema_builder(QueryLimits::default())
+            .finish()
+            .execute(MUTATIONS)
+            .await,
+    ] {
+        assert!(schema.errors.is_empty(), "{:?}", schema.errors);
+        let data: Value = schema.data.into_json().unwrap();
+        let fields = data["__schema"]["mutationType"]["fields"].as_array().unwrap();
+        assert!(fields.len() >= 4);
+        for field in fields {
+            let name = field["name"].as_str().unwrap();
+            let args = field["args"].as_array().unwrap();
+            // `signOut` acts on the caller's own session and needs nothing.
+            if name != "signOut" {
+                assert_eq!(args.len(), 1, "{name} takes {} arguments", args.len());
+                assert_eq!(args[0]["name"], "input", "{name}");
+                assert_eq!(args[0]["type"]["kind"], "NON_NULL", "{name}");
+                assert_eq!(args[0]["type"]["ofType"]["kind"], "INPUT_OBJECT", "{name}");
+            }
+            assert_eq!(field["type"]["kind"], "NON_NULL", "{name}");
+            assert_eq!(
+                field["type"]["ofType"]["kind"], "OBJECT",
+                "{name} returns no payload object"
+            );
+        }
+    }
+}
+
+const MUTATIONS: &str = "{ __schema { mutationType { fields { name
+    args { name type { kind ofType { kind name } } } type { kind ofType { kind name } } } } } }";

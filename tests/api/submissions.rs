@@ -84,11 +84,11 @@ async fn a_published_form_is_shown_as_a_respondent_sees_it() {
     let closed = app
         .gql(
             Some(&owner.access_token),
-            "mutation($id: ID!) { closeForm(id: $id) { status } }",
+            "mutation($id: ID!) { closeForm(input: { id: $id }) { form { status } } }",
             json!({ "id": form.form_id }),
         )
         .await;
-    assert_eq!(closed["data"]["closeForm"]["status"], "CLOSED", "{closed}");
+    assert_eq!(closed["data"]["closeForm"]["form"]["status"], "CLOSED", "{closed}");
     let body = public(&app, query, json!({ "id": form.public_id })).await;
     assert_eq!(body["data"]["publicForm"]["acceptingResponses"], false, "{body}");
 }
@@ -685,7 +685,7 @@ async fn closed_forms_refuse_and_older_versions_are_answered_until_then() {
     let body = app
         .gql(
             token,
-            "mutation($id: ID!) { publishForm(id: $id) { version { id } } }",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
             json!({ "id": form.form_id }),
         )
         .await;
@@ -717,7 +717,7 @@ async fn closed_forms_refuse_and_older_versions_are_answered_until_then() {
         let body = app
             .gql(
                 token,
-                &format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ status }} }}"),
+                &format!("mutation($id: ID!) {{ {mutation}(input: {{ id: $id }}) {{ form {{ status }} }} }}"),
                 json!({ "id": form.form_id }),
             )
             .await;

@@ -58,7 +58,7 @@ async fn organizations_are_isolated() {
     let change = app
         .gql(
             Some(&a.access_token),
-            "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id } }",
+            "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { member { id } } }",
             json!({ "input": { "memberId": b_analyst.member_id, "role": "ADMIN" } }),
         )
         .await;
@@ -66,7 +66,7 @@ async fn organizations_are_isolated() {
     let remove = app
         .gql(
             Some(&a.access_token),
-            "mutation($id: ID!) { removeMember(memberId: $id) }",
+            "mutation($id: ID!) { removeMember(input: { memberId: $id }) { removedMemberId } }",
             json!({ "id": b_analyst.member_id }),
         )
         .await;
@@ -74,7 +74,7 @@ async fn organizations_are_isolated() {
     let revoke = app
         .gql(
             Some(&a.access_token),
-            "mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+            "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } } }",
             json!({ "id": b_key_id }),
         )
         .await;

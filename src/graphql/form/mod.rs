@@ -180,12 +180,11 @@ async fn edit_form<R>(
     Ok((FormEdit::new(edited), result))
 }
 
-async fn transition(ctx: &Context<'_>, id: ID, transition: Transition) -> AppResult<Form> {
+async fn transition(ctx: &Context<'_>, id: ID, transition: Transition) -> AppResult<FormPayload> {
     let tenant: Tenant = ctx.authorize(WRITE)?;
-    let uuid = decode(&id, NodeKind::Form, "id")?;
-    Ok(Form::new(
-        service::form::transition(&ctx.state()?.db, tenant, uuid, transition).await?,
-    ))
+    let uuid = decode(&id, NodeKind::Form, "input.id")?;
+    let form = service::form::transition(&ctx.state()?.db, tenant, uuid, transition).await?;
+    Ok(FormPayload { form: Form::new(form) })
 }
 
 /// Every mutation of this area needs EDITOR or above, or an API key with `forms:write`.
@@ -247,7 +246,7 @@ impl FormMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The form, its touchpoint and settings.")] input: UpdateFormSettingsInput,
-    ) -> AppResult<Form> {
+    ) -> AppResult<FormPayload> {
         let tenant = ctx.authorize(WRITE)?;
         let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
         let touchpoint = match input.touchpoint {
@@ -265,7 +264,7 @@ impl FormMutation {
                 .map(|patch| move |settings: &mut FormSettings| patch.apply(settings)),
         )
         .await?;
-        Ok(Form::new(form))
+        Ok(FormPayload { form: Form::new(form) })
     }
 
     /// Adds a section (page).
@@ -311,9 +310,9 @@ impl FormMutation {
     async fn delete_section(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The section's ID.")] id: ID,
+        #[graphql(desc = "The section to delete.")] input: DeleteSectionInput,
     ) -> AppResult<FormEdit> {
-        let uid = decode(&id, NodeKind::Section, "id")?;
+        let uid = decode(&input.id, NodeKind::Section, "input.id")?;
         let (edit, ()) = edit_form(ctx, Target::Section(uid), |def, _| edit::delete_section(def, uid)).await?;
         Ok(edit)
     }
@@ -446,9 +445,9 @@ impl FormMutation {
     async fn delete_question(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The question's ID.")] id: ID,
+        #[graphql(desc = "The question to delete.")] input: DeleteQuestionInput,
     ) -> AppResult<FormEdit> {
-        let uid = decode(&id, NodeKind::Question, "id")?;
+        let uid = decode(&input.id, NodeKind::Question, "input.id")?;
         let (edit, ()) = edit_form(ctx, Target::Question(uid), |def, _| edit::delete_question(def, uid)).await?;
         Ok(edit)
     }
@@ -495,45 +494,64 @@ impl FormMutation {
     /// Publishes the draft as the form's new version after every publish check (refused with
     /// FORM_NOT_PUBLISHABLE and the list in `extensions.problems` otherwise). The version is
     /// then frozen; later edits start a new draft. Publishing a closed form reopens it.
-    async fn publish_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<FormEdit> {
+    async fn publish_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to publish.")] input: PublishFormInput,
+    ) -> AppResult<FormEdit> {
         let tenant = ctx.authorize(WRITE)?;
-        let uuid = decode(&id, NodeKind::Form, "id")?;
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
         Ok(FormEdit::new(
             service::form::publish(&ctx.state()?.db, tenant, uuid).await?,
         ))
     }
 
     /// Stops a published form from collecting responses.
-    async fn close_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
-        transition(ctx, id, Transition::Close).await
+    async fn close_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to close.")] input: CloseFormInput,
+    ) -> AppResult<FormPayload> {
+        transition(ctx, input.id, Transition::Close).await
     }
 
     /// Lets a closed form collect responses again with its published version.
-    async fn reopen_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
-        transition(ctx, id, Transition::Reopen).await
+    async fn reopen_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to reopen.")] input: ReopenFormInput,
+    ) -> AppResult<FormPayload> {
+        transition(ctx, input.id, Transition::Reopen).await
     }
 
     /// Archives a form: read-only and out of default lists.
-    async fn archive_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
-        transition(ctx, id, Transition::Archive).await
+    async fn archive_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to archive.")] input: ArchiveFormInput,
+    ) -> AppResult<FormPayload> {
+        transition(ctx, input.id, Transition::Archive).await
     }
 
     /// Restores an archived form: CLOSED if it was ever published, else DRAFT.
-    async fn restore_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<Form> {
-        transition(ctx, id, Transition::Restore).await
+    async fn restore_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to restore.")] input: RestoreFormInput,
+    ) -> AppResult<FormPayload> {
+        transition(ctx, input.id, Transition::Restore).await
     }
 
     /// Drops a published form's unpublished changes (its draft version).
     async fn discard_form_draft(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The form's ID.")] id: ID,
-    ) -> AppResult<Form> {
+        #[graphql(desc = "The form whose draft to drop.")] input: DiscardFormDraftInput,
+    ) -> AppResult<FormPayload> {
         let tenant = ctx.authorize(WRITE)?;
-        let uuid = decode(&id, NodeKind::Form, "id")?;
-        Ok(Form::new(
-            service::form::discard_draft(&ctx.state()?.db, tenant, uuid).await?,
-        ))
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
+        let form = service::form::discard_draft(&ctx.state()?.db, tenant, uuid).await?;
+        Ok(FormPayload { form: Form::new(form) })
     }
 
     /// A new draft form with the same structure, keys, option values, touchpoint and settings
@@ -541,13 +559,12 @@ impl FormMutation {
     async fn duplicate_form(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The form to copy.")] id: ID,
-        #[graphql(desc = "Title of the copy (default: the same title).")] title: Option<Vec<TranslationInput>>,
+        #[graphql(desc = "The form to copy and the copy's title.")] input: DuplicateFormInput,
     ) -> AppResult<FormEdit> {
         let tenant = ctx.authorize(WRITE)?;
-        let uuid = decode(&id, NodeKind::Form, "id")?;
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
         let mut problems = Vec::new();
-        let title = opt_text(title, "title", &mut problems);
+        let title = opt_text(input.title, "input.title", &mut problems);
         finish(problems)?;
         Ok(FormEdit::new(
             service::form::duplicate(&ctx.state()?.db, tenant, uuid, title).await?,
@@ -556,10 +573,49 @@ impl FormMutation {
 
     /// Deletes a form that was never published; returns its ID. A published form keeps its
     /// versions for its responses: archive it instead.
-    async fn delete_form(&self, ctx: &Context<'_>, #[graphql(desc = "The form's ID.")] id: ID) -> AppResult<ID> {
+    async fn delete_form(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form to delete.")] input: DeleteFormInput,
+    ) -> AppResult<DeleteFormPayload> {
         let tenant = ctx.authorize(WRITE)?;
-        let uuid = decode(&id, NodeKind::Form, "id")?;
+        let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
         service::form::delete(&ctx.state()?.db, tenant, uuid).await?;
-        Ok(id)
+        Ok(DeleteFormPayload {
+            deleted_form_id: input.id,
+        })
     }
+}
+
+id::id_input!(DeleteSectionInput, "A section of the draft to delete.", "section");
+id::id_input!(DeleteQuestionInput, "A question of the draft to delete.", "question");
+id::id_input!(PublishFormInput, "A form to publish.", "form");
+id::id_input!(CloseFormInput, "A form to close.", "form");
+id::id_input!(ReopenFormInput, "A closed form to reopen.", "form");
+id::id_input!(ArchiveFormInput, "A form to archive.", "form");
+id::id_input!(RestoreFormInput, "An archived form to restore.", "form");
+id::id_input!(DiscardFormDraftInput, "A form whose draft to drop.", "form");
+id::id_input!(DeleteFormInput, "A never-published form to delete.", "form");
+
+/// A form to copy.
+#[derive(async_graphql::InputObject)]
+pub struct DuplicateFormInput {
+    /// The form to copy.
+    pub id: ID,
+    /// Title of the copy (default: the same title).
+    pub title: Option<Vec<TranslationInput>>,
+}
+
+/// What a change of a form's settings or lifecycle did.
+#[derive(async_graphql::SimpleObject)]
+pub struct FormPayload {
+    /// The form as it is now.
+    pub form: Form,
+}
+
+/// What `deleteForm` did.
+#[derive(async_graphql::SimpleObject)]
+pub struct DeleteFormPayload {
+    /// The deleted form's ID.
+    pub deleted_form_id: ID,
 }

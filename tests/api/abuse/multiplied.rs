@@ -188,11 +188,11 @@ async fn reports_weigh_in_the_complexity_and_are_counted_as_computed() {
     let body = app
         .gql(
             token,
-            "mutation($input: CreateReportInput!) { createReport(input: $input) { id } }",
+            "mutation($input: CreateReportInput!) { createReport(input: $input) { report { id } } }",
             json!({ "input": { "name": "All", "formIds": form_ids } }),
         )
         .await;
-    let report_id = body["data"]["createReport"]["id"].clone();
+    let report_id = body["data"]["createReport"]["report"]["id"].clone();
     assert!(report_id.is_string(), "{body}");
     let saved = |n: usize| {
         let fields: String = (0..n)
