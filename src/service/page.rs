@@ -34,19 +34,6 @@ pub struct PageRequest {
     pub count: bool,
 }
 
-impl PageRequest {
-    /// The first page of the default size.
-    pub fn first() -> Self {
-        PageRequest {
-            size: DEFAULT_PAGE_SIZE,
-            after: None,
-            before: None,
-            from_end: false,
-            count: false,
-        }
-    }
-}
-
 /// How a list is sorted: by a timestamp column then id, or by id alone; up or down.
 #[derive(Copy, Clone, Debug)]
 pub struct Order<C> {
