@@ -252,6 +252,7 @@ async fn generate(
                 updated_at: completed,
                 completed_at,
                 duration_seconds: duration,
+                completed_day: completed_at.map(|at| nazar::report::tally::local_day(at, zone)),
             };
             let (rows, choices) = store::answer_rows(&row, &checked, completed_at);
             answer_rows.extend(rows);

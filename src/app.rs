@@ -15,7 +15,13 @@ use crate::{
     db::{Db, PoolSettings},
     graphql::{self, PublicApi, QueryLimits, StaffApi},
     http,
-    service::{auth::SessionSettings, form::PublishedVersions, rate_limit::PublicLimits, report::ReportCache},
+    service::{
+        auth::SessionSettings,
+        form::PublishedVersions,
+        job::{Jobs, Work},
+        rate_limit::PublicLimits,
+        report::ReportCache,
+    },
 };
 
 /// What resolvers and handlers share. Cheap to clone; nothing in it is per instance only
@@ -33,8 +39,10 @@ pub struct AppState {
     pub public_limits: PublicLimits,
     /// Report results computed in this process.
     pub reports: ReportCache,
-    /// The time rate-limit and throttling windows are read from.
+    /// The time rate-limit and throttling windows, and background jobs, are read from.
     pub clock: Clock,
+    /// Durable background work of this database.
+    pub jobs: Jobs,
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -68,7 +76,9 @@ impl App {
             keys: JwtKeys::from_config(&config, &secret),
             session_lifetime: chrono::Duration::days(config.refresh_token_days.max(1)),
         };
+        let jobs = Jobs::new(db.clone(), clock.clone());
         let state = AppState {
+            jobs,
             db,
             cache,
             sessions,
@@ -150,12 +160,18 @@ impl BoundApp {
         let tls = config.tls_cert.is_some();
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
         let maintenance = tokio::spawn(maintain(state.clone()));
+        let runner = config
+            .run_jobs
+            .then(|| tokio::spawn(state.jobs.clone().runner(Arc::new(Work { db: state.db.clone() }))));
         let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await?;
         maintenance.abort();
+        if let Some(runner) = runner {
+            runner.abort();
+        }
         tracing::info!("stopped");
         Ok(())
     }

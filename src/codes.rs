@@ -162,6 +162,9 @@ catalogue! {
         ConditionUnknownAttribute => "CONDITION_UNKNOWN_ATTRIBUTE",
         /// A condition that reads a hidden field the form does not declare.
         ConditionUnknownHiddenField => "CONDITION_UNKNOWN_HIDDEN_FIELD",
+        /// A form's condition that reads `response(field)`: such operands are for report
+        /// filters (a respondent's path cannot depend on them).
+        ConditionReportOnly => "CONDITION_REPORT_ONLY",
         /// A condition that compares with a value that is not an option of the question.
         ConditionUnknownOption => "CONDITION_UNKNOWN_OPTION",
         /// A condition that compares a question, attribute or hidden field with a value of

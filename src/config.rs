@@ -198,6 +198,12 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0, global = true)]
     pub trusted_proxy_hops: usize,
 
+    /// Whether this instance runs background jobs (counts rebuilds…). Any number of
+    /// instances may; with `false` an instance only serves requests and leaves the jobs it
+    /// causes to the others.
+    #[arg(long, env = "RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub run_jobs: bool,
+
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
     pub shutdown_grace_secs: u64,

@@ -33,6 +33,12 @@ fn ref_value(facts: &Facts, operand: &Operand) -> Option<Answer> {
             Value::Bool(b) => Answer::Bool(*b),
             Value::Date(d) => Answer::Date(*d),
         }),
+        Operand::Response(f) => facts.response.get(f).map(|v| match v {
+            Value::Number(n) => Answer::Number(*n),
+            Value::Text(t) => Answer::Text(t.clone()),
+            Value::Bool(b) => Answer::Bool(*b),
+            Value::Date(d) => Answer::Date(*d),
+        }),
     }
 }
 
@@ -110,6 +116,7 @@ fn reference(def: &FormDef, facts: &Facts) -> (Vec<RefStep>, Next, Vec<(String, 
         answers: HashMap::new(),
         attributes: facts.attributes.clone(),
         hidden: facts.hidden.clone(),
+        response: facts.response.clone(),
     };
     let mut steps = Vec::new();
     let mut i = 0;
@@ -405,6 +412,7 @@ fn facts() -> impl Strategy<Value = Facts> {
                 .into_iter()
                 .filter_map(|(k, v)| Some((k.to_owned(), v?)))
                 .collect(),
+            response: HashMap::new(),
         })
 }
 
@@ -442,7 +450,12 @@ proptest! {
     #[test]
     fn shown_questions_hold_and_missing_required_answers_are_reported(def in form(), facts in facts()) {
         let evaluation = evaluate(&def, &facts);
-        let mut seen = Facts { answers: HashMap::new(), attributes: facts.attributes.clone(), hidden: facts.hidden.clone() };
+        let mut seen = Facts {
+            answers: HashMap::new(),
+            attributes: facts.attributes.clone(),
+            hidden: facts.hidden.clone(),
+            response: facts.response.clone(),
+        };
         for step in &evaluation.steps {
             let section = &def.sections[step.section];
             if let Some(c) = &section.show_if {

@@ -37,6 +37,8 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     /// Whole seconds from start to completion.
     pub duration_seconds: Option<i32>,
+    /// The local day (organization's time zone) it was completed or disqualified on.
+    pub completed_day: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

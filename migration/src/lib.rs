@@ -11,6 +11,7 @@ mod m20261123_000005_respondents;
 mod m20261130_000006_responses;
 mod m20261130_000007_tallies;
 mod m20261201_000008_list_orders;
+mod m20261201_000009_analytics;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_responses::Migration),
             Box::new(m20261130_000007_tallies::Migration),
             Box::new(m20261201_000008_list_orders::Migration),
+            Box::new(m20261201_000009_analytics::Migration),
         ]
     }
 }

@@ -79,6 +79,7 @@ enum Subject {
     Answer(String),
     Attribute(String),
     Hidden(String),
+    Response(crate::logic::expr::ResponseField),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -112,6 +113,7 @@ impl From<&Operand> for Subject {
             Operand::Answer(k) => Subject::Answer(k.clone()),
             Operand::Attribute(n) => Subject::Attribute(n.clone()),
             Operand::Hidden(k) => Subject::Hidden(k.clone()),
+            Operand::Response(f) => Subject::Response(*f),
         }
     }
 }
@@ -122,6 +124,7 @@ impl From<Subject> for Operand {
             Subject::Answer(k) => Operand::Answer(k),
             Subject::Attribute(n) => Operand::Attribute(n),
             Subject::Hidden(k) => Operand::Hidden(k),
+            Subject::Response(f) => Operand::Response(f),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod google;
 pub mod key;
 pub mod kind;
 pub mod model;
+pub mod response;
 pub mod rules;
 pub mod templates;
 pub mod text;

@@ -90,7 +90,8 @@ pub struct OrganizationMutation;
 impl OrganizationMutation {
     /// Renames the organization or changes its time zone. Needs ADMIN or OWNER. A new time
     /// zone changes which local day every response falls on: reports' counts by day and month
-    /// are rebuilt from the stored responses in the background, a form at a time.
+    /// are rebuilt from the stored responses by a durable background job per form (a restart
+    /// resumes it); until a form's rebuild is done its reports by period use the old zone.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
@@ -102,16 +103,8 @@ impl OrganizationMutation {
             time_zone: input.time_zone,
         };
         let state = ctx.state()?;
-        let before = service::organization::get(state.db.conn(), tenant).await?;
-        let after = service::organization::update(state.db.conn(), tenant, changes).await?;
-        if after.time_zone != before.time_zone {
-            // Not tied to the request: a rebuild outlives a client that goes away.
-            tokio::spawn(service::report::rebuild_organization(
-                state.db.clone(),
-                tenant,
-                after.time_zone.clone(),
-            ));
-        }
+        let after = service::organization::update(&state.db, &state.clock, tenant, changes).await?;
+        state.jobs.wake();
         Ok(UpdateOrganizationPayload {
             organization: Organization(after),
         })

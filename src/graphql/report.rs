@@ -10,7 +10,10 @@ use entity::{form, report};
 use super::{
     context::ContextExt,
     cost::{self, RequestBudget},
-    form::Form,
+    form::{
+        Form,
+        logic::{self, Condition, ConditionInput},
+    },
     id::{self, NodeKind},
     pagination::{connection, page_complexity, page_request},
 };
@@ -18,6 +21,7 @@ use crate::{
     auth::{Action, Role, Scope, Tenant},
     error::{AppError, AppResult},
     form::kind::QuestionKind,
+    logic::expr::Expr,
     report::figures::{self, FormFigures, ValueCount},
     service::{
         self,
@@ -164,8 +168,8 @@ pub struct NpsResult {
     pub passives: Share,
     /// Answers of 0 to 6.
     pub detractors: Share,
-    /// 95 % margin in points: 1.96·√((p + d − (p − d)²)/n)·100.
-    pub margin_of_error: f64,
+    /// 95 % margin in points: 1.96·√((p + d − (p − d)²)/n)·100; null below two answers.
+    pub margin_of_error: Option<f64>,
     /// Fewer than 30 answers: too few to trust.
     pub too_small: bool,
     /// Answers per point 0–10.
@@ -179,8 +183,8 @@ pub struct CsatResult {
     pub question_key: String,
     /// Percent of answers that are 4 or 5.
     pub percent: f64,
-    /// 95 % margin of the percent: 1.96·√(p(1−p)/n)·100.
-    pub margin_of_error: f64,
+    /// 95 % margin of the percent: 1.96·√(p(1−p)/n)·100; null below two answers.
+    pub margin_of_error: Option<f64>,
     /// The mean answer.
     pub mean: f64,
     /// Answers of 4 or 5.
@@ -200,8 +204,8 @@ pub struct CesResult {
     pub question_key: String,
     /// The mean answer.
     pub mean: f64,
-    /// 95 % margin of the mean: 1.96·s/√n.
-    pub margin_of_error: f64,
+    /// 95 % margin of the mean: 1.96·s/√n; null below two answers.
+    pub margin_of_error: Option<f64>,
     /// Percent of answers 5 to 7.
     pub percent_easy: f64,
     /// Answers 5 to 7.
@@ -342,18 +346,34 @@ impl QuestionResult {
 pub struct FormReport {
     form: Arc<form::Model>,
     period: Period,
+    filter: Option<Expr>,
     figures: Arc<FormFigures>,
 }
 
 impl FormReport {
-    pub async fn load(ctx: &Context<'_>, form: form::Model, period: Period) -> AppResult<FormReport> {
+    /// `filter` is checked against the form (problems at `path`).
+    pub async fn load(
+        ctx: &Context<'_>,
+        form: form::Model,
+        period: Period,
+        filter: Option<Expr>,
+        path: &str,
+    ) -> AppResult<FormReport> {
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
             budget.spend_report()?;
         }
-        let figures = service::report::form_figures(ctx.state()?, &form, period).await?;
+        let state = ctx.state()?;
+        let checked = match &filter {
+            Some(expr) => {
+                Some(service::report::Filter::check(state.db.conn(), &state.versions, &form, expr.clone(), path).await?)
+            }
+            None => None,
+        };
+        let figures = service::report::form_figures(state, &form, period, checked.as_ref()).await?;
         Ok(FormReport {
             form: Arc::new(form),
             period,
+            filter,
             figures,
         })
     }
@@ -376,6 +396,10 @@ impl FormReport {
     /// Last local day counted; null: up to now.
     async fn to(&self) -> Option<NaiveDate> {
         self.period.to
+    }
+    /// The filter that selected the responses counted; null: every response.
+    async fn filter(&self) -> Option<Condition> {
+        Condition::of(&self.filter)
     }
     /// Responses started, completed, disqualified; completion rate; time to complete.
     async fn responses(&self) -> ResponseFigures {
@@ -499,6 +523,10 @@ impl Report {
     async fn to(&self) -> AppResult<Option<NaiveDate>> {
         Ok(service::report::definition_of(&self.0)?.period.to)
     }
+    /// Which responses its results count; null: every response.
+    async fn filter(&self) -> AppResult<Option<Condition>> {
+        Ok(Condition::of(&service::report::definition_of(&self.0)?.filter))
+    }
     /// The forms, in order (forms deleted since are left out).
     async fn forms(&self, ctx: &Context<'_>) -> AppResult<Vec<Form>> {
         Ok(self.forms_of(ctx).await?.0.into_iter().map(Form::new).collect())
@@ -507,10 +535,10 @@ impl Report {
     /// the query's complexity.
     #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
     async fn results(&self, ctx: &Context<'_>) -> AppResult<Vec<FormReport>> {
-        let (forms, period) = self.forms_of(ctx).await?;
+        let (forms, definition) = self.forms_of(ctx).await?;
         let mut out = Vec::with_capacity(forms.len());
         for form in forms {
-            out.push(FormReport::load(ctx, form, period).await?);
+            out.push(FormReport::load(ctx, form, definition.period, definition.filter.clone(), "filter").await?);
         }
         Ok(out)
     }
@@ -525,20 +553,20 @@ impl Report {
 }
 
 impl Report {
-    /// The report's forms that still exist, in order, and its period.
-    async fn forms_of(&self, ctx: &Context<'_>) -> AppResult<(Vec<form::Model>, Period)> {
+    /// The report's forms that still exist, in order, and its definition.
+    async fn forms_of(&self, ctx: &Context<'_>) -> AppResult<(Vec<form::Model>, Definition)> {
         let tenant = ctx.authorize(READ)?;
         let conn = ctx.state()?.db.conn();
         let definition = service::report::definition_of(&self.0)?;
         let mut forms = Vec::with_capacity(definition.forms.len());
-        for id in definition.forms {
+        for id in definition.forms.iter().copied() {
             match service::form::get(conn, tenant, id).await {
                 Ok(form) => forms.push(form),
                 Err(AppError::NotFound(_)) => {}
                 Err(err) => return Err(err),
             }
         }
-        Ok((forms, definition.period))
+        Ok((forms, definition))
     }
 }
 
@@ -570,6 +598,8 @@ pub struct CreateReportInput {
     pub metrics: Option<Vec<ReportMetric>>,
     /// The period (default: all time).
     pub period: Option<PeriodInput>,
+    /// Which responses count (default: every one); checked against each form.
+    pub filter: Option<ConditionInput>,
 }
 
 /// Changes to a saved report; fields left out are kept.
@@ -585,6 +615,8 @@ pub struct UpdateReportInput {
     pub metrics: Option<Vec<ReportMetric>>,
     /// A new period; null: all time.
     pub period: MaybeUndefined<PeriodInput>,
+    /// A new filter; null: every response.
+    pub filter: MaybeUndefined<ConditionInput>,
 }
 
 fn form_ids(ids: &[ID]) -> AppResult<Vec<uuid::Uuid>> {
@@ -623,12 +655,20 @@ impl ReportQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The form's ID.")] form_id: ID,
         #[graphql(desc = "The period (default: all time).")] period: Option<PeriodInput>,
+        #[graphql(
+            desc = "Only the responses this condition holds for (default: every response). The condition language of forms, plus `response(channel|locale|status|completed_on|duration|total_score)`; `attribute(name)` reads the respondent's attributes as they were when the response was completed."
+        )]
+        filter: Option<ConditionInput>,
     ) -> AppResult<FormReport> {
         let tenant = ctx.authorize(READ)?;
         let id = id::decode(&form_id, NodeKind::Form, "formId")?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
         let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
-        FormReport::load(ctx, form, period).await
+        FormReport::load(ctx, form, period, filter, "filter").await
     }
 
     /// A saved report by ID, or null.
@@ -689,8 +729,14 @@ impl ReportMutation {
             forms: form_ids(&input.form_ids)?,
             metrics: metric_names(input.metrics),
             period: input.period.map(Period::from).unwrap_or_default(),
+            filter: input
+                .filter
+                .map(|f| logic::filter(f, "input.filter"))
+                .transpose()
+                .map_err(AppError::problem)?,
         };
-        let report = service::report::create(ctx.state()?.db.conn(), tenant, &input.name, definition).await?;
+        let state = ctx.state()?;
+        let report = service::report::create(state.db.conn(), &state.versions, tenant, &input.name, definition).await?;
         Ok(ReportPayload { report: Report(report) })
     }
 
@@ -705,19 +751,35 @@ impl ReportMutation {
         let forms = input.form_ids.as_deref().map(form_ids).transpose()?;
         let metrics = input.metrics.map(|m| metric_names(Some(m)));
         let period = input.period;
-        let report = service::report::update(ctx.state()?.db.conn(), tenant, id, input.name.as_deref(), |d| {
-            if let Some(forms) = forms {
-                d.forms = forms;
-            }
-            if let Some(metrics) = metrics {
-                d.metrics = metrics;
-            }
-            match period {
-                MaybeUndefined::Undefined => {}
-                MaybeUndefined::Null => d.period = Period::default(),
-                MaybeUndefined::Value(p) => d.period = p.into(),
-            }
-        })
+        let filter = match input.filter {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(f) => Some(Some(logic::filter(f, "input.filter").map_err(AppError::problem)?)),
+        };
+        let state = ctx.state()?;
+        let report = service::report::update(
+            state.db.conn(),
+            &state.versions,
+            tenant,
+            id,
+            input.name.as_deref(),
+            |d| {
+                if let Some(filter) = filter {
+                    d.filter = filter;
+                }
+                if let Some(forms) = forms {
+                    d.forms = forms;
+                }
+                if let Some(metrics) = metrics {
+                    d.metrics = metrics;
+                }
+                match period {
+                    MaybeUndefined::Undefined => {}
+                    MaybeUndefined::Null => d.period = Period::default(),
+                    MaybeUndefined::Value(p) => d.period = p.into(),
+                }
+            },
+        )
         .await?;
         Ok(ReportPayload { report: Report(report) })
     }

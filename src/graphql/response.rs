@@ -58,7 +58,7 @@ impl Response {
     }
     /// In progress, completed or disqualified.
     async fn status(&self) -> AppResult<ResponseStatus> {
-        ResponseStatus::of(&self.row)
+        crate::service::response::status_of(&self.row)
     }
     /// The form.
     async fn form(&self, ctx: &Context<'_>) -> AppResult<Form> {

@@ -10,6 +10,7 @@
 //! | `CONDITION_UNKNOWN_QUESTION` | `answer(key)` names no question (or a hidden field) |
 //! | `CONDITION_UNKNOWN_HIDDEN_FIELD` | `hidden(key)` names no hidden field |
 //! | `CONDITION_UNKNOWN_ATTRIBUTE` | `attribute(name)` is not in the catalogue |
+//! | `CONDITION_REPORT_ONLY` | a form's condition reads `response(field)` |
 //! | `CONDITION_TYPE_MISMATCH` | operator or constant does not fit the operand's type |
 //! | `CONDITION_UNKNOWN_OPTION` | a constant is not one of the question's option values |
 //! | `CONDITION_OUT_OF_RANGE` | a constant outside the question's scale or range |
@@ -26,7 +27,7 @@ use std::{
     collections::{HashMap, HashSet},
 };
 
-use super::expr::{CompareOp, Expr, Operand, SetOp, Value};
+use super::expr::{CompareOp, Expr, Operand, ResponseField, SetOp, Value};
 use crate::form::{
     Problem,
     kind::QuestionKind,
@@ -115,6 +116,35 @@ fn subject_of_question(question: &QuestionDef) -> Subject {
     }
 }
 
+/// The values a response's channel and status take, as their operands compare them.
+fn subject_of_response(field: ResponseField) -> Subject {
+    use crate::form::response::{Channel, ResponseStatus};
+    match field {
+        ResponseField::Channel => Subject::Choice {
+            values: Channel::ALL.iter().map(|c| c.as_str().to_owned()).collect(),
+            single: true,
+        },
+        ResponseField::Status => Subject::Choice {
+            values: ResponseStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+            single: true,
+        },
+        ResponseField::Locale => Subject::Text,
+        ResponseField::CompletedOn => Subject::Date { min: None, max: None },
+        ResponseField::Duration => Subject::Number {
+            min: Some(0.0),
+            max: None,
+            integer: true,
+            scale: "whole seconds, 0 or more",
+        },
+        ResponseField::TotalScore => Subject::Number {
+            min: None,
+            max: None,
+            integer: false,
+            scale: "",
+        },
+    }
+}
+
 fn subject_of_scalar(scalar: Scalar) -> Subject {
     match scalar {
         Scalar::Text => Subject::Text,
@@ -146,6 +176,8 @@ struct Context<'a> {
     attributes: &'a HashMap<String, Scalar>,
     /// Keys no path can answer (their questions are never shown).
     never: HashSet<String>,
+    /// Checking a report filter: `response(field)` operands are allowed.
+    filter: bool,
 }
 
 impl<'a> Context<'a> {
@@ -160,6 +192,7 @@ impl<'a> Context<'a> {
             questions,
             attributes,
             never: HashSet::new(),
+            filter: false,
         }
     }
 
@@ -184,6 +217,14 @@ impl<'a> Context<'a> {
                     format!("the form has no hidden field `{key}`"),
                 )),
             },
+            Operand::Response(field) if self.filter => Ok(subject_of_response(*field)),
+            Operand::Response(field) => Err((
+                ProblemCode::ConditionReportOnly,
+                format!(
+                    "response({}) is for report filters: a form's path cannot depend on it",
+                    field.name()
+                ),
+            )),
             Operand::Attribute(name) => self.attributes.get(name).map(|s| subject_of_scalar(*s)).ok_or_else(|| {
                 (
                     ProblemCode::ConditionUnknownAttribute,
@@ -793,6 +834,44 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// The problems of a report filter over responses to `def`: operands the form (or the
+/// catalogue) does not have, types, options, ranges, contradictions; paths are `base.nodes[i]`.
+/// Unlike a form's conditions, a filter may read `response(field)` and any question, wherever
+/// it sits.
+pub fn check_filter(def: &FormDef, attributes: &HashMap<String, Scalar>, expr: &Expr, base: &str) -> Vec<Problem> {
+    let mut cx = Context::new(def, attributes);
+    cx.filter = true;
+    let mut problems = Vec::new();
+    for (i, node) in preorder(expr).into_iter().enumerate() {
+        let path = format!("{base}.nodes[{i}]");
+        match node {
+            Expr::And(children) => {
+                if cx.impossible(&literals(children, false)) {
+                    problems.push(Problem::new(
+                        path,
+                        ProblemCode::ConditionContradiction,
+                        format!("`{node}` never holds: its parts contradict each other"),
+                    ));
+                }
+            }
+            Expr::Or(_) | Expr::Not(_) => {}
+            atom => {
+                let before = problems.len();
+                check_atom(&cx, atom, &path, &mut problems);
+                if problems.len() == before && !matches!(atom, Expr::Answered { .. }) && cx.impossible(&[(atom, true)])
+                {
+                    problems.push(Problem::new(
+                        path,
+                        ProblemCode::ConditionContradiction,
+                        format!("`{atom}` never holds"),
+                    ));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Every static problem of `def`'s conditions, given the organization's attribute catalogue

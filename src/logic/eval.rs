@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::expr::{CompareOp, Expr, Operand, SetOp, Value};
+use super::expr::{CompareOp, Expr, Operand, ResponseField, SetOp, Value};
 
 /// A stored answer, typed as in storage.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +30,17 @@ pub struct Facts {
     pub answers: HashMap<String, Answer>,
     pub attributes: HashMap<String, Value>,
     pub hidden: HashMap<String, String>,
+    /// The response's own fields (report filters); absent ones are unanswered.
+    pub response: HashMap<ResponseField, Value>,
+}
+
+fn value_answer(v: &Value) -> Answer {
+    match v {
+        Value::Number(n) => Answer::Number(*n),
+        Value::Text(t) => Answer::Text(t.clone()),
+        Value::Bool(b) => Answer::Bool(*b),
+        Value::Date(d) => Answer::Date(*d),
+    }
 }
 
 impl Facts {
@@ -37,12 +48,8 @@ impl Facts {
         match operand {
             Operand::Answer(key) => self.answers.get(key).cloned(),
             Operand::Hidden(key) => self.hidden.get(key).cloned().map(Answer::Text),
-            Operand::Attribute(name) => self.attributes.get(name).map(|v| match v {
-                Value::Number(n) => Answer::Number(*n),
-                Value::Text(t) => Answer::Text(t.clone()),
-                Value::Bool(b) => Answer::Bool(*b),
-                Value::Date(d) => Answer::Date(*d),
-            }),
+            Operand::Attribute(name) => self.attributes.get(name).map(value_answer),
+            Operand::Response(field) => self.response.get(field).map(value_answer),
         }
     }
 }

@@ -6,7 +6,12 @@
 //! NOT (answer(reason) IS ANSWERED OR hidden(channel) = "sms")
 //! answer(features) CONTAINS ANY ("speed", "price") AND answer(age) BETWEEN (18, 65)
 //! attribute(customer_since) < date(2024-01-01)
+//! response(channel) = "IN_APP" AND response(completed_on) >= date(2026-01-01)
 //! ```
+//!
+//! `response(field)` operands read the response itself (channel, locale, status, completion
+//! day…): report filters use them; forms' own conditions cannot (a respondent's path does not
+//! depend on them).
 //!
 //! Precedence: NOT binds tighter than AND, AND tighter than OR. Keywords are upper case.
 use std::fmt::{self, Write};
@@ -30,6 +35,56 @@ pub enum Operand {
     Attribute(String),
     /// The hidden field (a HIDDEN question) with this key.
     Hidden(String),
+    /// A field of the response itself (report filters only).
+    Response(ResponseField),
+}
+
+/// What a `response(field)` operand reads.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseField {
+    /// How the response reached us (`LINK`, `EMAIL`, `SMS`, `WEB_EMBED`, `POPUP`, `IN_APP`,
+    /// `API`, `PHONE`, `IN_PERSON`).
+    Channel,
+    /// The language the form was shown in (e.g. `fa`, `en`).
+    Locale,
+    /// `IN_PROGRESS`, `COMPLETED` or `DISQUALIFIED`.
+    Status,
+    /// The local day (organization's time zone) it was completed or disqualified on.
+    CompletedOn,
+    /// Seconds from start to completion.
+    Duration,
+    /// The sum of its answers' scores.
+    TotalScore,
+}
+
+impl ResponseField {
+    pub const ALL: [ResponseField; 6] = [
+        ResponseField::Channel,
+        ResponseField::Locale,
+        ResponseField::Status,
+        ResponseField::CompletedOn,
+        ResponseField::Duration,
+        ResponseField::TotalScore,
+    ];
+
+    /// Its name in the text form: `response(name)`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResponseField::Channel => "channel",
+            ResponseField::Locale => "locale",
+            ResponseField::Status => "status",
+            ResponseField::CompletedOn => "completed_on",
+            ResponseField::Duration => "duration",
+            ResponseField::TotalScore => "total_score",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ResponseField> {
+        ResponseField::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// A constant.
@@ -271,6 +326,7 @@ impl fmt::Display for Operand {
             Operand::Answer(key) => write!(f, "answer({key})"),
             Operand::Attribute(name) => write!(f, "attribute({name})"),
             Operand::Hidden(key) => write!(f, "hidden({key})"),
+            Operand::Response(field) => write!(f, "response({})", field.name()),
         }
     }
 }
@@ -564,8 +620,8 @@ impl Parser {
 
     fn operand(&mut self) -> Result<Operand, ParseError> {
         let kind = match self.peek() {
-            Some(Token::Word(w)) if ["answer", "attribute", "hidden"].contains(&w.as_str()) => w.clone(),
-            _ => return self.fail("expected answer(key), attribute(name) or hidden(key)"),
+            Some(Token::Word(w)) if ["answer", "attribute", "hidden", "response"].contains(&w.as_str()) => w.clone(),
+            _ => return self.fail("expected answer(key), attribute(name), hidden(key) or response(field)"),
         };
         self.at += 1;
         self.expect("(")?;
@@ -576,6 +632,14 @@ impl Parser {
         self.at += 1;
         self.expect(")")?;
         Ok(match kind.as_str() {
+            "response" => match ResponseField::parse(&name) {
+                Some(field) => Operand::Response(field),
+                None => {
+                    self.at -= 2;
+                    let fields: Vec<&str> = ResponseField::ALL.iter().map(|f| f.name()).collect();
+                    return self.fail(format!("a response has no field `{name}`: {}", fields.join(", ")));
+                }
+            },
             "answer" => Operand::Answer(name),
             "attribute" => Operand::Attribute(name),
             _ => Operand::Hidden(name),

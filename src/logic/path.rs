@@ -116,6 +116,7 @@ impl<'a> Walker<'a> {
                 answers: HashMap::new(),
                 attributes: facts.attributes.clone(),
                 hidden: facts.hidden.clone(),
+                response: facts.response.clone(),
             },
         }
     }

@@ -11,7 +11,10 @@ use super::{
     stats::Distribution,
     tally::{Measure, OTHER, single_valued},
 };
-use crate::form::{kind::QuestionKind, model::FormDef, rules::Rules};
+use crate::{
+    form::response::ResponseStatus,
+    form::{kind::QuestionKind, model::FormDef, rules::Rules},
+};
 
 /// Counts by (subject, measure, value), as tallies give them.
 pub type Counts = Vec<(String, Measure, String, i64)>;
@@ -74,12 +77,16 @@ pub struct MetricFigures<T> {
 /// Everything a form's report holds (open texts aside: they are read from the answers).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct FormFigures {
+    /// Responses started in the period.
     pub started: u64,
+    /// Responses completed in the period: the responses every metric reads.
     pub completed: u64,
+    /// Responses disqualified in the period.
     pub disqualified: u64,
-    /// Started and neither completed nor disqualified.
+    /// Of the responses started in the period, those still in progress now.
     pub in_progress: u64,
-    /// completed / started, as a percent (0 to 100).
+    /// Of the responses started in the period, the share completed by now, as a percent (0
+    /// to 100).
     pub completion_percent: Option<f64>,
     /// Seconds to complete, of completed responses.
     pub time_to_complete: Summary,
@@ -293,8 +300,16 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         started,
         completed,
         disqualified,
-        in_progress: started.saturating_sub(completed + disqualified),
-        completion_percent: (started > 0).then(|| completed as f64 / started as f64 * 100.0),
+        in_progress: started.saturating_sub(g.total("", Measure::Finished)),
+        completion_percent: (started > 0).then(|| {
+            let done = g
+                .values("", Measure::Finished)
+                .iter()
+                .filter(|(outcome, _)| outcome == ResponseStatus::Completed.as_str())
+                .map(|(_, n)| n)
+                .sum::<u64>();
+            done as f64 / started as f64 * 100.0
+        }),
         time_to_complete: Summary::of(&g.distribution("", Measure::Duration)),
         total_score: Summary::of(&g.distribution("", Measure::TotalScore)),
         nps,

@@ -13,8 +13,8 @@ pub struct Nps {
     pub detractors: u64,
     /// %promoters − %detractors, −100 to +100.
     pub score: f64,
-    /// 95 %: 1.96·√((p + d − (p − d)²)/n)·100.
-    pub margin: f64,
+    /// 95 %: 1.96·√((p + d − (p − d)²)/n)·100; `None` below two answers.
+    pub margin: Option<f64>,
     pub too_small: bool,
 }
 
@@ -24,8 +24,8 @@ pub struct Csat {
     pub n: u64,
     pub satisfied: u64,
     pub percent: f64,
-    /// 95 %: 1.96·√(p(1−p)/n)·100.
-    pub margin: f64,
+    /// 95 %: 1.96·√(p(1−p)/n)·100; `None` below two answers.
+    pub margin: Option<f64>,
     pub mean: f64,
     pub too_small: bool,
 }
@@ -35,8 +35,8 @@ pub struct Csat {
 pub struct Ces {
     pub n: u64,
     pub mean: f64,
-    /// 95 % margin of the mean: 1.96·s/√n (0 below two answers).
-    pub margin: f64,
+    /// 95 % margin of the mean: 1.96·s/√n; `None` below two answers.
+    pub margin: Option<f64>,
     pub easy: u64,
     pub percent_easy: f64,
     pub too_small: bool,
@@ -59,7 +59,7 @@ pub fn nps(d: &Distribution) -> Option<Nps> {
         passives,
         detractors,
         score: (p - q) * 100.0,
-        margin: Z95 * (variance / n as f64).sqrt() * 100.0,
+        margin: (n >= 2).then(|| Z95 * (variance / n as f64).sqrt() * 100.0),
         too_small: n < MIN_TRUSTED,
     })
 }
@@ -74,7 +74,7 @@ pub fn csat(d: &Distribution) -> Option<Csat> {
         n,
         satisfied,
         percent: p * 100.0,
-        margin: share_margin(p, n).unwrap_or(0.0),
+        margin: share_margin(p, n).filter(|_| n >= 2),
         mean,
         too_small: n < MIN_TRUSTED,
     })
@@ -88,7 +88,7 @@ pub fn ces(d: &Distribution) -> Option<Ces> {
     Some(Ces {
         n,
         mean,
-        margin: d.mean_margin().unwrap_or(0.0),
+        margin: d.mean_margin(),
         easy,
         percent_easy: easy as f64 / n as f64 * 100.0,
         too_small: n < MIN_TRUSTED,
@@ -112,7 +112,7 @@ mod tests {
         assert!(close(nps.score, 30.0));
         let (p, q) = (0.5, 0.2);
         assert!(close(
-            nps.margin,
+            nps.margin.unwrap(),
             1.96 * ((p + q - (p - q) * (p - q)) / 10.0f64).sqrt() * 100.0
         ));
         assert!(nps.too_small);
@@ -122,7 +122,7 @@ mod tests {
         assert!(super::nps(&Distribution::default()).is_none());
         let all_promoters = Distribution::new([(10.0, 40)]);
         let top = super::nps(&all_promoters).unwrap();
-        assert!(close(top.score, 100.0) && close(top.margin, 0.0) && !top.too_small);
+        assert!(close(top.score, 100.0) && close(top.margin.unwrap(), 0.0) && !top.too_small);
     }
 
     #[test]
@@ -131,11 +131,23 @@ mod tests {
         let c = csat(&d).unwrap();
         assert_eq!(c.satisfied, 2);
         assert!(close(c.percent, 50.0) && close(c.mean, 3.5));
-        assert!(close(c.margin, 1.96 * (0.25f64 / 4.0).sqrt() * 100.0));
+        assert!(close(c.margin.unwrap(), 1.96 * (0.25f64 / 4.0).sqrt() * 100.0));
         let d = Distribution::of_values([7.0, 5.0, 4.0, 1.0]);
         let e = ces(&d).unwrap();
         assert_eq!(e.easy, 2);
         assert!(close(e.mean, 4.25) && close(e.percent_easy, 50.0));
-        assert!(close(e.margin, d.mean_margin().unwrap()));
+        assert!(close(e.margin.unwrap(), d.mean_margin().unwrap()));
+    }
+
+    #[test]
+    fn a_single_answer_has_no_margin_anywhere() {
+        let one = |v: f64| Distribution::of_values([v]);
+        assert_eq!(nps(&one(9.0)).unwrap().margin, None);
+        assert_eq!(csat(&one(4.0)).unwrap().margin, None);
+        assert_eq!(ces(&one(6.0)).unwrap().margin, None);
+        let two = |v: f64| Distribution::of_values([v, v]);
+        assert!(nps(&two(9.0)).unwrap().margin.is_some());
+        assert!(csat(&two(4.0)).unwrap().margin.is_some());
+        assert!(ces(&two(6.0)).unwrap().margin.is_some());
     }
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{
+    form::response::ResponseStatus,
     form::{answer::Checked, kind::QuestionKind},
-    service::response::ResponseStatus,
 };
 
 /// The value counted for an "other, please specify" answer (option values cannot start with
@@ -25,6 +25,10 @@ pub enum Measure {
     Completed,
     /// Responses disqualified.
     Disqualified,
+    /// Responses finished, by outcome (`COMPLETED` or `DISQUALIFIED`), counted on the day they
+    /// started: the cohort of a period's started responses, whose completion rate never
+    /// exceeds 1 and whose responses still in progress are started − finished.
+    Finished,
     /// Completed responses by whole seconds to complete.
     Duration,
     /// Completed responses by total score.
@@ -42,10 +46,11 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 9] = [
+    pub const ALL: [Measure; 10] = [
         Measure::Started,
         Measure::Completed,
         Measure::Disqualified,
+        Measure::Finished,
         Measure::Duration,
         Measure::TotalScore,
         Measure::Changes,
@@ -59,6 +64,7 @@ impl Measure {
             Measure::Started => "STARTED",
             Measure::Completed => "COMPLETED",
             Measure::Disqualified => "DISQUALIFIED",
+            Measure::Finished => "FINISHED",
             Measure::Duration => "DURATION",
             Measure::TotalScore => "TOTAL_SCORE",
             Measure::Changes => "CHANGES",
@@ -84,6 +90,11 @@ pub enum Grain {
 /// The day that stands for "all time".
 pub fn all_time() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+/// The local day of `at` in `zone`.
+pub fn local_day(at: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    at.with_timezone(&zone).date_naive()
 }
 
 /// One count a response contributes, at the moment it belongs to.
@@ -142,9 +153,10 @@ pub fn unspread(entries: &[Entry]) -> std::collections::HashSet<(String, Measure
         .collect()
 }
 
-/// What a response contributes: STARTED at its start; once finished, COMPLETED or
-/// DISQUALIFIED at its completion and, for a completed one, its duration, total score and
-/// every answer (hidden fields aside): answered, each value, the score.
+/// What a response contributes: STARTED at its start; once finished, FINISHED (its outcome) at
+/// its start, COMPLETED or DISQUALIFIED at its completion and, for a completed one, its
+/// duration, total score and every answer (hidden fields aside): answered, each value, the
+/// score.
 pub fn contribution(
     status: ResponseStatus,
     started_at: DateTime<Utc>,
@@ -160,10 +172,14 @@ pub fn contribution(
     match status {
         ResponseStatus::InProgress => return out,
         ResponseStatus::Disqualified => {
+            out.push(entry("", Measure::Finished, status.as_str().to_owned(), started_at));
             out.push(entry("", Measure::Disqualified, String::new(), done));
             return out;
         }
-        ResponseStatus::Completed => out.push(entry("", Measure::Completed, String::new(), done)),
+        ResponseStatus::Completed => {
+            out.push(entry("", Measure::Finished, status.as_str().to_owned(), started_at));
+            out.push(entry("", Measure::Completed, String::new(), done));
+        }
     }
     if let Some(seconds) = duration_seconds {
         out.push(entry("", Measure::Duration, seconds.to_string(), done));
@@ -206,7 +222,7 @@ pub type Key = (Grain, NaiveDate, String, Measure, String);
 pub fn counts(entries: &[Entry], zone: Tz, sign: i64) -> BTreeMap<Key, i64> {
     let mut out: BTreeMap<Key, i64> = BTreeMap::new();
     for e in entries {
-        let day = e.at.with_timezone(&zone).date_naive();
+        let day = local_day(e.at, zone);
         let month = day.with_day(1).unwrap_or(day);
         for (grain, at) in [(Grain::All, all_time()), (Grain::Month, month), (Grain::Day, day)] {
             *out.entry((grain, at, e.subject.clone(), e.measure, e.value.clone()))
@@ -273,6 +289,7 @@ mod tests {
             got,
             [
                 ("", "STARTED", ""),
+                ("", "FINISHED", "COMPLETED"),
                 ("", "COMPLETED", ""),
                 ("", "DURATION", "75"),
                 ("", "TOTAL_SCORE", "2.5"),
@@ -310,7 +327,7 @@ mod tests {
         assert_eq!(started.len(), 1);
         let out = contribution(ResponseStatus::Disqualified, at, Some(at), Some(4), None, &[nps]);
         let measures: Vec<Measure> = out.iter().map(|e| e.measure).collect();
-        assert_eq!(measures, [Measure::Started, Measure::Disqualified]);
+        assert_eq!(measures, [Measure::Started, Measure::Finished, Measure::Disqualified]);
         assert_eq!(number_text(0.0), "0");
         let mut age = checked("age", QuestionKind::Number);
         age.number = Some(41.0);

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod attribute;
 pub mod auth;
 pub mod form;
+pub mod job;
 pub mod member;
 pub mod organization;
 pub mod page;

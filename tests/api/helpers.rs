@@ -32,6 +32,8 @@ pub struct TestApp {
     /// The app's clock: it stands still (rate-limit windows never turn mid-test) until a test
     /// moves it.
     pub clock: Clock,
+    /// The app's background jobs.
+    pub jobs: nazar::service::job::Jobs,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<()>>,
     _data_dir: Option<tempfile::TempDir>,
@@ -54,6 +56,9 @@ pub async fn test_config() -> (Config, Option<tempfile::TempDir>) {
     config.data_dir = dir.path().to_path_buf();
     config.jwt_secret = Some(Secret::new(JWT_SECRET));
     config.database_max_connections = 5;
+    // Tests run background jobs when they choose (`TestApp::run_jobs`), so that statement
+    // counts and timings are their own; the durability test turns the runner on.
+    config.run_jobs = false;
     config.log_filter = "warn".to_owned();
     // Only what the test environment asks for; nothing inherited from the shell.
     config.database_url = None;
@@ -136,6 +141,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let clock = Clock::fixed(chrono::Utc::now());
     let app = App::build_with_clock(config, clock.clone()).await.expect("app builds");
     let db = app.state.db.clone();
+    let jobs = app.state.jobs.clone();
     let bound = app.bind().await.expect("app binds");
     let addr = bound.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
@@ -157,6 +163,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         db,
         cache_prefix,
         clock,
+        jobs,
         shutdown: Some(tx),
         server: Some(server),
         _data_dir: dir,
@@ -164,6 +171,16 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
 }
 
 impl TestApp {
+    /// Runs the background jobs that are due until none is left (waiting for those the
+    /// server's own runner holds); how many this call ran.
+    pub async fn run_jobs(&self) -> usize {
+        let work = nazar::service::job::Work { db: self.db.clone() };
+        self.jobs
+            .run_until_idle(&work, Duration::from_secs(120))
+            .await
+            .expect("jobs run")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

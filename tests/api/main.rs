@@ -2,6 +2,7 @@
 //! SQLite and the in-process cache by default; PostgreSQL and Redis when `TEST_DATABASE_URL`
 //! and `TEST_REDIS_URL` are set (see the README).
 mod abuse;
+mod analytics;
 mod api_keys;
 mod attributes;
 mod auth;
@@ -14,6 +15,7 @@ mod forms;
 mod frontend;
 mod helpers;
 mod http;
+mod jobs;
 mod limits;
 mod lists;
 mod members;

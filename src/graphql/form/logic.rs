@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::{
     form::Problem,
-    logic::expr::{self, CompareOp, Expr, Operand, SetOp, Value},
+    logic::expr::{self, CompareOp, Expr, Operand, ResponseField, SetOp, Value},
 };
 
 /// Stable code of a condition that cannot be read (syntax, size).
@@ -19,7 +19,8 @@ pub const INVALID_CONDITION: ProblemCode = ProblemCode::InvalidCondition;
 #[derive(OneofObject)]
 pub enum ConditionInput {
     /// The canonical text, e.g. `answer(service) <= 3 AND attribute(plan) = "pro"`.
-    /// Operands: `answer(key)`, `attribute(name)`, `hidden(key)`. Values: numbers, "texts"
+    /// Operands: `answer(key)`, `attribute(name)`, `hidden(key)`, and in report filters
+    /// `response(channel|locale|status|completed_on|duration|total_score)`. Values: numbers, "texts"
     /// (with \" \\ \n \t \r escapes), `true`, `false`, `date(YYYY-MM-DD)`. Operators:
     /// `=` `!=` `<` `<=` `>` `>=`, `BETWEEN (low, high)`, `CONTAINS ANY|ALL|NONE (v, …)`,
     /// `IS [NOT] ANSWERED`; NOT, AND, OR (in that precedence) and parentheses.
@@ -49,6 +50,8 @@ pub enum OperandInput {
     Attribute(String),
     /// The hidden field (a HIDDEN question) with this key.
     Hidden(String),
+    /// A field of the response itself: report filters only.
+    Response(ResponseField),
 }
 
 /// A constant.
@@ -111,6 +114,7 @@ fn operand(input: OperandInput) -> Operand {
         OperandInput::Answer(key) => Operand::Answer(key),
         OperandInput::Attribute(name) => Operand::Attribute(name),
         OperandInput::Hidden(key) => Operand::Hidden(key),
+        OperandInput::Response(field) => Operand::Response(field),
     }
 }
 
@@ -174,12 +178,35 @@ fn tree(input: ConditionInput, path: &str, depth: usize) -> Result<Expr, Problem
 /// The condition an input describes, normalised (nested groups flattened), or why it is not
 /// one. Its checks against the form (keys, types, order) are separate: see `check`.
 pub fn condition(input: ConditionInput, path: &str) -> Result<Expr, Problem> {
+    let expr = read(input, path)?;
+    if let Some(Operand::Response(field)) = expr.operands().into_iter().find(|o| matches!(o, Operand::Response(_))) {
+        return Err(Problem::new(
+            path,
+            ProblemCode::ConditionReportOnly,
+            format!(
+                "response({}) is for report filters: a form's path cannot depend on it",
+                field.name()
+            ),
+        ));
+    }
+    Ok(expr)
+}
+
+/// A report filter an input describes: a condition that may also read `response(field)`.
+/// Its checks against the form are separate (`logic::check::check_filter`).
+pub fn filter(input: ConditionInput, path: &str) -> Result<Expr, Problem> {
+    read(input, path)
+}
+
+fn read(input: ConditionInput, path: &str) -> Result<Expr, Problem> {
     let expr = tree(input, path, 0)?.normalized();
     expr.check_shape()
         .map_err(|message| Problem::new(path, INVALID_CONDITION, message))?;
     // Names are keys: the text form must be able to spell them.
     for operand in expr.operands() {
-        let (Operand::Answer(name) | Operand::Attribute(name) | Operand::Hidden(name)) = operand;
+        let (Operand::Answer(name) | Operand::Attribute(name) | Operand::Hidden(name)) = operand else {
+            continue;
+        };
         if !crate::form::key::is_valid(name) {
             return Err(Problem::new(
                 path,
@@ -235,6 +262,9 @@ pub enum OperandKind {
     Attribute,
     /// A hidden field (by key).
     Hidden,
+    /// A field of the response (report filters): channel, locale, status, completed_on,
+    /// duration, total_score.
+    Response,
 }
 
 /// An operand of a comparison.
@@ -296,14 +326,12 @@ fn flatten(e: &Expr, nodes: &mut Vec<ConditionNode>) -> i32 {
     let id = nodes.len() as i32;
     let operand_out = |o: &Operand| {
         let (kind, name) = match o {
-            Operand::Answer(n) => (OperandKind::Answer, n),
-            Operand::Attribute(n) => (OperandKind::Attribute, n),
-            Operand::Hidden(n) => (OperandKind::Hidden, n),
+            Operand::Answer(n) => (OperandKind::Answer, n.clone()),
+            Operand::Attribute(n) => (OperandKind::Attribute, n.clone()),
+            Operand::Hidden(n) => (OperandKind::Hidden, n.clone()),
+            Operand::Response(f) => (OperandKind::Response, f.name().to_owned()),
         };
-        Some(ConditionOperand {
-            kind,
-            name: name.clone(),
-        })
+        Some(ConditionOperand { kind, name })
     };
     let (op, operand, values): (ConditionOperator, Option<ConditionOperand>, Vec<ConditionValue>) = match e {
         Expr::And(_) => (ConditionOperator::And, None, Vec::new()),

@@ -3,7 +3,7 @@ mod document;
 mod evaluate;
 mod input;
 mod loader;
-mod logic;
+pub mod logic;
 mod types;
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};

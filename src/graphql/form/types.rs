@@ -228,10 +228,18 @@ impl Form {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The period (default: all time).")] period: Option<crate::graphql::report::PeriodInput>,
+        #[graphql(
+            desc = "Only the responses this condition holds for (default: every response); as `formReport`'s filter."
+        )]
+        filter: Option<super::logic::ConditionInput>,
     ) -> AppResult<crate::graphql::report::FormReport> {
         ctx.authorize(crate::graphql::report::READ)?;
         let period = service::report::Period::from(period.unwrap_or_default()).check("period")?;
-        crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period).await
+        let filter = filter
+            .map(|f| super::logic::filter(f, "filter"))
+            .transpose()
+            .map_err(crate::error::AppError::problem)?;
+        crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period, filter, "filter").await
     }
     /// Where the form stands in its lifecycle.
     async fn status(&self) -> AppResult<FormStatus> {

@@ -122,12 +122,12 @@ impl PublicResponse {
     }
     /// In progress, completed or disqualified.
     async fn status(&self) -> AppResult<ResponseStatus> {
-        ResponseStatus::of(&self.row)
+        crate::service::response::status_of(&self.row)
     }
     /// Continues the response from any device (saveResponse, completeResponse,
     /// resumeResponse); null once the response is finished. Keep it like a password.
     async fn resume_token(&self, ctx: &Context<'_>) -> AppResult<Option<String>> {
-        if ResponseStatus::of(&self.row)? != ResponseStatus::InProgress {
+        if crate::service::response::status_of(&self.row)? != ResponseStatus::InProgress {
             return Ok(None);
         }
         Ok(Some(ctx.state()?.signer.resume_token(self.row.id)))

@@ -10,6 +10,7 @@
 //! the shared cache (Redis when configured) for the other instances; when Redis fails, reports
 //! are computed, never refused. Open texts (personal data) are never cached.
 use crate::codes::ProblemCode;
+pub mod filter;
 pub mod tally;
 
 use std::{sync::Arc, time::Duration};
@@ -29,7 +30,12 @@ use crate::{
     auth::Tenant,
     error::{AppError, AppResult},
     form::{Problem, model::FormDef},
+    logic::{
+        check::{Catalogue, check_filter},
+        expr::Expr,
+    },
     report::figures::{FormFigures, figures},
+    service::form::PublishedVersions,
 };
 
 /// How long a computed result stays in the shared cache (a newer stamp replaces it sooner).
@@ -76,10 +82,13 @@ impl Period {
 }
 
 /// The version a form's report describes: the published one, else the draft.
-async fn version_of(state: &AppState, form: &form::Model) -> AppResult<Option<(Uuid, Arc<FormDef>)>> {
-    let conn = state.db.conn();
+async fn version_of(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    form: &form::Model,
+) -> AppResult<Option<(Uuid, Arc<FormDef>)>> {
     if let Some(id) = form.published_version_id {
-        return Ok(Some((id, state.versions.get(conn, form.id, id, "id").await?)));
+        return Ok(Some((id, versions.get(conn, form.id, id, "id").await?)));
     }
     let Some(id) = form.draft_version_id else {
         return Ok(None);
@@ -91,27 +100,119 @@ async fn version_of(state: &AppState, form: &form::Model) -> AppResult<Option<(U
     )))
 }
 
-/// A form's figures over `period`, from its tallies, cached under its freshness stamp.
-pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) -> AppResult<Arc<FormFigures>> {
+/// A report filter, checked against the form it runs on.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    pub expr: Expr,
+    /// The organization's attribute catalogue it was checked against.
+    catalogue: Arc<Catalogue>,
+}
+
+impl Filter {
+    /// Checks `expr` as a filter of `form`'s report (the version the report describes, the
+    /// organization's catalogue); problems name `path.nodes[i]`.
+    pub async fn check(
+        conn: &impl ConnectionTrait,
+        versions: &PublishedVersions,
+        form: &form::Model,
+        expr: Expr,
+        path: &str,
+    ) -> AppResult<Filter> {
+        let catalogue = super::attribute::catalogue(conn, form.organization_id).await?;
+        let def = match version_of(conn, versions, form).await? {
+            Some((_, def)) => def,
+            None => Arc::new(FormDef::new(Vec::new(), Default::default())),
+        };
+        AppError::invalid(check_filter(&def, &catalogue, &expr, path))?;
+        Ok(Filter {
+            expr,
+            catalogue: Arc::new(catalogue),
+        })
+    }
+
+    /// The part of a cache key that names the filter: a digest of its canonical text.
+    fn key(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.expr.to_string().as_bytes());
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl Filter {
+    /// The SQL condition on a response row that holds when the filter does, for `form`.
+    pub async fn sql(
+        &self,
+        conn: &impl ConnectionTrait,
+        versions: &PublishedVersions,
+        form: &form::Model,
+    ) -> AppResult<sea_orm::sea_query::Expr> {
+        let def = match version_of(conn, versions, form).await? {
+            Some((_, def)) => def,
+            None => Arc::new(FormDef::new(Vec::new(), Default::default())),
+        };
+        filter::compile(
+            &self.expr,
+            &filter::Types {
+                def: &def,
+                catalogue: &self.catalogue,
+            },
+        )
+    }
+}
+
+/// The ids of `form`'s responses (any status) that `expr` selects, checked as a filter first.
+pub async fn select(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    form: &form::Model,
+    expr: Expr,
+) -> AppResult<Vec<Uuid>> {
+    let checked = Filter::check(conn, versions, form, expr, "filter").await?;
+    let condition = checked.sql(conn, versions, form).await?;
+    filter::selected_ids(conn, form.id, &condition).await
+}
+
+/// A form's figures over `period`, of the responses `filter` selects (all of them without
+/// one), cached under the form's freshness stamp. Unfiltered figures come from the tallies;
+/// filtered ones from aggregate SQL over the stored responses, counted the tallies' way and
+/// made into figures by the same code.
+pub async fn form_figures(
+    state: &AppState,
+    form: &form::Model,
+    period: Period,
+    filter: Option<&Filter>,
+) -> AppResult<Arc<FormFigures>> {
     let conn = state.db.conn();
     let stamp = tally::stamp(conn, form.id).await?;
-    let Some((version, def)) = version_of(state, form).await? else {
+    let Some((version, def)) = version_of(conn, &state.versions, form).await? else {
         return Ok(Arc::new(figures(
             &FormDef::new(Vec::new(), Default::default()),
             &Vec::new(),
         )));
     };
+    let count = || async {
+        match filter {
+            None => tally::counts_between(conn, form.id, period.from, period.to).await,
+            Some(filter) => {
+                let zone = super::organization::get(conn, Tenant::trusted(form.organization_id))
+                    .await
+                    .map(|o| tally::zone(&o.time_zone))?;
+                let condition = filter.sql(conn, &state.versions, form).await?;
+                self::filter::counts(conn, form.id, &condition, period, zone).await
+            }
+        }
+    };
     if form.published_version_id.is_none() {
         // A draft changes without a stamp; it has no responses to count anyway.
-        let counts = tally::counts_between(conn, form.id, period.from, period.to).await?;
-        return Ok(Arc::new(figures(&def, &counts)));
+        return Ok(Arc::new(figures(&def, &count().await?)));
     }
     let key = format!(
-        "report:3:{}:{}:{}:{}:{stamp}",
+        "report:4:{}:{}:{}:{}:{stamp}:{}",
         form.id,
         version,
         period.from.map_or(String::new(), |d| d.to_string()),
         period.to.map_or(String::new(), |d| d.to_string()),
+        filter.map_or(String::new(), Filter::key),
     );
     let compute = async {
         if let Some(bytes) = state.cache.get(&key).await
@@ -119,8 +220,7 @@ pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) 
         {
             return Ok(Arc::new(cached));
         }
-        let counts = tally::counts_between(conn, form.id, period.from, period.to).await?;
-        let result = figures(&def, &counts);
+        let result = figures(&def, &count().await?);
         if let Ok(bytes) = serde_json::to_vec(&result) {
             state.cache.set(&key, &bytes, CACHE_TTL).await;
         }
@@ -134,33 +234,36 @@ pub async fn form_figures(state: &AppState, form: &form::Model, period: Period) 
         .map_err(|err| (*err).clone())
 }
 
-/// Rebuilds the counts of every form of an organization in its (new) time zone, a form at a
-/// time; failures are logged (a later change of zone, or a restart of the rebuild, repairs
-/// them).
-pub async fn rebuild_organization(db: crate::db::Db, tenant: Tenant, zone: String) {
-    let forms: Result<Vec<Uuid>, sea_orm::DbErr> = {
-        use sea_orm::QuerySelect;
-        form::Entity::find()
-            .select_only()
-            .column(form::Column::Id)
-            .filter(form::Column::OrganizationId.eq(tenant.organization_id))
-            .into_tuple()
-            .all(db.conn())
-            .await
-    };
-    let forms = match forms {
-        Ok(forms) => forms,
-        Err(err) => {
-            tracing::error!(error = %err, "could not list forms to rebuild their counts");
-            return;
-        }
-    };
-    let zone = tally::zone(&zone);
+/// Rebuilds a form's counts and local completion days in its organization's time zone as it
+/// is now (the durable job a change of zone enqueues).
+pub async fn rebuild_form(db: &crate::db::Db, organization_id: Uuid, form_id: Uuid) -> AppResult<()> {
+    let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
+    tally::rebuild(db, form_id, tally::zone(&organization.time_zone)).await
+}
+
+/// Enqueues, in the caller's transaction, a rebuild of every form of an organization: their
+/// local days follow a new time zone.
+pub async fn rebuild_organization(txn: &impl ConnectionTrait, now: DateTime<Utc>, tenant: Tenant) -> AppResult<()> {
+    use sea_orm::QuerySelect;
+    let forms: Vec<Uuid> = form::Entity::find()
+        .select_only()
+        .column(form::Column::Id)
+        .filter(form::Column::OrganizationId.eq(tenant.organization_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
     for form_id in forms {
-        if let Err(err) = tally::rebuild(&db, form_id, zone).await {
-            tracing::error!(form = %form_id, error = ?err, "could not rebuild a form's counts");
-        }
+        super::job::enqueue(
+            txn,
+            now,
+            tenant.organization_id,
+            super::job::Kind::RebuildCounts,
+            form_id,
+            serde_json::json!({}),
+        )
+        .await?;
     }
+    Ok(())
 }
 
 /// One open-text answer.
@@ -218,13 +321,21 @@ pub struct Definition {
     pub metrics: Vec<String>,
     #[serde(default)]
     pub period: Period,
+    /// Which responses count (every one without a filter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Expr>,
 }
 
 pub fn definition_of(row: &report::Model) -> AppResult<Definition> {
     serde_json::from_str(&row.definition).map_err(|e| AppError::internal("stored report definition", e))
 }
 
-async fn check_definition(conn: &impl ConnectionTrait, tenant: Tenant, definition: &Definition) -> AppResult<()> {
+async fn check_definition(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    tenant: Tenant,
+    definition: &Definition,
+) -> AppResult<()> {
     if definition.forms.is_empty() || definition.forms.len() > MAX_FORMS {
         return Err(AppError::bad_input("input.formIds", format!("1 to {MAX_FORMS} forms")));
     }
@@ -233,7 +344,11 @@ async fn check_definition(conn: &impl ConnectionTrait, tenant: Tenant, definitio
             return Err(AppError::bad_input(format!("input.formIds[{i}]"), "listed twice"));
         }
         match super::form::get(conn, tenant, *id).await {
-            Ok(_) => {}
+            Ok(form) => {
+                if let Some(filter) = &definition.filter {
+                    Filter::check(conn, versions, &form, filter.clone(), "input.filter").await?;
+                }
+            }
             Err(AppError::NotFound(_)) => {
                 return Err(AppError::refused(
                     crate::error::code::NOT_FOUND,
@@ -266,12 +381,13 @@ pub async fn list(conn: &impl ConnectionTrait, tenant: Tenant, request: PageRequ
 
 pub async fn create(
     conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
     tenant: Tenant,
     name: &str,
     definition: Definition,
 ) -> AppResult<report::Model> {
     let name = super::validate::name(name, "input.name")?;
-    check_definition(conn, tenant, &definition).await?;
+    check_definition(conn, versions, tenant, &definition).await?;
     let at = now();
     Ok(report::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -287,6 +403,7 @@ pub async fn create(
 
 pub async fn update(
     conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
     tenant: Tenant,
     id: Uuid,
     name: Option<&str>,
@@ -295,7 +412,7 @@ pub async fn update(
     let row = get(conn, tenant, id).await?;
     let mut definition = definition_of(&row)?;
     change(&mut definition);
-    check_definition(conn, tenant, &definition).await?;
+    check_definition(conn, versions, tenant, &definition).await?;
     let mut model = row.into_active_model();
     if let Some(name) = name {
         model.name = Set(super::validate::name(name, "input.name")?);

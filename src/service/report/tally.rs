@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::{
     db::Db,
     error::AppResult,
-    report::tally::{Entry, Grain, Key, Measure, all_time, contribution, counts, unspread},
-    service::response::{ResponseStatus, answers_of},
+    report::tally::{Entry, Grain, Key, Measure, all_time, contribution, counts, local_day, unspread},
+    service::response::answers_of,
 };
 
 /// Rows each count is spread over: concurrent transactions of one form pick a slot at
@@ -262,7 +262,7 @@ pub async fn stamp(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<i64>
 /// What a stored response contributes.
 pub fn contribution_of(row: &response::Model, answers: &[crate::form::answer::Checked]) -> AppResult<Vec<Entry>> {
     Ok(contribution(
-        ResponseStatus::of(row)?,
+        crate::service::response::status_of(row)?,
         row.started_at,
         row.completed_at,
         row.duration_seconds,
@@ -271,8 +271,8 @@ pub fn contribution_of(row: &response::Model, answers: &[crate::form::answer::Ch
     ))
 }
 
-/// Recomputes a form's tallies from its stored responses, in `zone` (the freshness stamp only
-/// grows). Reads the responses a page at a time; the counts are written in one transaction.
+/// Recomputes a form's tallies and its responses' local completion days from its stored
+/// responses, in `zone` (the freshness stamp only grows). Reads the responses a page at a time; the counts are written in one transaction.
 pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
     const PAGE: u64 = 1_000;
     let txn = db.begin_write().await?;
@@ -295,6 +295,23 @@ pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         let mut answers = answers_of(&txn, page.iter().map(|r| r.id).collect()).await?;
+        // Local completion days that moved with the zone, a statement per day.
+        let mut moved: std::collections::BTreeMap<NaiveDate, Vec<Uuid>> = std::collections::BTreeMap::new();
+        for row in &page {
+            let day = row.completed_at.map(|at| local_day(at, zone));
+            if let Some(day) = day
+                && row.completed_day != Some(day)
+            {
+                moved.entry(day).or_default().push(row.id);
+            }
+        }
+        for (day, ids) in moved {
+            response::Entity::update_many()
+                .col_expr(response::Column::CompletedDay, Expr::value(day))
+                .filter(response::Column::Id.is_in(ids))
+                .exec(&txn)
+                .await?;
+        }
         for row in &page {
             let entries = contribution_of(row, &answers.remove(&row.id).unwrap_or_default())?;
             for (key, count) in counts(&entries, zone, 1) {

@@ -4,6 +4,7 @@
 //! unfiltered figure is the same before and after.
 use entity::{
     answer, form, form_counter, idempotency_key, organization, respondent, respondent_attribute_value, response,
+    response_attribute,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -42,7 +43,7 @@ pub async fn delete(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<()> {
     let answers = answers_of(&txn, vec![id]).await?.remove(&id).unwrap_or_default();
     let zone = zone_of(&txn, row.form_id).await?;
     tally::apply(&txn, row.form_id, zone, &tally::contribution_of(&row, &answers)?, -1).await?;
-    if ResponseStatus::of(&row)? == ResponseStatus::Completed {
+    if crate::service::response::status_of(&row)? == ResponseStatus::Completed {
         form_counter::Entity::update_many()
             .col_expr(
                 form_counter::Column::Completed,
@@ -53,6 +54,11 @@ pub async fn delete(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<()> {
             .await?;
     }
     store::delete_answers(&txn, id, None).await?;
+    response_attribute::Entity::delete_many()
+        .filter(response_attribute::Column::OrganizationId.eq(row.organization_id))
+        .filter(response_attribute::Column::ResponseId.eq(id))
+        .exec(&txn)
+        .await?;
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Scope.eq(format!("response:{id}")))
         .exec(&txn)

@@ -9,7 +9,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ResponseStatus;
-use crate::{error::AppResult, form::answer::Checked};
+use crate::{
+    error::{AppError, AppResult},
+    form::answer::Checked,
+};
 
 /// Rows per insert statement: within every backend's limit on bound parameters.
 const CHUNK: usize = 500;
@@ -29,6 +32,47 @@ pub async fn insert_response(txn: &impl ConnectionTrait, row: response::Model) -
         );
     }
     Ok(insert.exec_without_returning(txn).await? == 1)
+}
+
+/// Keeps, with a finished response, its respondent's attribute values as they are now (one
+/// statement, in the completing transaction): filters and breakdowns by attribute read this
+/// snapshot, so they stay true after the values change.
+pub async fn snapshot_attributes(txn: &impl ConnectionTrait, row: &response::Model) -> AppResult<()> {
+    use entity::{respondent_attribute_value as value, response_attribute as snapshot};
+    use sea_orm::sea_query::Query;
+    let Some(respondent_id) = row.respondent_id else {
+        return Ok(());
+    };
+    let select = Query::select()
+        .column(value::Column::OrganizationId)
+        .expr(Expr::val(row.id))
+        .column(value::Column::Name)
+        .expr(Expr::val(row.form_id))
+        .column(value::Column::TextValue)
+        .column(value::Column::NumberValue)
+        .column(value::Column::BoolValue)
+        .column(value::Column::DateValue)
+        .from(value::Entity)
+        .and_where(Expr::col(value::Column::RespondentId).eq(respondent_id))
+        .and_where(Expr::col(value::Column::OrganizationId).eq(row.organization_id))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(snapshot::Entity)
+        .columns([
+            snapshot::Column::OrganizationId,
+            snapshot::Column::ResponseId,
+            snapshot::Column::Name,
+            snapshot::Column::FormId,
+            snapshot::Column::TextValue,
+            snapshot::Column::NumberValue,
+            snapshot::Column::BoolValue,
+            snapshot::Column::DateValue,
+        ])
+        .select_from(select)
+        .map_err(|e| AppError::internal("attribute snapshot", e))?
+        .to_owned();
+    txn.execute(&insert).await?;
+    Ok(())
 }
 
 /// The response holding a form's limit key.

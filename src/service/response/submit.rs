@@ -41,7 +41,7 @@ use crate::{
         answer::{Checked, Given},
         model::{FormDef, FormSettings, ResponseLimit},
     },
-    report::tally::Measure,
+    report::tally::{Measure, local_day},
     service::{form::settings_of, now, rate_limit, report::tally, respondent},
 };
 
@@ -516,6 +516,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
         updated_at: at,
         completed_at,
         duration_seconds: completed_at.map(|c| duration(started_at, c)),
+        completed_day: completed_at.map(|c| local_day(c, context.zone)),
     };
     let mut outcome = Outcome {
         response_id: row.id,
@@ -575,6 +576,9 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
         .then_some(row.completed_at)
         .flatten();
     store::insert_answers(&txn, &row, &answers, answered_at).await?;
+    if finish {
+        store::snapshot_attributes(&txn, &row).await?;
+    }
     let entries = tally::contribution_of(&row, &answers)?;
     tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
     txn.commit().await?;
@@ -681,7 +685,7 @@ async fn proceed(
         return replay(state, earlier).await;
     }
     let mut row = store::lock(&txn, response_id).await?.ok_or_else(invalid_resume_token)?;
-    if ResponseStatus::of(&row)? != ResponseStatus::InProgress {
+    if crate::service::response::status_of(&row)? != ResponseStatus::InProgress {
         txn.rollback().await?;
         return Err(AppError::refused(
             code::RESPONSE_FINISHED,
@@ -718,12 +722,14 @@ async fn proceed(
         row.status = status.as_str().to_owned();
         row.completed_at = Some(at);
         row.duration_seconds = Some(duration(row.started_at, at));
+        row.completed_day = Some(local_day(at, zone));
         row.total_score = total_score(&merged);
         outcome.dropped = off_path;
         idempotency::settle(&txn, &scope, &key, &outcome).await?;
         store::delete_answers(&txn, response_id, None).await?;
         let answered_at = (status == ResponseStatus::Completed).then_some(at);
         store::insert_answers(&txn, &row, &merged, answered_at).await?;
+        store::snapshot_attributes(&txn, &row).await?;
         // The start was counted when the response began.
         let mut entries = tally::contribution_of(&row, &merged)?;
         entries.retain(|e| e.measure != Measure::Started);

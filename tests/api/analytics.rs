@@ -1,0 +1,738 @@
+//! Filtered reports: the filter language over answers, respondent attributes as they were at
+//! completion, hidden fields and the response's own fields; its SQL against the condition
+//! evaluator (random filters over random responses), filtered figures against an independent
+//! computation, an always-true filter against the unfiltered report, the cohort definitions of
+//! completion and in-progress counts, saved reports with filters, and refusals.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDate, Utc};
+use chrono_tz::Asia::Tehran;
+use nazar::logic::expr::{CompareOp, Expr, Operand, ResponseField, SetOp, Value as V};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    collect::{Published, answer, publish_document, result, start, submit},
+    helpers::{Session, TestApp, error_code, spawn_app},
+    reports::{REPORT, REPORT_FORM, expected, random_answers, same},
+};
+
+const TIERS: [&str; 3] = ["gold", "silver", "bronze"];
+const CHANNELS: [&str; 4] = ["LINK", "EMAIL", "SMS", "IN_APP"];
+
+/// A respondent's attributes as the test set them.
+#[derive(Clone, Debug, Default)]
+struct Attributes {
+    tier: Option<String>,
+    seats: Option<f64>,
+    vip: Option<bool>,
+    since: Option<NaiveDate>,
+}
+
+impl Attributes {
+    fn random(rng: &mut StdRng) -> Attributes {
+        let today = Utc::now().date_naive();
+        Attributes {
+            tier: rng.random_bool(0.9).then(|| TIERS[rng.random_range(0..3)].to_owned()),
+            seats: rng.random_bool(0.8).then(|| f64::from(rng.random_range(1..50))),
+            vip: rng.random_bool(0.8).then(|| rng.random_bool(0.3)),
+            since: rng
+                .random_bool(0.9)
+                .then(|| today - Duration::days(rng.random_range(10..1500))),
+        }
+    }
+
+    fn input(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.tier {
+            out.push(json!({ "name": "tier", "value": { "text": t } }));
+        }
+        if let Some(n) = self.seats {
+            out.push(json!({ "name": "seats", "value": { "number": n } }));
+        }
+        if let Some(b) = self.vip {
+            out.push(json!({ "name": "vip", "value": { "bool": b } }));
+        }
+        if let Some(d) = self.since {
+            out.push(json!({ "name": "since", "value": { "date": d.to_string() } }));
+        }
+        out
+    }
+}
+
+/// A form with random responses: anonymous ones through the public API (several channels and
+/// locales, some left in progress) and interviews recorded by staff for respondents whose
+/// attributes change half-way.
+struct Data {
+    form: Published,
+    /// The attributes each recorded response's respondent had when it was completed.
+    snapshot: HashMap<String, Attributes>,
+}
+
+async fn upsert(app: &TestApp, token: &str, external_id: &str, attributes: &Attributes) -> String {
+    let body = app
+        .gql(
+            Some(token),
+            "mutation($input: RespondentInput!) { upsertRespondent(input: $input) { respondent { id } } }",
+            json!({ "input": { "externalId": external_id, "attributes": attributes.input() } }),
+        )
+        .await;
+    body["data"]["upsertRespondent"]["respondent"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn fill(app: &TestApp, owner: &Session, count: usize, seed: u64) -> Data {
+    let token = owner.access_token.as_str();
+    for (name, kind) in [
+        ("tier", "STRING"),
+        ("seats", "NUMBER"),
+        ("vip", "BOOLEAN"),
+        ("since", "DATE"),
+    ] {
+        let body = app
+            .gql(
+                Some(token),
+                "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { id } } }",
+                json!({ "input": { "name": name, "type": kind, "label": name } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let form = publish_document(app, owner, REPORT_FORM, json!({})).await;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut people: Vec<(String, String, Attributes)> = Vec::new();
+    for i in 0..8 {
+        let attributes = Attributes::random(&mut rng);
+        let external = format!("crm-{i}");
+        let id = upsert(app, token, &external, &attributes).await;
+        people.push((external, id, attributes));
+    }
+    let mut snapshot = HashMap::new();
+    for n in 0..count {
+        if n == count / 2 {
+            // The CRM changes everyone's attributes: responses keep what they had.
+            for (external, _, attributes) in &mut people {
+                *attributes = Attributes::random(&mut rng);
+                upsert(app, token, external, attributes).await;
+            }
+        }
+        let answers = random_answers(&mut rng);
+        let finished = Utc::now() - Duration::minutes(rng.random_range(0..25 * 24 * 60));
+        let began = finished - Duration::seconds(rng.random_range(20..900));
+        let mode = rng.random_range(0..100);
+        if mode < 25 {
+            let (_, id, attributes) = &people[rng.random_range(0..people.len())];
+            let channel = ["PHONE", "IN_PERSON"][rng.random_range(0..2)];
+            let body = app
+                .gql(
+                    Some(token),
+                    "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+                    json!({ "input": { "formId": form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                        "respondentId": id, "channel": channel, "answers": answers,
+                        "startedAt": began.to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
+                )
+                .await;
+            let id = body["data"]["recordResponse"]["response"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned();
+            snapshot.insert(id, attributes.clone());
+        } else if mode < 85 {
+            let channel = CHANNELS[rng.random_range(0..CHANNELS.len())];
+            let locale = ["en", "fa"][rng.random_range(0..2)];
+            let body = submit(
+                app,
+                &form,
+                json!({ "answers": answers, "channel": channel, "locale": locale,
+                        "startedAt": began.to_rfc3339(), "completedAt": finished.to_rfc3339() }),
+            )
+            .await;
+            result(&body, "submitResponse");
+        } else {
+            let split = rng.random_range(0..answers.len());
+            let body = start(app, &form, json!({ "answers": answers[..split], "channel": "SMS" })).await;
+            result(&body, "startResponse");
+        }
+    }
+    Data { form, snapshot }
+}
+
+const RAW: &str = "query($form: ID!, $after: String) { responses(formId: $form, first: 100, after: $after) {
+    nodes { id status channel locale startedAt completedAt timeToCompleteSeconds totalScore
+      answers { key kind number text choices otherText bool score } }
+    pageInfo { hasNextPage endCursor } } }";
+
+async fn stored(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .gql(Some(token), RAW, json!({ "form": form.form_id, "after": after }))
+            .await;
+        let page = &body["data"]["responses"];
+        out.extend(
+            page["nodes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .cloned(),
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            return out;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+}
+
+async fn filtered(app: &TestApp, token: &str, form: &Published, period: Value, filter: Value) -> Value {
+    let query = REPORT
+        .replace(
+            "query($id: ID!, $period: PeriodInput)",
+            "query($id: ID!, $period: PeriodInput, $filter: ConditionInput)",
+        )
+        .replace(
+            "formReport(formId: $id, period: $period)",
+            "formReport(formId: $id, period: $period, filter: $filter)",
+        );
+    app.gql(
+        Some(token),
+        &query,
+        json!({ "id": form.form_id, "period": period, "filter": filter }),
+    )
+    .await
+}
+
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Value {
+    json!({ "from": from.map(|d| d.to_string()), "to": to.map(|d| d.to_string()) })
+}
+
+fn answer_of<'a>(r: &'a Value, key: &str) -> Option<&'a Value> {
+    r["answers"].as_array().unwrap().iter().find(|a| a["key"] == key)
+}
+
+#[tokio::test]
+async fn filtered_figures_match_an_independent_computation() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 90, 21).await;
+    let all = stored(&app, &token, &data.form).await;
+    let nps = |r: &Value| answer_of(r, "nps").and_then(|a| a["number"].as_f64());
+    let tier = |r: &Value| {
+        data.snapshot
+            .get(r["id"].as_str().unwrap())
+            .and_then(|a| a.tier.clone())
+    };
+    type Pick<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+    let cases: Vec<(&str, Pick)> = vec![
+        (
+            "answer(nps) <= 6",
+            Box::new(|r: &Value| nps(r).is_some_and(|n| n <= 6.0)),
+        ),
+        (
+            "response(channel) = \"SMS\" OR answer(plan) = \"pro\"",
+            Box::new(|r: &Value| {
+                r["channel"] == "SMS" || answer_of(r, "plan").is_some_and(|a| a["choices"] == json!(["pro"]))
+            }),
+        ),
+        (
+            "NOT answer(features) CONTAINS ANY (\"speed\")",
+            Box::new(|r: &Value| {
+                !answer_of(r, "features").is_some_and(|a| a["choices"].as_array().unwrap().contains(&json!("speed")))
+            }),
+        ),
+        (
+            "attribute(tier) = \"gold\" AND answer(nps) IS ANSWERED",
+            Box::new(|r: &Value| tier(r).as_deref() == Some("gold") && nps(r).is_some()),
+        ),
+        (
+            "response(locale) = \"en\" AND response(status) != \"IN_PROGRESS\" AND response(channel) CONTAINS NONE (\"EMAIL\", \"PHONE\")",
+            Box::new(|r: &Value| {
+                r["locale"] == "en"
+                    && r["status"] != "IN_PROGRESS"
+                    && r["channel"] != "EMAIL"
+                    && r["channel"] != "PHONE"
+            }),
+        ),
+    ];
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let mut nonempty = 0;
+    for (text, pick) in &cases {
+        let chosen: Vec<Value> = all.iter().filter(|r| pick(r)).cloned().collect();
+        if chosen.iter().any(|r| r["status"] == "COMPLETED") {
+            nonempty += 1;
+        }
+        for (from, to) in [
+            (None, None),
+            (Some(today - Duration::days(12)), Some(today - Duration::days(2))),
+        ] {
+            let body = filtered(&app, &token, &data.form, period(from, to), json!({ "text": text })).await;
+            assert!(body["errors"].is_null(), "{text}: {body}");
+            let got = &body["data"]["formReport"];
+            let want = expected(&chosen, from, to, Tehran);
+            let mut differences = Vec::new();
+            same(got, &want, "formReport", &mut differences);
+            assert!(differences.is_empty(), "{text} {from:?}..{to:?}: {differences:#?}");
+        }
+    }
+    assert_eq!(nonempty, cases.len(), "every filter selects some completed responses");
+
+    // An always-true filter gives exactly the unfiltered report, over any period.
+    for (from, to) in [
+        (None, None),
+        (Some(today - Duration::days(9)), None),
+        (Some(today), Some(today)),
+    ] {
+        let plain = filtered(&app, &token, &data.form, period(from, to), Value::Null).await;
+        let everything = filtered(
+            &app,
+            &token,
+            &data.form,
+            period(from, to),
+            json!({ "text": "response(status) IS ANSWERED" }),
+        )
+        .await;
+        assert!(plain["errors"].is_null(), "{plain}");
+        assert_eq!(plain["data"], everything["data"]);
+    }
+}
+
+/// A random well-typed filter over the report form, the attributes and the response's fields.
+fn random_filter(rng: &mut StdRng, depth: u32) -> Expr {
+    if depth > 0 && rng.random_bool(0.45) {
+        let n = rng.random_range(2..=3);
+        let children = (0..n).map(|_| random_filter(rng, depth - 1)).collect();
+        return match rng.random_range(0..3) {
+            0 => Expr::And(children),
+            1 => Expr::Or(children),
+            _ => Expr::Not(Box::new(random_filter(rng, depth - 1))),
+        };
+    }
+    let ops = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+    let sets = [SetOp::ContainsAny, SetOp::ContainsAll, SetOp::ContainsNone];
+    let today = Utc::now().date_naive();
+    let texts = |rng: &mut StdRng, pool: &[&str]| -> Vec<V> {
+        let n = rng.random_range(1..=2);
+        (0..n)
+            .map(|_| V::Text(pool[rng.random_range(0..pool.len())].to_owned()))
+            .collect()
+    };
+    let number = |rng: &mut StdRng, subject: Operand, low: i32, high: i32| {
+        if rng.random_bool(0.2) {
+            let a = rng.random_range(low..=high);
+            let b = rng.random_range(a..=high);
+            Expr::Between {
+                subject,
+                low: V::Number(f64::from(a)),
+                high: V::Number(f64::from(b)),
+            }
+        } else {
+            Expr::Compare {
+                subject,
+                op: ops[rng.random_range(0..ops.len())],
+                value: V::Number(f64::from(rng.random_range(low..=high))),
+            }
+        }
+    };
+    let choice = |rng: &mut StdRng, subject: Operand, pool: &[&str]| {
+        if rng.random_bool(0.5) {
+            Expr::Compare {
+                subject,
+                op: [CompareOp::Eq, CompareOp::Ne][rng.random_range(0..2)],
+                value: V::Text(pool[rng.random_range(0..pool.len())].to_owned()),
+            }
+        } else {
+            Expr::Contains {
+                subject,
+                op: sets[rng.random_range(0..3)],
+                values: texts(rng, pool),
+            }
+        }
+    };
+    let answer = |k: &str| Operand::Answer(k.to_owned());
+    let attribute = |k: &str| Operand::Attribute(k.to_owned());
+    match rng.random_range(0..17) {
+        0 => number(rng, answer("nps"), 0, 10),
+        1 => number(rng, answer("csat"), 1, 5),
+        2 => number(rng, answer("ces"), 1, 7),
+        3 => number(rng, answer("age"), 1, 120),
+        4 => choice(rng, answer("plan"), &["basic", "pro", "max"]),
+        5 => choice(rng, answer("features"), &["speed", "price", "support"]),
+        6 => Expr::Compare {
+            subject: answer("again"),
+            op: [CompareOp::Eq, CompareOp::Ne][rng.random_range(0..2)],
+            value: V::Bool(rng.random_bool(0.5)),
+        },
+        7 => choice(rng, answer("why"), &["slow delivery", "price too high", "x"]),
+        8 => choice(rng, attribute("tier"), &TIERS),
+        9 => number(rng, attribute("seats"), 1, 50),
+        10 => Expr::Compare {
+            subject: attribute("vip"),
+            op: [CompareOp::Eq, CompareOp::Ne][rng.random_range(0..2)],
+            value: V::Bool(rng.random_bool(0.5)),
+        },
+        11 => Expr::Compare {
+            subject: attribute("since"),
+            op: ops[rng.random_range(0..ops.len())],
+            value: V::Date(today - Duration::days(rng.random_range(0..1500))),
+        },
+        12 => choice(
+            rng,
+            Operand::Response(ResponseField::Channel),
+            &["LINK", "EMAIL", "SMS", "IN_APP", "PHONE", "IN_PERSON"],
+        ),
+        13 => choice(
+            rng,
+            Operand::Response(ResponseField::Status),
+            &["IN_PROGRESS", "COMPLETED", "DISQUALIFIED"],
+        ),
+        14 => Expr::Compare {
+            subject: Operand::Response(ResponseField::CompletedOn),
+            op: ops[rng.random_range(0..ops.len())],
+            value: V::Date(today - Duration::days(rng.random_range(0..26))),
+        },
+        15 => number(rng, Operand::Response(ResponseField::Duration), 0, 900),
+        _ => {
+            let subjects = [
+                answer("nps"),
+                answer("why"),
+                answer("plan"),
+                answer("features"),
+                answer("comment"),
+                attribute("tier"),
+                attribute("since"),
+                Operand::Response(ResponseField::Locale),
+                Operand::Response(ResponseField::CompletedOn),
+                Operand::Response(ResponseField::TotalScore),
+            ];
+            Expr::Answered {
+                subject: subjects[rng.random_range(0..subjects.len())].clone(),
+                answered: rng.random_bool(0.5),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let data = fill(&app, &owner, 70, 33).await;
+    let form_id = crate::reports::uuid_of(&data.form.form_id);
+    let conn = app.db.conn();
+    let form = entity::form::Entity::find_by_id(form_id)
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = entity::response::Entity::find()
+        .filter(entity::response::Column::FormId.eq(form_id))
+        .all(conn)
+        .await
+        .unwrap();
+    let facts = nazar::service::report::filter::facts_of(conn, &rows).await.unwrap();
+    let versions = nazar::service::form::PublishedVersions::default();
+    let mut rng = StdRng::seed_from_u64(5);
+    let (mut checked, mut refused, mut selective) = (0, 0, 0);
+    for _ in 0..400 {
+        let expr = random_filter(&mut rng, 3).normalized();
+        let selected = match nazar::service::report::select(conn, &versions, &form, expr.clone()).await {
+            Ok(ids) => ids,
+            // Contradictions and conditions that never hold are refused before they run.
+            Err(nazar::error::AppError::Problems { .. }) => {
+                refused += 1;
+                continue;
+            }
+            Err(err) => panic!("{expr}: {err:?}"),
+        };
+        let got: HashSet<Uuid> = selected.into_iter().collect();
+        let want: HashSet<Uuid> = rows
+            .iter()
+            .filter(|r| nazar::logic::eval::holds(&expr, &facts[&r.id]))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            got,
+            want,
+            "{expr}: SQL selects {} responses, the evaluator {}",
+            got.len(),
+            want.len()
+        );
+        checked += 1;
+        if !got.is_empty() && got.len() < rows.len() {
+            selective += 1;
+        }
+    }
+    assert!(checked >= 300, "checked {checked}, refused {refused}");
+    assert!(selective >= 150, "only {selective} filters split the responses");
+}
+
+#[tokio::test]
+async fn attributes_are_read_as_they_were_when_the_response_was_completed() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 10, 3).await;
+    let gold = json!({ "text": "attribute(tier) = \"gold\"" });
+    let before = filtered(&app, &token, &data.form, Value::Null, gold.clone()).await;
+    assert!(before["errors"].is_null(), "{before}");
+    // Every respondent becomes gold now: the reports of earlier responses do not change.
+    for i in 0..8 {
+        let attributes = Attributes {
+            tier: Some("gold".into()),
+            ..Attributes::default()
+        };
+        upsert(&app, &token, &format!("crm-{i}"), &attributes).await;
+    }
+    let after = filtered(&app, &token, &data.form, Value::Null, gold.clone()).await;
+    assert_eq!(before["data"], after["data"]);
+    // A response completed now counts under the new value.
+    let id = upsert(
+        &app,
+        &token,
+        "crm-0",
+        &Attributes {
+            tier: Some("gold".into()),
+            ..Attributes::default()
+        },
+    )
+    .await;
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+            json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                "respondentId": id, "channel": "PHONE",
+                "answers": [answer("nps", json!({ "number": 10 })), answer("age", json!({ "number": 40 }))] } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let now = filtered(&app, &token, &data.form, Value::Null, gold).await;
+    let completed = |r: &Value| r["data"]["formReport"]["responses"]["completed"].as_u64().unwrap();
+    assert_eq!(completed(&now), completed(&before) + 1, "fresh at once: {now}");
+}
+
+#[tokio::test]
+async fn bad_filters_are_refused_with_the_node_that_is_wrong() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    for (filter, code, field) in [
+        (
+            json!({ "text": "answer(nope) = 1" }),
+            "CONDITION_UNKNOWN_QUESTION",
+            "filter.nodes[0]",
+        ),
+        (
+            json!({ "text": "answer(nps) >= 0 AND attribute(tier) = \"gold\"" }),
+            "CONDITION_UNKNOWN_ATTRIBUTE",
+            "filter.nodes[2]",
+        ),
+        (
+            json!({ "text": "answer(nps) > 10" }),
+            "CONDITION_CONTRADICTION",
+            "filter.nodes[0]",
+        ),
+        (
+            json!({ "text": "answer(nps) = \"high\"" }),
+            "CONDITION_TYPE_MISMATCH",
+            "filter.nodes[0]",
+        ),
+        (
+            json!({ "text": "response(channel) = \"FAX\"" }),
+            "CONDITION_UNKNOWN_OPTION",
+            "filter.nodes[0]",
+        ),
+        (
+            json!({ "text": "response(colour) = \"red\"" }),
+            "INVALID_CONDITION",
+            "filter.text",
+        ),
+        (json!({ "text": "answer(nps) <=" }), "INVALID_CONDITION", "filter.text"),
+        (
+            json!({ "compare": { "subject": { "response": "DURATION" }, "op": "LESS_THAN", "value": { "text": "x" } } }),
+            "CONDITION_TYPE_MISMATCH",
+            "filter.nodes[0]",
+        ),
+    ] {
+        let body = filtered(&app, &token, &form, Value::Null, filter.clone()).await;
+        let problem = &body["errors"][0]["extensions"]["problems"][0];
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{filter}: {body}");
+        assert_eq!(problem["code"], code, "{filter}: {body}");
+        assert_eq!(problem["path"], field, "{filter}: {body}");
+    }
+    // A form's own conditions cannot read the response's fields.
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id } } }",
+            json!({ "input": { "document": REPORT_FORM } }),
+        )
+        .await;
+    let draft = body["data"]["importForm"]["form"]["id"].clone();
+    let body = app
+        .gql(
+            Some(&token),
+            "query($id: ID!) { form(id: $id) { draftVersion { sections { questions { id key } } } } }",
+            json!({ "id": draft }),
+        )
+        .await;
+    let question = body["data"]["form"]["draftVersion"]["sections"][0]["questions"][1]["id"].clone();
+    assert!(question.is_string(), "{body}");
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: SetQuestionLogicInput!) { setQuestionLogic(input: $input) { question { key } } }",
+            json!({ "input": { "questionId": question, "showIf": { "text": "response(channel) = \"SMS\"" } } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["problems"][0]["code"], "CONDITION_REPORT_ONLY",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn saved_reports_keep_their_filter() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 20, 8).await;
+    let filter = "answer(nps) >= 9";
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: CreateReportInput!) { createReport(input: $input) { report { id filter { text }
+                results { filter { text } responses { completed } nps { detractors { count } promoters { count } } } } } }",
+            json!({ "input": { "name": "Promoters", "formIds": [data.form.form_id], "filter": { "text": filter } } }),
+        )
+        .await;
+    let report = &body["data"]["createReport"]["report"];
+    assert_eq!(report["filter"]["text"], filter, "{body}");
+    let result = &report["results"][0];
+    assert_eq!(result["filter"]["text"], filter);
+    assert_eq!(result["nps"]["detractors"]["count"], 0, "{body}");
+    assert_eq!(result["nps"]["promoters"]["count"], result["responses"]["completed"]);
+    let direct = filtered(&app, &token, &data.form, Value::Null, json!({ "text": filter })).await;
+    assert_eq!(
+        direct["data"]["formReport"]["responses"]["completed"],
+        result["responses"]["completed"]
+    );
+    // A filter that does not fit one of the forms is refused where it is given.
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: UpdateReportInput!) { updateReport(input: $input) { report { id } } }",
+            json!({ "input": { "id": report["id"], "filter": { "text": "answer(missing) IS ANSWERED" } } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["problems"][0]["path"], "input.filter.nodes[0]",
+        "{body}"
+    );
+    // Null clears it.
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: UpdateReportInput!) { updateReport(input: $input) { report { filter { text } } } }",
+            json!({ "input": { "id": report["id"], "filter": null } }),
+        )
+        .await;
+    assert!(body["data"]["updateReport"]["report"]["filter"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn completion_counts_the_cohort_started_in_the_period() {
+    // A response started just before midnight and completed just after: the day it started
+    // counts it started and completed (completion 100 %), the next day counts its completion
+    // among the completed responses but nothing started.
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    let day = Utc::now().with_timezone(&Tehran).date_naive() - Duration::days(3);
+    let local = |d: NaiveDate, h: u32, m: u32| {
+        d.and_hms_opt(h, m, 0)
+            .unwrap()
+            .and_local_timezone(Tehran)
+            .unwrap()
+            .to_utc()
+    };
+    let answers = json!([
+        answer("nps", json!({ "number": 9 })),
+        answer("age", json!({ "number": 30 }))
+    ]);
+    let body = submit(
+        &app,
+        &form,
+        json!({ "answers": answers, "startedAt": local(day, 23, 58).to_rfc3339(),
+                "completedAt": local(day + Duration::days(1), 0, 2).to_rfc3339() }),
+    )
+    .await;
+    result(&body, "submitResponse");
+    let first = filtered(&app, &token, &form, period(Some(day), Some(day)), Value::Null).await;
+    let r = &first["data"]["formReport"]["responses"];
+    assert_eq!(
+        (
+            r["started"].as_u64(),
+            r["completed"].as_u64(),
+            r["completionPercent"].as_f64()
+        ),
+        (Some(1), Some(0), Some(100.0)),
+        "{first}"
+    );
+    let next_day = day + Duration::days(1);
+    let second = filtered(&app, &token, &form, period(Some(next_day), Some(next_day)), Value::Null).await;
+    let r = &second["data"]["formReport"]["responses"];
+    assert_eq!(
+        (r["started"].as_u64(), r["completed"].as_u64(), r["inProgress"].as_u64()),
+        (Some(0), Some(1), Some(0)),
+        "{second}"
+    );
+    assert!(r["completionPercent"].is_null());
+    // Filtered the same way.
+    let third = filtered(
+        &app,
+        &token,
+        &form,
+        period(Some(day), Some(day)),
+        json!({ "text": "answer(nps) >= 9" }),
+    )
+    .await;
+    assert_eq!(
+        third["data"]["formReport"]["responses"],
+        first["data"]["formReport"]["responses"]
+    );
+    // A response left in progress counts in progress in the period it started.
+    let body = start(
+        &app,
+        &form,
+        json!({ "answers": [answer("nps", json!({ "number": 3 }))] }),
+    )
+    .await;
+    result(&body, "startResponse");
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    for filter in [Value::Null, json!({ "text": "response(status) = \"IN_PROGRESS\"" })] {
+        let body = filtered(&app, &token, &form, period(Some(today), None), filter).await;
+        let r = &body["data"]["formReport"]["responses"];
+        assert_eq!(
+            (r["started"].as_u64(), r["inProgress"].as_u64()),
+            (Some(1), Some(1)),
+            "{body}"
+        );
+        assert_eq!(r["completionPercent"].as_f64(), Some(0.0));
+    }
+}
