@@ -6,6 +6,7 @@
 // the four Relay arguments.
 #![allow(clippy::too_many_arguments)]
 
+mod analytics;
 mod api_key;
 mod attribute;
 mod auth;
@@ -41,6 +42,7 @@ pub struct Query(
     respondent::RespondentQuery,
     response::ResponseQuery,
     report::ReportQuery,
+    analytics::AnalyticsQuery,
     public::PublicQuery,
 );
 

@@ -254,6 +254,8 @@ pub struct QuestionResult {
     figures: figures::QuestionFigures,
     form: Arc<form::Model>,
     period: Period,
+    checked: Option<service::report::Filter>,
+    texts: bool,
 }
 
 /// One question's figures over completed responses.
@@ -290,8 +292,10 @@ impl QuestionResult {
         self.figures.scores.as_ref().map(Summary::from)
     }
     /// The answers of a short- or long-text question, in response order, searchable (every
-    /// word; ي/ك match ی/ک, the zero-width non-joiner and case are ignored). Personal data:
-    /// null for API keys without `responses:read`, and for other kinds of question.
+    /// word; ي/ك match ی/ک, the zero-width non-joiner and case are ignored), of the responses
+    /// the report counts (its period and filter). Personal data: null for API keys without
+    /// `responses:read`, for other kinds of question, and inside a breakdown's groups (ask
+    /// `formReport` with a filter for a group's texts).
     #[graphql(complexity = "page_complexity(first, last, child_complexity)")]
     async fn open_texts(
         &self,
@@ -314,7 +318,7 @@ impl QuestionResult {
             .as_deref()
             .and_then(QuestionKind::parse)
             .is_some_and(QuestionKind::is_open_text);
-        if !is_text || ctx.authorize(PERSONAL).is_err() {
+        if !is_text || !self.texts || ctx.authorize(PERSONAL).is_err() {
             return Ok(None);
         }
         let request = page_request(ctx, first, after, last, before)?;
@@ -324,6 +328,10 @@ impl QuestionResult {
                 .await?
                 .time_zone,
         );
+        let filter = match &self.checked {
+            Some(checked) => Some(checked.sql(conn, &ctx.state()?.versions, &self.form).await?),
+            None => None,
+        };
         let page = service::report::open_texts(
             conn,
             self.form.id,
@@ -331,6 +339,7 @@ impl QuestionResult {
             search.as_deref(),
             self.period,
             zone,
+            filter,
             request,
         )
         .await?;
@@ -347,6 +356,10 @@ pub struct FormReport {
     form: Arc<form::Model>,
     period: Period,
     filter: Option<Expr>,
+    /// The filter as checked (for the open texts it selects).
+    checked: Option<service::report::Filter>,
+    /// Whether open texts can be listed (not inside a breakdown's group).
+    texts: bool,
     figures: Arc<FormFigures>,
 }
 
@@ -363,19 +376,51 @@ impl FormReport {
             budget.spend_report()?;
         }
         let state = ctx.state()?;
-        let checked = match &filter {
-            Some(expr) => {
-                Some(service::report::Filter::check(state.db.conn(), &state.versions, &form, expr.clone(), path).await?)
-            }
-            None => None,
-        };
+        let checked = check_filter(ctx, &form, filter.clone(), path).await?;
         let figures = service::report::form_figures(state, &form, period, checked.as_ref()).await?;
         Ok(FormReport {
             form: Arc::new(form),
             period,
             filter,
+            checked,
+            texts: true,
             figures,
         })
+    }
+
+    /// A part of a series or breakdown: figures already computed.
+    pub fn part(
+        form: Arc<form::Model>,
+        period: Period,
+        filter: Option<Expr>,
+        checked: Option<service::report::Filter>,
+        texts: bool,
+        figures: FormFigures,
+    ) -> FormReport {
+        FormReport {
+            form,
+            period,
+            filter,
+            checked,
+            texts,
+            figures: Arc::new(figures),
+        }
+    }
+}
+
+/// `filter` checked as a filter of `form`'s report (problems at `path`).
+pub async fn check_filter(
+    ctx: &Context<'_>,
+    form: &form::Model,
+    filter: Option<Expr>,
+    path: &str,
+) -> AppResult<Option<service::report::Filter>> {
+    let state = ctx.state()?;
+    match filter {
+        Some(expr) => Ok(Some(
+            service::report::Filter::check(state.db.conn(), &state.versions, form, expr, path).await?,
+        )),
+        None => Ok(None),
     }
 }
 
@@ -473,6 +518,8 @@ impl FormReport {
                 figures: q.clone(),
                 form: self.form.clone(),
                 period: self.period,
+                checked: self.checked.clone(),
+                texts: self.texts,
             })
             .collect()
     }
@@ -486,6 +533,8 @@ impl FormReport {
                 figures: q.clone(),
                 form: self.form.clone(),
                 period: self.period,
+                checked: self.checked.clone(),
+                texts: self.texts,
             })
     }
 }

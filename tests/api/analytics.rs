@@ -736,3 +736,321 @@ async fn completion_counts_the_cohort_started_in_the_period() {
         assert_eq!(r["completionPercent"].as_f64(), Some(0.0));
     }
 }
+
+const SERIES: &str =
+    "query($id: ID!, $interval: Interval!, $calendar: Calendar!, $period: PeriodInput, $filter: ConditionInput) {
+    formSeries(formId: $id, interval: $interval, calendar: $calendar, period: $period, filter: $filter) {
+      interval calendar buckets { label from to report { REPORT_FIELDS } } } }";
+
+const BREAKDOWN: &str =
+    "query($id: ID!, $by: DimensionInput!, $period: PeriodInput, $filter: ConditionInput, $limit: Int) {
+    formBreakdown(formId: $id, by: $by, period: $period, filter: $filter, limit: $limit) {
+      groups { kind value low high n tooSmall report { REPORT_FIELDS } } } }";
+
+/// The selection of a whole report, as the reports test asks for it.
+fn report_fields() -> String {
+    let start = REPORT.find("formReport(formId: $id, period: $period) {").unwrap()
+        + "formReport(formId: $id, period: $period) {".len();
+    let body = &REPORT[start..];
+    body[..body.rfind('}').unwrap()].trim().trim_end_matches('}').to_owned()
+}
+
+fn day_of(r: &Value, field: &str) -> Option<NaiveDate> {
+    let at = chrono::DateTime::parse_from_rfc3339(r[field].as_str()?).ok()?;
+    Some(at.with_timezone(&Tehran).date_naive())
+}
+
+#[tokio::test]
+async fn series_buckets_match_the_reports_of_their_days_in_both_calendars() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 60, 17).await;
+    let all = stored(&app, &token, &data.form).await;
+    let query = SERIES.replace("REPORT_FIELDS", &report_fields());
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let period = period(Some(today - Duration::days(27)), Some(today));
+    let promoters = |r: &Value| {
+        answer_of(r, "nps")
+            .and_then(|a| a["number"].as_f64())
+            .is_some_and(|n| n >= 9.0)
+    };
+    for (interval, calendar) in [
+        ("MONTH", "PERSIAN"),
+        ("MONTH", "GREGORIAN"),
+        ("WEEK", "PERSIAN"),
+        ("WEEK", "GREGORIAN"),
+        ("DAY", "PERSIAN"),
+    ] {
+        for (filter, chosen) in [
+            (Value::Null, all.clone()),
+            (
+                json!({ "text": "answer(nps) >= 9" }),
+                all.iter().filter(|r| promoters(r)).cloned().collect::<Vec<_>>(),
+            ),
+        ] {
+            let body = app
+                .gql(
+                    Some(&token),
+                    &query,
+                    json!({ "id": data.form.form_id, "interval": interval, "calendar": calendar,
+                            "period": period, "filter": filter }),
+                )
+                .await;
+            let buckets = body["data"]["formSeries"]["buckets"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"));
+            assert!(buckets.len() >= 2, "{interval} {calendar}: {body}");
+            let mut covered = 0;
+            for bucket in buckets {
+                let from = NaiveDate::parse_from_str(bucket["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+                let to = NaiveDate::parse_from_str(bucket["to"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+                let want = expected(&chosen, Some(from), Some(to), Tehran);
+                let mut differences = Vec::new();
+                same(&bucket["report"], &want, "bucket", &mut differences);
+                assert!(
+                    differences.is_empty(),
+                    "{interval} {calendar} {filter} {}: {differences:#?}",
+                    bucket["label"]
+                );
+                covered += (to - from).num_days() + 1;
+            }
+            assert_eq!(covered, 28, "the buckets cover the period exactly");
+            let completed: u64 = buckets
+                .iter()
+                .map(|b| b["report"]["responses"]["completed"].as_u64().unwrap())
+                .sum();
+            let inside = chosen
+                .iter()
+                .filter(|r| {
+                    r["status"] == "COMPLETED"
+                        && day_of(r, "completedAt").is_some_and(|d| d >= today - Duration::days(27))
+                })
+                .count() as u64;
+            assert_eq!(completed, inside);
+        }
+    }
+
+    // Buckets at Nowruz and at the turn of a Gregorian year (days without responses).
+    let labels = |body: &Value| -> Vec<(String, String, String)> {
+        body["data"]["formSeries"]["buckets"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|b| {
+                (
+                    b["label"].as_str().unwrap().to_owned(),
+                    b["from"].as_str().unwrap().to_owned(),
+                    b["to"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let ask = |interval: &'static str, calendar: &'static str, from: &'static str, to: &'static str| {
+        let (app, token, query, form) = (&app, &token, &query, &data.form);
+        async move {
+            app.gql(
+                Some(token),
+                query,
+                json!({ "id": form.form_id, "interval": interval, "calendar": calendar,
+                        "period": { "from": from, "to": to } }),
+            )
+            .await
+        }
+    };
+    let own = |v: &[(&str, &str, &str)]| -> Vec<(String, String, String)> {
+        v.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        labels(&ask("MONTH", "PERSIAN", "2026-02-01", "2026-04-30").await),
+        own(&[
+            ("1404-11", "2026-02-01", "2026-02-19"),
+            ("1404-12", "2026-02-20", "2026-03-20"),
+            ("1405-01", "2026-03-21", "2026-04-20"),
+            ("1405-02", "2026-04-21", "2026-04-30"),
+        ])
+    );
+    assert_eq!(
+        labels(&ask("YEAR", "PERSIAN", "2025-01-01", "2026-12-01").await),
+        own(&[
+            ("1403", "2025-01-01", "2025-03-20"),
+            ("1404", "2025-03-21", "2026-03-20"),
+            ("1405", "2026-03-21", "2026-12-01"),
+        ])
+    );
+    assert_eq!(
+        labels(&ask("WEEK", "GREGORIAN", "2025-12-27", "2026-01-06").await),
+        own(&[
+            ("2025-W52", "2025-12-27", "2025-12-28"),
+            ("2026-W01", "2025-12-29", "2026-01-04"),
+            ("2026-W02", "2026-01-05", "2026-01-06"),
+        ])
+    );
+    assert_eq!(
+        labels(&ask("QUARTER", "GREGORIAN", "2025-11-15", "2026-04-01").await),
+        own(&[
+            ("2025-Q4", "2025-11-15", "2025-12-31"),
+            ("2026-Q1", "2026-01-01", "2026-03-31"),
+            ("2026-Q2", "2026-04-01", "2026-04-01"),
+        ])
+    );
+    // Too many buckets is refused, naming the period.
+    let body = ask("DAY", "GREGORIAN", "2020-01-01", "2026-01-01").await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "period");
+}
+
+#[tokio::test]
+async fn breakdowns_split_the_report_by_answers_attributes_tenure_and_channel() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 80, 29).await;
+    let all = stored(&app, &token, &data.form).await;
+    let query = BREAKDOWN.replace("REPORT_FIELDS", &report_fields());
+    let ask = |by: Value, limit: i32, filter: Value| {
+        let (app, token, query, form) = (&app, &token, &query, &data.form);
+        async move {
+            let body = app
+                .gql(
+                    Some(token),
+                    query,
+                    json!({ "id": form.form_id, "by": by, "limit": limit, "filter": filter }),
+                )
+                .await;
+            body["data"]["formBreakdown"]["groups"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .clone()
+        }
+    };
+    let check = |groups: &[Value], label: &str, pick: &dyn Fn(&Value, &Value) -> bool| {
+        for group in groups {
+            let chosen: Vec<Value> = all.iter().filter(|r| pick(group, r)).cloned().collect();
+            let want = expected(&chosen, None, None, Tehran);
+            let mut differences = Vec::new();
+            same(&group["report"], &want, "group", &mut differences);
+            assert!(differences.is_empty(), "{label} {}: {differences:#?}", group["value"]);
+            let n = want["responses"]["completed"].as_u64().unwrap();
+            assert_eq!(group["n"].as_u64(), Some(n));
+            assert_eq!(group["tooSmall"].as_bool(), Some(n < 30));
+        }
+    };
+
+    // By the answer to a choice question: each option, and the responses without one.
+    let groups = ask(json!({ "answer": { "key": "plan" } }), 10, Value::Null).await;
+    check(&groups, "plan", &|g, r| match g["kind"].as_str().unwrap() {
+        "VALUE" => answer_of(r, "plan").is_some_and(|a| a["choices"].as_array().unwrap().contains(&g["value"])),
+        _ => answer_of(r, "plan").is_none_or(|a| a["choices"].as_array().unwrap().is_empty()),
+    });
+    let ns: Vec<u64> = groups
+        .iter()
+        .filter(|g| g["kind"] == "VALUE")
+        .map(|g| g["n"].as_u64().unwrap())
+        .collect();
+    assert!(ns.windows(2).all(|w| w[0] >= w[1]), "largest first: {ns:?}");
+    assert!(groups.iter().any(|g| g["kind"] == "NONE"));
+
+    // Folding past a limit: the rest is one group.
+    let folded = ask(json!({ "answer": { "key": "plan" } }), 2, Value::Null).await;
+    assert_eq!(folded.len(), 3);
+    assert_eq!(folded[2]["kind"], "OTHER");
+    // The kept groups' keys: a value, or none (responses without a plan).
+    let kept: Vec<Option<Value>> = folded[..2]
+        .iter()
+        .map(|g| (g["kind"] == "VALUE").then(|| g["value"].clone()))
+        .collect();
+    check(&folded, "plan folded", &|g, r| {
+        let chosen = answer_of(r, "plan").and_then(|a| a["choices"].get(0).cloned());
+        match g["kind"].as_str().unwrap() {
+            "VALUE" => chosen.as_ref() == Some(&g["value"]),
+            "NONE" => chosen.is_none(),
+            _ => !kept.contains(&chosen),
+        }
+    });
+
+    // NPS in bands of a scale, filtered.
+    let nps = |r: &Value| answer_of(r, "nps").and_then(|a| a["number"].as_f64());
+    let groups = ask(
+        json!({ "answer": { "key": "nps", "bands": [7, 9] } }),
+        10,
+        json!({ "text": "response(channel) != \"SMS\"" }),
+    )
+    .await;
+    let labels: Vec<&str> = groups.iter().filter_map(|g| g["value"].as_str()).collect();
+    assert_eq!(labels, ["< 7", "7 to < 9", "≥ 9"]);
+    check(&groups, "nps bands", &|g, r| {
+        r["channel"] != "SMS"
+            && match (g["kind"].as_str().unwrap(), nps(r)) {
+                ("VALUE", Some(n)) => {
+                    g["low"].as_f64().is_none_or(|l| n >= l) && g["high"].as_f64().is_none_or(|h| n < h)
+                }
+                ("NONE", None) => true,
+                _ => false,
+            }
+    });
+
+    // By channel.
+    let groups = ask(json!({ "response": "CHANNEL" }), 10, Value::Null).await;
+    check(&groups, "channel", &|g, r| r["channel"] == g["value"]);
+
+    // By an attribute as it was, and by tenure at completion.
+    let tier = |r: &Value| {
+        data.snapshot
+            .get(r["id"].as_str().unwrap())
+            .and_then(|a| a.tier.clone())
+    };
+    let groups = ask(json!({ "attribute": { "name": "tier" } }), 10, Value::Null).await;
+    check(&groups, "tier", &|g, r| match g["kind"].as_str().unwrap() {
+        "VALUE" => tier(r).as_deref() == g["value"].as_str(),
+        _ => tier(r).is_none(),
+    });
+    let tenure_days = |r: &Value| -> Option<i64> {
+        let since = data.snapshot.get(r["id"].as_str().unwrap())?.since?;
+        Some((day_of(r, "completedAt")? - since).num_days())
+    };
+    let groups = ask(
+        json!({ "tenure": { "attribute": "since", "months": [6, 24] } }),
+        10,
+        Value::Null,
+    )
+    .await;
+    let labels: Vec<&str> = groups.iter().filter_map(|g| g["value"].as_str()).collect();
+    assert_eq!(labels, ["< 6 months", "6 to < 24 months", "≥ 24 months"]);
+    check(
+        &groups,
+        "tenure",
+        &|g, r| match (g["kind"].as_str().unwrap(), tenure_days(r)) {
+            ("VALUE", Some(days)) => {
+                let bound = |m: Option<f64>| m.map(|m| (m * 365.25 / 12.0).round() as i64);
+                bound(g["low"].as_f64()).is_none_or(|l| days >= l) && bound(g["high"].as_f64()).is_none_or(|h| days < h)
+            }
+            ("NONE", None) => true,
+            _ => false,
+        },
+    );
+
+    // Refusals name the input.
+    for (by, field) in [
+        (json!({ "answer": { "key": "nope" } }), "by.answer.key"),
+        (
+            json!({ "answer": { "key": "plan", "bands": [1, 2] } }),
+            "by.answer.bands",
+        ),
+        (
+            json!({ "answer": { "key": "nps", "bands": [9, 7] } }),
+            "by.answer.bands",
+        ),
+        (json!({ "tenure": { "attribute": "tier" } }), "by.tenure.attribute"),
+        (json!({ "attribute": { "name": "nope" } }), "by.attribute.name"),
+        (json!({ "response": "DURATION" }), "by.response"),
+    ] {
+        let body = app
+            .gql(Some(&token), &query, json!({ "id": data.form.form_id, "by": by }))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{by}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{by}: {body}");
+    }
+}

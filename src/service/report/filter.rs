@@ -389,6 +389,7 @@ fn started_in(select: &mut SelectStatement, period: Period, zone: Tz) {
 
 #[derive(FromQueryResult)]
 struct Group {
+    grp: Option<String>,
     key: Option<String>,
     value: Option<String>,
     number: Option<f64>,
@@ -408,13 +409,49 @@ fn count_all() -> Sql {
 
 /// Adds the columns `Group` reads that `select` does not set, as NULLs.
 fn shaped(mut select: SelectStatement, set: &[&str]) -> SelectStatement {
-    for column in ["key", "value", "number", "flag"] {
+    for column in ["grp", "key", "value", "number", "flag"] {
         if !set.contains(&column) {
             select.expr_as(Sql::cust("NULL"), Alias::new(column));
         }
     }
     select.expr_as(count_all(), Alias::new("count"));
     select
+}
+
+/// How responses are split into groups (a breakdown's values, a series' buckets): a key per
+/// response, as text, read where a response counts by its start (started, finished) and where
+/// it counts by its completion (everything else). A response without a key counts in the
+/// group `None`; a response with several (the options of a multiple choice) in each.
+pub struct Grouping {
+    /// Joined to the responses (left join) to read the key from: table, alias, condition.
+    pub join: Option<(sea_orm::sea_query::TableRef, Alias, Sql)>,
+    /// The key where the response counts by its start.
+    pub by_start: Sql,
+    /// The key where the response counts by its completion.
+    pub by_finish: Sql,
+}
+
+fn group(select: &mut SelectStatement, grouping: Option<&Grouping>, by_start: bool) {
+    let Some(grouping) = grouping else {
+        return;
+    };
+    if let Some((table, alias, on)) = &grouping.join {
+        select.join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            table.clone(),
+            alias.clone(),
+            on.clone(),
+        );
+    }
+    let key = if by_start {
+        grouping.by_start.clone()
+    } else {
+        grouping.by_finish.clone()
+    };
+    select.expr_as(key, Alias::new("grp"));
+    // By the output name: a key with bound values (a CASE over bounds) would not match
+    // itself as a second expression with its own parameters on PostgreSQL.
+    select.add_group_by([Sql::col(Alias::new("grp"))]);
 }
 
 /// The counts the tallies would hold for the responses of `form_id` that `filter` selects,
@@ -428,9 +465,31 @@ pub async fn counts(
     period: Period,
     zone: Tz,
 ) -> AppResult<Counts> {
-    let mut out: Counts = Vec::new();
+    Ok(grouped_counts(conn, form_id, filter, period, zone, None)
+        .await?
+        .into_values()
+        .next()
+        .unwrap_or_default())
+}
+
+/// [`counts`] split by `grouping` (all in one group `None` without one).
+pub async fn grouped_counts(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    filter: &Sql,
+    period: Period,
+    zone: Tz,
+    grouping: Option<&Grouping>,
+) -> AppResult<std::collections::BTreeMap<Option<String>, Counts>> {
+    let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
     let status = responses_col(response::Column::Status);
     let completed = [ResponseStatus::Completed];
+    let with_group = |mut set: Vec<&'static str>| {
+        if grouping.is_some() {
+            set.push("grp");
+        }
+        set
+    };
 
     // Started in the period, and how those finished.
     let mut started = selected(form_id, filter);
@@ -438,10 +497,12 @@ pub async fn counts(
     started
         .expr_as(status.clone(), Alias::new("value"))
         .group_by_col((response::Entity, response::Column::Status));
-    for g in groups(conn, &shaped(started, &["value"])).await? {
-        out.push((String::new(), Measure::Started, String::new(), g.count));
+    group(&mut started, grouping, true);
+    for g in groups(conn, &shaped(started, &with_group(vec!["value"]))).await? {
+        let counts = out.entry(g.grp).or_default();
+        counts.push((String::new(), Measure::Started, String::new(), g.count));
         if let Some(outcome) = g.value.filter(|s| s != ResponseStatus::InProgress.as_str()) {
-            out.push((String::new(), Measure::Finished, outcome, g.count));
+            counts.push((String::new(), Measure::Finished, outcome, g.count));
         }
     }
 
@@ -455,13 +516,16 @@ pub async fn counts(
     finished
         .expr_as(status, Alias::new("value"))
         .group_by_col((response::Entity, response::Column::Status));
-    for g in groups(conn, &shaped(finished, &["value"])).await? {
+    group(&mut finished, grouping, false);
+    for g in groups(conn, &shaped(finished, &with_group(vec!["value"]))).await? {
         let measure = if g.value.as_deref() == Some(ResponseStatus::Completed.as_str()) {
             Measure::Completed
         } else {
             Measure::Disqualified
         };
-        out.push((String::new(), measure, String::new(), g.count));
+        out.entry(g.grp)
+            .or_default()
+            .push((String::new(), measure, String::new(), g.count));
     }
 
     // Durations and total scores of completed responses.
@@ -478,14 +542,17 @@ pub async fn counts(
                 Alias::new("number"),
             )
             .group_by_col((response::Entity, col));
-        for g in groups(conn, &shaped(select, &["number"])).await? {
+        group(&mut select, grouping, false);
+        for g in groups(conn, &shaped(select, &with_group(vec!["number"]))).await? {
             if let Some(n) = g.number {
                 let value = if measure == Measure::Duration {
                     (n as i64).to_string()
                 } else {
                     number_text(n)
                 };
-                out.push((String::new(), measure, value, g.count));
+                out.entry(g.grp)
+                    .or_default()
+                    .push((String::new(), measure, value, g.count));
             }
         }
     }
@@ -509,16 +576,24 @@ pub async fn counts(
             select.expr_as(col.clone(), Alias::new(name));
             select.add_group_by([col]);
         }
+        group(&mut select, grouping, false);
         select
     };
     let kind_col = Sql::col((a.clone(), answer::Column::Kind));
     // Answered, by kind (only kinds not answered with exactly one value keep the count).
-    for g in groups(conn, &shaped(answers(Some((kind_col, "value"))), &["key", "value"])).await? {
+    for g in groups(
+        conn,
+        &shaped(answers(Some((kind_col, "value"))), &with_group(vec!["key", "value"])),
+    )
+    .await?
+    {
         let kind = g.value.as_deref().and_then(QuestionKind::parse);
         if let (Some(key), Some(kind)) = (g.key, kind)
             && !crate::report::tally::single_valued(kind)
         {
-            out.push((key, Measure::Answered, String::new(), g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Answered, String::new(), g.count));
         }
     }
     // Numbers and yes / no values (questions without options).
@@ -532,9 +607,11 @@ pub async fn counts(
     numbers
         .and_where(number.is_not_null())
         .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_not_in(option_kinds.clone()));
-    for g in groups(conn, &shaped(numbers, &["key", "number"])).await? {
+    for g in groups(conn, &shaped(numbers, &with_group(vec!["key", "number"]))).await? {
         if let (Some(key), Some(n)) = (g.key, g.number) {
-            out.push((key, Measure::Value, number_text(n), g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Value, number_text(n), g.count));
         }
     }
     let flag = Sql::col((a.clone(), answer::Column::BoolValue));
@@ -543,9 +620,11 @@ pub async fn counts(
         .and_where(flag.is_not_null())
         .and_where(Sql::col((a.clone(), answer::Column::NumberValue)).is_null())
         .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_not_in(option_kinds.clone()));
-    for g in groups(conn, &shaped(flags, &["key", "flag"])).await? {
+    for g in groups(conn, &shaped(flags, &with_group(vec!["key", "flag"]))).await? {
         if let (Some(key), Some(b)) = (g.key, g.flag) {
-            out.push((key, Measure::Value, b.to_string(), g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Value, b.to_string(), g.count));
         }
     }
     // "Other, please specify" texts of choice questions.
@@ -553,18 +632,22 @@ pub async fn counts(
     others
         .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_in(option_kinds))
         .and_where(Sql::col((a.clone(), answer::Column::TextValue)).is_not_null());
-    for g in groups(conn, &shaped(others, &["key"])).await? {
+    for g in groups(conn, &shaped(others, &with_group(vec!["key"]))).await? {
         if let Some(key) = g.key {
-            out.push((key, Measure::Value, OTHER.to_owned(), g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Value, OTHER.to_owned(), g.count));
         }
     }
     // Scores.
     let score = Sql::col((a.clone(), answer::Column::Score));
     let mut scores = answers(Some((score.clone(), "number")));
     scores.and_where(score.is_not_null());
-    for g in groups(conn, &shaped(scores, &["key", "number"])).await? {
+    for g in groups(conn, &shaped(scores, &with_group(vec!["key", "number"]))).await? {
         if let (Some(key), Some(n)) = (g.key, g.number) {
-            out.push((key, Measure::Score, number_text(n), g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Score, number_text(n), g.count));
         }
     }
     // Chosen options.
@@ -585,16 +668,19 @@ pub async fn counts(
         .expr_as(Sql::col((c.clone(), answer_choice::Column::Value)), Alias::new("value"))
         .group_by_col((c.clone(), answer_choice::Column::QuestionKey))
         .group_by_col((c, answer_choice::Column::Value));
-    for g in groups(conn, &shaped(chosen, &["key", "value"])).await? {
+    group(&mut chosen, grouping, false);
+    for g in groups(conn, &shaped(chosen, &with_group(vec!["key", "value"]))).await? {
         if let (Some(key), Some(value)) = (g.key, g.value) {
-            out.push((key, Measure::Value, value, g.count));
+            out.entry(g.grp)
+                .or_default()
+                .push((key, Measure::Value, value, g.count));
         }
     }
-    Ok(merge(out))
+    Ok(out.into_iter().map(|(g, counts)| (g, merge(counts))).collect())
 }
 
 /// Counts with equal (subject, measure, value) summed: one entry each.
-fn merge(counts: Counts) -> Counts {
+pub fn merge(counts: Counts) -> Counts {
     let mut summed: HashMap<(String, Measure, String), i64> = HashMap::new();
     for (subject, measure, value, count) in counts {
         *summed.entry((subject, measure, value)).or_default() += count;
@@ -603,6 +689,13 @@ fn merge(counts: Counts) -> Counts {
         .into_iter()
         .map(|((subject, measure, value), count)| (subject, measure, value, count))
         .collect()
+}
+
+/// A query of the ids of the responses of `form_id` that `filter` selects (a subquery).
+pub fn selected_ids_query(form_id: Uuid, filter: &Sql) -> SelectStatement {
+    selected(form_id, filter)
+        .column((response::Entity, response::Column::Id))
+        .to_owned()
 }
 
 /// The ids of the responses of `form_id` that `filter` selects, in id order.

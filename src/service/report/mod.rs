@@ -10,6 +10,7 @@
 //! the shared cache (Redis when configured) for the other instances; when Redis fails, reports
 //! are computed, never refused. Open texts (personal data) are never cached.
 use crate::codes::ProblemCode;
+pub mod analysis;
 pub mod filter;
 pub mod tally;
 
@@ -43,9 +44,17 @@ const CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Most forms in one saved report.
 pub const MAX_FORMS: usize = 50;
 
+/// One part of a computed result: a report (key `None`), a breakdown's group or a series'
+/// bucket (its key), with its figures.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Part {
+    pub key: Option<String>,
+    pub figures: FormFigures,
+}
+
 /// Results computed in this process, by cache key.
 #[derive(Clone)]
-pub struct ReportCache(moka::future::Cache<String, Arc<FormFigures>>);
+pub struct ReportCache(moka::future::Cache<String, Arc<Vec<Part>>>);
 
 impl Default for ReportCache {
     fn default() -> Self {
@@ -194,9 +203,7 @@ pub async fn form_figures(
         match filter {
             None => tally::counts_between(conn, form.id, period.from, period.to).await,
             Some(filter) => {
-                let zone = super::organization::get(conn, Tenant::trusted(form.organization_id))
-                    .await
-                    .map(|o| tally::zone(&o.time_zone))?;
+                let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
                 self::filter::counts(conn, form.id, &condition, period, zone).await
             }
@@ -214,13 +221,42 @@ pub async fn form_figures(
         period.to.map_or(String::new(), |d| d.to_string()),
         filter.map_or(String::new(), Filter::key),
     );
-    let compute = async {
+    let parts = cached(state, key, || async {
+        Ok(vec![Part {
+            key: None,
+            figures: figures(&def, &count().await?),
+        }])
+    })
+    .await?;
+    Ok(Arc::new(
+        parts
+            .first()
+            .map(|p| p.figures.clone())
+            .unwrap_or_else(|| figures(&def, &Vec::new())),
+    ))
+}
+
+/// The organization's time zone, which local days are counted in.
+pub async fn zone_of(conn: &impl ConnectionTrait, form: &form::Model) -> AppResult<chrono_tz::Tz> {
+    super::organization::get(conn, Tenant::trusted(form.organization_id))
+        .await
+        .map(|o| tally::zone(&o.time_zone))
+}
+
+/// A result under `key` (which must name the form's freshness stamp): from this process, else
+/// the shared cache, else computed once however many requests wait for it, and shared.
+pub async fn cached<F, Fut>(state: &AppState, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<Part>>>,
+{
+    let load = async {
         if let Some(bytes) = state.cache.get(&key).await
-            && let Ok(cached) = serde_json::from_slice::<FormFigures>(&bytes)
+            && let Ok(cached) = serde_json::from_slice::<Vec<Part>>(&bytes)
         {
             return Ok(Arc::new(cached));
         }
-        let result = figures(&def, &count().await?);
+        let result = compute().await?;
         if let Ok(bytes) = serde_json::to_vec(&result) {
             state.cache.set(&key, &bytes, CACHE_TTL).await;
         }
@@ -229,7 +265,7 @@ pub async fn form_figures(
     state
         .reports
         .0
-        .try_get_with(key.clone(), compute)
+        .try_get_with(key.clone(), load)
         .await
         .map_err(|err| (*err).clone())
 }
@@ -283,6 +319,7 @@ pub async fn open_texts(
     search: Option<&str>,
     period: Period,
     zone: chrono_tz::Tz,
+    filter: Option<sea_orm::sea_query::Expr>,
     request: PageRequest,
 ) -> AppResult<Page<OpenText>> {
     let mut select = answer::Entity::find()
@@ -300,6 +337,13 @@ pub async fn open_texts(
     };
     if let Some(from) = period.from.and_then(midnight) {
         select = select.filter(answer::Column::CompletedAt.gte(from));
+    }
+    if let Some(filter) = filter {
+        use sea_orm::sea_query::ExprTrait;
+        select = select.filter(
+            sea_orm::sea_query::Expr::col((answer::Entity, answer::Column::ResponseId))
+                .in_subquery(filter::selected_ids_query(form_id, &filter)),
+        );
     }
     if let Some(end) = period.to.and_then(|d| d.succ_opt()).and_then(midnight) {
         select = select.filter(answer::Column::CompletedAt.lt(end));

@@ -239,6 +239,40 @@ pub async fn counts_between(
     summed_counts(conn, form_id, condition).await
 }
 
+/// A form's counts per local day of `from..=to`, summed over slots: (day, subject, measure,
+/// value, count), zero counts left out. Series fold them into their buckets.
+pub async fn counts_by_day(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, String, Measure, String, i64)>> {
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = tally::Entity::find()
+        .select_only()
+        .column(tally::Column::Day)
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(summed(), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Grain.eq(Grain::Day as i16))
+        .filter(tally::Column::Day.between(from, to))
+        .group_by(tally::Column::Day)
+        .group_by(tally::Column::Subject)
+        .group_by(tally::Column::Measure)
+        .group_by(tally::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.4 != 0)
+        .filter_map(|(day, subject, measure, value, count)| {
+            Some((day, subject, Measure::parse(&measure)?, value, count))
+        })
+        .collect())
+}
+
 /// The form's freshness stamp: it grows with every change to its responses, so a result
 /// cached under an older stamp is never served again. Read from the database, a stamp cannot
 /// miss a change the way a cache's invalidation message can.

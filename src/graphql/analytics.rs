@@ -1,0 +1,276 @@
+//! A form's report over time (series) and split by a dimension (breakdowns): thin; the work is
+//! in `service::report::analysis`.
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, OneofObject, SimpleObject};
+use chrono::NaiveDate;
+
+use super::{
+    context::ContextExt,
+    cost::{self, RequestBudget},
+    form::logic::{self, ConditionInput},
+    id::{self, NodeKind},
+    report::{FormReport, PeriodInput, READ, check_filter},
+};
+use crate::{
+    error::{AppError, AppResult},
+    logic::expr::ResponseField,
+    report::calendar::{self, Calendar, Interval},
+    service::{
+        self,
+        report::{
+            Period,
+            analysis::{self, Dimension, GroupKind},
+        },
+    },
+};
+
+/// Buckets a series has when its period does not say where it starts.
+pub const DEFAULT_BUCKETS: u32 = 12;
+
+/// One bucket of a series.
+#[derive(SimpleObject)]
+pub struct SeriesBucket {
+    /// `2026-03-21`, `2026-W12` (ISO week), `2026-03`, `2026-Q1`, `2026`; in the Persian
+    /// calendar `1405-01-01`, the week's first day (Saturday) `1404-12-30`, `1405-01`,
+    /// `1405-Q1` (a season), `1405`. Labels sort like the buckets.
+    pub label: String,
+    /// First local day of the bucket (the period's first day for a bucket it cuts).
+    pub from: NaiveDate,
+    /// Last local day of the bucket (the period's last day for a bucket it cuts).
+    pub to: NaiveDate,
+    /// The report over the bucket's days: started responses are those started in it,
+    /// completed ones (and every metric) those completed in it.
+    pub report: FormReport,
+}
+
+/// A form's report bucket by bucket.
+#[derive(SimpleObject)]
+pub struct Series {
+    /// The length of the buckets.
+    pub interval: Interval,
+    /// The calendar they are counted in.
+    pub calendar: Calendar,
+    /// The buckets covering the period, in order (at most 400).
+    pub buckets: Vec<SeriesBucket>,
+}
+
+/// Bands of a number or scale: each bound starts a band (`< b₁`, `b₁ to < b₂`, …, `≥ bₙ`).
+#[derive(InputObject)]
+pub struct AnswerDimensionInput {
+    /// The question's key.
+    pub key: String,
+    /// Band bounds in increasing order (at most 20) for numbers and scales; none: each value
+    /// (each option for choices: a multiple choice counts a response under each option it
+    /// chose) is a group.
+    pub bands: Option<Vec<f64>>,
+}
+
+/// An attribute as it was when each response was completed.
+#[derive(InputObject)]
+pub struct AttributeDimensionInput {
+    /// The attribute's name in the catalogue.
+    pub name: String,
+    /// Band bounds in increasing order (at most 20) for number attributes; none: each value is
+    /// a group.
+    pub bands: Option<Vec<f64>>,
+}
+
+/// Tenure at completion: from a date attribute to the day the response was completed.
+#[derive(InputObject)]
+pub struct TenureDimensionInput {
+    /// A date attribute, e.g. `customer_since`.
+    pub attribute: String,
+    /// Band bounds in months, increasing (default 1, 6, 12, 24: under a month, 1 to 6
+    /// months, 6 to 12, 1 to 2 years, 2 years and more). A month is 365.25 / 12 days.
+    pub months: Option<Vec<u32>>,
+}
+
+/// What a breakdown splits responses by.
+#[derive(OneofObject)]
+pub enum DimensionInput {
+    /// The answer to a question of the form.
+    Answer(AnswerDimensionInput),
+    /// A respondent attribute, as it was when the response was completed (responses in
+    /// progress, anonymous ones and those of respondents without it have no value).
+    Attribute(AttributeDimensionInput),
+    /// The respondent's tenure when the response was completed.
+    Tenure(TenureDimensionInput),
+    /// A field of the response: CHANNEL, LOCALE or STATUS.
+    Response(ResponseField),
+    /// A hidden field of the form (e.g. the support agent), by key.
+    Hidden(String),
+}
+
+/// One group of a breakdown.
+#[derive(SimpleObject)]
+pub struct BreakdownGroup {
+    /// A value, the responses without one, or the smaller groups folded together.
+    pub kind: GroupKind,
+    /// The value (option value, number, `true`/`false`, channel, attribute value), or the
+    /// band's label (`< 7`, `7 to < 9`, `≥ 9`, `1 to < 6 months`); null for NONE and OTHER.
+    pub value: Option<String>,
+    /// A band's lower bound (included); null when open or not a band.
+    pub low: Option<f64>,
+    /// A band's upper bound (excluded); null when open or not a band.
+    pub high: Option<f64>,
+    /// Completed responses in the group (the n of its metrics).
+    pub n: u64,
+    /// Fewer than 30 completed responses: too few to trust.
+    pub too_small: bool,
+    /// The group's report. Its open texts are not listed (null): ask `formReport` with a
+    /// filter for the group.
+    pub report: FormReport,
+}
+
+/// A form's report split by a dimension.
+#[derive(SimpleObject)]
+pub struct Breakdown {
+    /// Groups with values first, largest first (bands in their order), then the folded
+    /// rest; the group without a value where it falls.
+    pub groups: Vec<BreakdownGroup>,
+}
+
+fn dimension(input: DimensionInput) -> AppResult<Dimension> {
+    Ok(match input {
+        DimensionInput::Answer(a) => Dimension::Answer {
+            key: a.key,
+            bands: a.bands.unwrap_or_default(),
+        },
+        DimensionInput::Attribute(a) => Dimension::Attribute {
+            name: a.name,
+            bands: a.bands.unwrap_or_default(),
+        },
+        DimensionInput::Tenure(t) => Dimension::Tenure {
+            attribute: t.attribute,
+            months: t.months.unwrap_or_else(|| vec![1, 6, 12, 24]),
+        },
+        DimensionInput::Response(field) => Dimension::Response(field),
+        DimensionInput::Hidden(key) => Dimension::Hidden(key),
+    })
+}
+
+#[derive(Default)]
+pub struct AnalyticsQuery;
+
+#[Object]
+impl AnalyticsQuery {
+    /// A form's report per day, week, month, quarter or year, in the Gregorian or Persian
+    /// calendar, in the organization's time zone. Any member, or an API key with
+    /// `reports:read`. Weighs as ten form reports.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn form_series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "The length of a bucket.")] interval: Interval,
+        #[graphql(desc = "The calendar (default GREGORIAN).", default_with = "Calendar::Gregorian")] calendar: Calendar,
+        #[graphql(
+            desc = "The days covered (default: up to today, from the start of the bucket 11 before today's: 12 buckets)."
+        )]
+        period: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for; as `formReport`'s filter.")] filter: Option<
+            ConditionInput,
+        >,
+    ) -> AppResult<Series> {
+        let tenant = ctx.authorize(READ)?;
+        let id = id::decode(&form_id, NodeKind::Form, "formId")?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let state = ctx.state()?;
+        let form = service::form::get(state.db.conn(), tenant, id).await?;
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
+        let checked = check_filter(ctx, &form, filter.clone(), "filter").await?;
+        let zone = service::report::zone_of(state.db.conn(), &form).await?;
+        let today = state.clock.now().with_timezone(&zone).date_naive();
+        let to = period.to.unwrap_or(today);
+        let from = period
+            .from
+            .unwrap_or_else(|| calendar::start_of_last(to, DEFAULT_BUCKETS, interval, calendar));
+        Period {
+            from: Some(from),
+            to: Some(to),
+        }
+        .check("period")?;
+        let buckets = analysis::series(state, &form, from, to, checked.as_ref(), interval, calendar).await?;
+        let form = Arc::new(form);
+        Ok(Series {
+            interval,
+            calendar,
+            buckets: buckets
+                .into_iter()
+                .map(|(bucket, figures)| SeriesBucket {
+                    label: bucket.label,
+                    from: bucket.start,
+                    to: bucket.end,
+                    report: FormReport::part(
+                        form.clone(),
+                        Period {
+                            from: Some(bucket.start),
+                            to: Some(bucket.end),
+                        },
+                        filter.clone(),
+                        checked.clone(),
+                        true,
+                        figures,
+                    ),
+                })
+                .collect(),
+        })
+    }
+
+    /// A form's report split by the answer to a question, a respondent attribute as it was,
+    /// tenure, channel, locale, status or a hidden field. Any member, or an API key with
+    /// `reports:read`. Weighs as ten form reports.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
+    async fn form_breakdown(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "What to split by.")] by: DimensionInput,
+        #[graphql(desc = "The period (default: all time).")] period: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for; as `formReport`'s filter.")] filter: Option<
+            ConditionInput,
+        >,
+        #[graphql(desc = "Groups listed before the rest is folded into one OTHER group (1 to 50; default 10).")]
+        limit: Option<i32>,
+    ) -> AppResult<Breakdown> {
+        let tenant = ctx.authorize(READ)?;
+        let id = id::decode(&form_id, NodeKind::Form, "formId")?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let dimension = dimension(by)?;
+        let state = ctx.state()?;
+        let form = service::form::get(state.db.conn(), tenant, id).await?;
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
+        let checked = check_filter(ctx, &form, filter.clone(), "filter").await?;
+        let limit = usize::try_from(limit.unwrap_or(10)).unwrap_or(0);
+        let groups = analysis::breakdown(state, &form, period, checked.as_ref(), &dimension, limit).await?;
+        let form = Arc::new(form);
+        Ok(Breakdown {
+            groups: groups
+                .into_iter()
+                .map(|g| BreakdownGroup {
+                    kind: g.kind,
+                    value: g.value,
+                    low: g.low,
+                    high: g.high,
+                    n: g.figures.completed,
+                    too_small: g.figures.completed < crate::report::stats::MIN_TRUSTED,
+                    report: FormReport::part(form.clone(), period, filter.clone(), checked.clone(), false, g.figures),
+                })
+                .collect(),
+        })
+    }
+}

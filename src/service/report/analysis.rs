@@ -1,0 +1,570 @@
+//! A form's report split up: over time (series in the Gregorian or Persian calendar) and by a
+//! dimension (breakdowns by an answer, an attribute as it was, tenure, channel, locale or a
+//! hidden field). Each part's counts are gathered the way a report's are (the tallies'
+//! day rows for an unfiltered series; aggregate SQL grouped by the part otherwise) and made
+//! into figures by the same `figures` code, cached under the form's freshness stamp.
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use entity::{answer, answer_choice, form, response, response_attribute};
+use sea_orm::{
+    DbBackend,
+    sea_query::{Alias, CaseStatement, Expr as Sql, ExprTrait},
+};
+
+use super::{
+    Filter, Part, Period, cached,
+    filter::{self, Grouping},
+    tally, version_of, zone_of,
+};
+use crate::{
+    app::AppState,
+    error::{AppError, AppResult},
+    form::{kind::QuestionKind, model::FormDef},
+    logic::{check::Scalar, expr::ResponseField},
+    report::{
+        calendar::{self, Bucket, Calendar, Interval},
+        figures::{Counts, FormFigures, figures},
+        tally::{Measure, number_text},
+    },
+};
+
+/// Most buckets in one series.
+pub const MAX_BUCKETS: usize = 400;
+/// Most groups a breakdown lists before folding the rest into one.
+pub const MAX_GROUPS: usize = 50;
+/// Most band boundaries.
+pub const MAX_BANDS: usize = 20;
+/// Days in a month of tenure (a Gregorian year's average).
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+
+/// A form's current definition and freshness stamp, or an empty one.
+async fn current(state: &AppState, form: &form::Model) -> AppResult<(String, Arc<FormDef>, i64)> {
+    let conn = state.db.conn();
+    let stamp = tally::stamp(conn, form.id).await?;
+    Ok(match version_of(conn, &state.versions, form).await? {
+        Some((version, def)) => (version.to_string(), def, stamp),
+        None => (
+            String::new(),
+            Arc::new(FormDef::new(Vec::new(), Default::default())),
+            stamp,
+        ),
+    })
+}
+
+/// Computes under `key` (cached unless the form is a draft, which changes without a stamp).
+async fn parts<F, Fut>(state: &AppState, form: &form::Model, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<Part>>>,
+{
+    if form.published_version_id.is_none() {
+        return Ok(Arc::new(compute().await?));
+    }
+    cached(state, key, compute).await
+}
+
+fn filter_key(filter: Option<&Filter>) -> String {
+    filter.map_or(String::new(), Filter::key)
+}
+
+/// The SQL condition of a filter, or one that holds for every response.
+async fn condition(state: &AppState, form: &form::Model, filter: Option<&Filter>) -> AppResult<Sql> {
+    match filter {
+        Some(f) => f.sql(state.db.conn(), &state.versions, form).await,
+        None => Ok(Sql::val(true)),
+    }
+}
+
+/// A CASE giving the index (as text) of the first bound `value` is below, else the last
+/// index; NULL stays NULL.
+fn band_index(value: Sql, bounds: Vec<Sql>) -> Sql {
+    let mut case = CaseStatement::new().case(value.clone().is_null(), Sql::cust("NULL"));
+    let last = bounds.len();
+    for (i, bound) in bounds.into_iter().enumerate() {
+        case = case.case(value.clone().lt(bound), Sql::val(i.to_string()));
+    }
+    Sql::Case(Box::new(case.finally(Sql::val(last.to_string()))))
+}
+
+/// A series' figures per bucket of `from..=to`.
+pub async fn series(
+    state: &AppState,
+    form: &form::Model,
+    from: NaiveDate,
+    to: NaiveDate,
+    filter: Option<&Filter>,
+    interval: Interval,
+    calendar: Calendar,
+) -> AppResult<Vec<(Bucket, FormFigures)>> {
+    let buckets = calendar::buckets(from, to, interval, calendar);
+    if buckets.len() > MAX_BUCKETS {
+        return Err(AppError::bad_input(
+            "period",
+            format!(
+                "{} buckets: at most {MAX_BUCKETS} (choose a longer interval or a shorter period)",
+                buckets.len()
+            ),
+        ));
+    }
+    let (version, def, stamp) = current(state, form).await?;
+    let key = format!(
+        "series:1:{}:{version}:{from}:{to}:{interval:?}:{calendar:?}:{stamp}:{}",
+        form.id,
+        filter_key(filter)
+    );
+    let starts: Vec<NaiveDate> = buckets.iter().map(|b| b.start).collect();
+    let index_of = |day: NaiveDate| starts.partition_point(|s| *s <= day).checked_sub(1);
+    let computed = parts(state, form, key, || async {
+        let conn = state.db.conn();
+        let mut per_bucket: Vec<Counts> = vec![Vec::new(); buckets.len()];
+        match filter {
+            None => {
+                for (day, subject, measure, value, count) in tally::counts_by_day(conn, form.id, from, to).await? {
+                    if let Some(i) = index_of(day) {
+                        per_bucket[i].push((subject, measure, value, count));
+                    }
+                }
+            }
+            Some(_) => {
+                let zone = zone_of(conn, form).await?;
+                let instants: Vec<Sql> = starts[1..]
+                    .iter()
+                    .map(|s| {
+                        let (at, _) = filter::instants(
+                            Period {
+                                from: Some(*s),
+                                to: None,
+                            },
+                            zone,
+                        );
+                        Sql::val(at)
+                    })
+                    .collect();
+                let days: Vec<Sql> = starts[1..].iter().map(|s| Sql::val(*s)).collect();
+                let grouping = Grouping {
+                    join: None,
+                    by_start: band_index(Sql::col((response::Entity, response::Column::StartedAt)), instants),
+                    by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
+                };
+                let sql = condition(state, form, filter).await?;
+                let period = Period {
+                    from: Some(from),
+                    to: Some(to),
+                };
+                for (key, counts) in filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&grouping)).await? {
+                    if let Some(i) = key.and_then(|k| k.parse::<usize>().ok())
+                        && i < per_bucket.len()
+                    {
+                        per_bucket[i].extend(counts);
+                    }
+                }
+            }
+        }
+        Ok(buckets
+            .iter()
+            .zip(per_bucket)
+            .map(|(b, counts)| Part {
+                key: Some(b.label.clone()),
+                figures: figures(&def, &filter::merge(counts)),
+            })
+            .collect())
+    })
+    .await?;
+    Ok(buckets
+        .into_iter()
+        .zip(computed.iter().map(|p| p.figures.clone()))
+        .collect())
+}
+
+/// What a breakdown splits responses by.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dimension {
+    /// The answer to a question: each option (a multiple choice counts a response in each
+    /// option it chose), each value, or bands of a number or scale.
+    Answer { key: String, bands: Vec<f64> },
+    /// A respondent attribute as it was at completion: each value, or bands of a number.
+    Attribute { name: String, bands: Vec<f64> },
+    /// Tenure at completion: the time from a date attribute (e.g. customer since) to the
+    /// completion day, in bands of months.
+    Tenure { attribute: String, months: Vec<u32> },
+    /// A field of the response: channel, locale or status.
+    Response(ResponseField),
+    /// A hidden field's value.
+    Hidden(String),
+}
+
+/// What a breakdown group holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, async_graphql::Enum)]
+pub enum GroupKind {
+    /// Responses with this value (or in this band).
+    Value,
+    /// Responses without a value (unanswered, no attribute, in progress).
+    None,
+    /// The smaller groups past the limit, folded together.
+    Other,
+}
+
+/// One group of a breakdown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub kind: GroupKind,
+    /// The value (an option, a number, `true`/`false`, a channel…); for bands, their label.
+    pub value: Option<String>,
+    /// A band's bounds: `low ≤ x < high` (either open).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub figures: FormFigures,
+}
+
+fn check_bands(bands: &[f64], field: &str) -> AppResult<()> {
+    if bands.len() > MAX_BANDS {
+        return Err(AppError::bad_input(field, format!("at most {MAX_BANDS} bounds")));
+    }
+    if bands.iter().any(|b| !b.is_finite()) || bands.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(AppError::bad_input(
+            field,
+            "bounds are finite numbers in increasing order",
+        ));
+    }
+    Ok(())
+}
+
+/// The SQL key of a dimension and how to read a key back: (grouping, value of a key, band
+/// bounds by index).
+struct Keyed {
+    grouping: Grouping,
+    /// Band bounds (the groups are band indexes) or none (the groups are values).
+    bands: Option<Vec<f64>>,
+    /// Turns a key as the database returned it into the value's text.
+    normalize: fn(&str) -> String,
+}
+
+fn as_text(key: &str) -> String {
+    key.to_owned()
+}
+
+fn as_number(key: &str) -> String {
+    key.parse::<f64>().map(number_text).unwrap_or_else(|_| key.to_owned())
+}
+
+fn as_bool(key: &str) -> String {
+    match key {
+        "1" | "true" | "t" => "true".to_owned(),
+        "0" | "false" | "f" => "false".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn text_of(value: Sql) -> Sql {
+    value.cast_as(Alias::new("TEXT"))
+}
+
+fn keyed(
+    backend: DbBackend,
+    def: &FormDef,
+    catalogue: &std::collections::HashMap<String, Scalar>,
+    dimension: &Dimension,
+) -> AppResult<Keyed> {
+    let g = Alias::new("bg");
+    let same = |key: Sql| (key.clone(), key);
+    let answers_on = |key: &str| {
+        Sql::col((g.clone(), answer::Column::ResponseId))
+            .equals((response::Entity, response::Column::Id))
+            .and(Sql::col((g.clone(), answer::Column::QuestionKey)).eq(key))
+    };
+    let attribute_on = |name: &str| {
+        Sql::col((g.clone(), response_attribute::Column::OrganizationId))
+            .equals((response::Entity, response::Column::OrganizationId))
+            .and(
+                Sql::col((g.clone(), response_attribute::Column::ResponseId))
+                    .equals((response::Entity, response::Column::Id)),
+            )
+            .and(Sql::col((g.clone(), response_attribute::Column::Name)).eq(name))
+    };
+    let banded = |value: Sql, bands: &[f64]| band_index(value, bands.iter().map(|b| Sql::val(*b)).collect());
+    Ok(match dimension {
+        Dimension::Answer { key, bands } => {
+            check_bands(bands, "by.answer.bands")?;
+            let question = def
+                .questions()
+                .find(|q| q.key == *key && q.rules.kind() != QuestionKind::Hidden)
+                .ok_or_else(|| AppError::bad_input("by.answer.key", format!("the form has no question `{key}`")))?;
+            let kind = question.rules.kind();
+            if kind.has_options() {
+                if !bands.is_empty() {
+                    return Err(AppError::bad_input(
+                        "by.answer.bands",
+                        "bands are for numbers and scales",
+                    ));
+                }
+                let (by_start, by_finish) = same(Sql::col((g.clone(), answer_choice::Column::Value)));
+                Keyed {
+                    grouping: Grouping {
+                        join: Some((answer_choice::Entity.into(), g.clone(), answers_on(key))),
+                        by_start,
+                        by_finish,
+                    },
+                    bands: None,
+                    normalize: as_text,
+                }
+            } else {
+                let numeric = matches!(
+                    kind,
+                    QuestionKind::Nps
+                        | QuestionKind::Csat
+                        | QuestionKind::Ces
+                        | QuestionKind::Rating
+                        | QuestionKind::Number
+                );
+                if !bands.is_empty() && !numeric {
+                    return Err(AppError::bad_input(
+                        "by.answer.bands",
+                        "bands are for numbers and scales",
+                    ));
+                }
+                let (column, normalize): (answer::Column, fn(&str) -> String) = match kind {
+                    _ if numeric => (answer::Column::NumberValue, as_number),
+                    QuestionKind::YesNo => (answer::Column::BoolValue, as_bool),
+                    QuestionKind::Date => (answer::Column::DateValue, as_text),
+                    _ => (answer::Column::TextValue, as_text),
+                };
+                let value = Sql::col((g.clone(), column));
+                let key_sql = if bands.is_empty() {
+                    text_of(value)
+                } else {
+                    banded(value, bands)
+                };
+                let (by_start, by_finish) = same(key_sql);
+                Keyed {
+                    grouping: Grouping {
+                        join: Some((answer::Entity.into(), g.clone(), answers_on(key))),
+                        by_start,
+                        by_finish,
+                    },
+                    bands: (!bands.is_empty()).then(|| bands.clone()),
+                    normalize,
+                }
+            }
+        }
+        Dimension::Hidden(key) => {
+            def.questions()
+                .find(|q| q.key == *key && q.rules.kind() == QuestionKind::Hidden)
+                .ok_or_else(|| AppError::bad_input("by.hidden", format!("the form has no hidden field `{key}`")))?;
+            let (by_start, by_finish) = same(Sql::col((g.clone(), answer::Column::TextValue)));
+            Keyed {
+                grouping: Grouping {
+                    join: Some((answer::Entity.into(), g.clone(), answers_on(key))),
+                    by_start,
+                    by_finish,
+                },
+                bands: None,
+                normalize: as_text,
+            }
+        }
+        Dimension::Attribute { name, bands } => {
+            check_bands(bands, "by.attribute.bands")?;
+            let scalar = catalogue.get(name).ok_or_else(|| {
+                AppError::bad_input("by.attribute.name", format!("the attribute catalogue has no `{name}`"))
+            })?;
+            if !bands.is_empty() && *scalar != Scalar::Number {
+                return Err(AppError::bad_input(
+                    "by.attribute.bands",
+                    "bands are for number attributes",
+                ));
+            }
+            let (column, normalize): (response_attribute::Column, fn(&str) -> String) = match scalar {
+                Scalar::Text => (response_attribute::Column::TextValue, as_text),
+                Scalar::Number => (response_attribute::Column::NumberValue, as_number),
+                Scalar::Bool => (response_attribute::Column::BoolValue, as_bool),
+                Scalar::Date => (response_attribute::Column::DateValue, as_text),
+            };
+            let value = Sql::col((g.clone(), column));
+            let key_sql = if bands.is_empty() {
+                text_of(value)
+            } else {
+                banded(value, bands)
+            };
+            let (by_start, by_finish) = same(key_sql);
+            Keyed {
+                grouping: Grouping {
+                    join: Some((response_attribute::Entity.into(), g.clone(), attribute_on(name))),
+                    by_start,
+                    by_finish,
+                },
+                bands: (!bands.is_empty()).then(|| bands.clone()),
+                normalize,
+            }
+        }
+        Dimension::Tenure { attribute, months } => {
+            if catalogue.get(attribute) != Some(&Scalar::Date) {
+                return Err(AppError::bad_input(
+                    "by.tenure.attribute",
+                    format!("`{attribute}` is not a date attribute of the catalogue"),
+                ));
+            }
+            let bounds: Vec<f64> = months.iter().map(|m| f64::from(*m)).collect();
+            if months.is_empty() {
+                return Err(AppError::bad_input("by.tenure.months", "at least one bound"));
+            }
+            check_bands(&bounds, "by.tenure.months")?;
+            let days = match backend {
+                DbBackend::Postgres => Sql::cust(r#"("responses"."completed_day" - "bg"."date_value")"#),
+                _ => Sql::cust(
+                    r#"CAST(julianday("responses"."completed_day") - julianday("bg"."date_value") AS INTEGER)"#,
+                ),
+            };
+            let day_bounds: Vec<Sql> = bounds
+                .iter()
+                .map(|m| Sql::val((m * DAYS_PER_MONTH).round() as i64))
+                .collect();
+            let key_sql = band_index(days, day_bounds);
+            let (by_start, by_finish) = same(key_sql);
+            Keyed {
+                grouping: Grouping {
+                    join: Some((response_attribute::Entity.into(), g.clone(), attribute_on(attribute))),
+                    by_start,
+                    by_finish,
+                },
+                bands: Some(bounds),
+                normalize: as_text,
+            }
+        }
+        Dimension::Response(field) => {
+            let column = match field {
+                ResponseField::Channel => response::Column::Channel,
+                ResponseField::Locale => response::Column::Locale,
+                ResponseField::Status => response::Column::Status,
+                _ => {
+                    return Err(AppError::bad_input(
+                        "by.response",
+                        "a breakdown by a response field is by CHANNEL, LOCALE or STATUS",
+                    ));
+                }
+            };
+            let (by_start, by_finish) = same(Sql::col((response::Entity, column)));
+            Keyed {
+                grouping: Grouping {
+                    join: None,
+                    by_start,
+                    by_finish,
+                },
+                bands: None,
+                normalize: as_text,
+            }
+        }
+    })
+}
+
+/// A band's label: `< 7`, `7 to < 9`, `≥ 9` (with a unit after the numbers, if any).
+fn band_label(low: Option<f64>, high: Option<f64>, unit: &str) -> String {
+    let n = |v: f64| number_text(v);
+    match (low, high) {
+        (None, Some(h)) => format!("< {}{unit}", n(h)),
+        (Some(l), Some(h)) => format!("{} to < {}{unit}", n(l), n(h)),
+        (Some(l), None) => format!("≥ {}{unit}", n(l)),
+        (None, None) => "all".to_owned(),
+    }
+}
+
+/// A breakdown of a form's report over `period`: a group per value of `dimension` (or band),
+/// the largest `limit` groups first (by completed responses), the rest folded into one group.
+pub async fn breakdown(
+    state: &AppState,
+    form: &form::Model,
+    period: Period,
+    filter: Option<&Filter>,
+    dimension: &Dimension,
+    limit: usize,
+) -> AppResult<Vec<Group>> {
+    if limit == 0 || limit > MAX_GROUPS {
+        return Err(AppError::bad_input("limit", format!("1 to {MAX_GROUPS}")));
+    }
+    let conn = state.db.conn();
+    let (version, def, stamp) = current(state, form).await?;
+    let catalogue = super::super::attribute::catalogue(conn, form.organization_id).await?;
+    let keyed = keyed(state.db.backend(), &def, &catalogue, dimension)?;
+    let key = format!(
+        "breakdown:1:{}:{version}:{}:{}:{dimension:?}:{limit}:{stamp}:{}",
+        form.id,
+        period.from.map_or(String::new(), |d| d.to_string()),
+        period.to.map_or(String::new(), |d| d.to_string()),
+        filter_key(filter)
+    );
+    let normalize = keyed.normalize;
+    let banded = keyed.bands.is_some();
+    let computed = parts(state, form, key, || async {
+        let zone = zone_of(conn, form).await?;
+        let sql = condition(state, form, filter).await?;
+        let grouped = filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&keyed.grouping)).await?;
+        // Keys that differ only in how the database spelled them are one group.
+        let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
+        for (key, counts) in grouped {
+            merged.entry(key.map(|k| normalize(&k))).or_default().extend(counts);
+        }
+        let completed = |counts: &Counts| -> i64 {
+            counts
+                .iter()
+                .filter(|(s, m, _, _)| s.is_empty() && *m == Measure::Completed)
+                .map(|c| c.3)
+                .sum()
+        };
+        let mut groups: Vec<(Option<String>, Counts)> = merged.into_iter().collect();
+        if banded {
+            // Bands in their order, then the responses without a value.
+            groups.sort_by_key(|(k, _)| (k.is_none(), k.as_deref().and_then(|k| k.parse::<usize>().ok())));
+        } else {
+            groups.sort_by(|(ka, a), (kb, b)| completed(b).cmp(&completed(a)).then_with(|| ka.cmp(kb)));
+        }
+        let mut parts: Vec<Part> = Vec::new();
+        let mut rest: Counts = Vec::new();
+        for (i, (key, counts)) in groups.into_iter().enumerate() {
+            if i < limit {
+                parts.push(Part {
+                    // "v:" a value, "n" no value, "o" the rest.
+                    key: Some(key.map_or_else(|| "n".to_owned(), |k| format!("v:{k}"))),
+                    figures: figures(&def, &filter::merge(counts)),
+                });
+            } else {
+                rest.extend(counts);
+            }
+        }
+        if !rest.is_empty() {
+            parts.push(Part {
+                key: Some("o".to_owned()),
+                figures: figures(&def, &filter::merge(rest)),
+            });
+        }
+        Ok(parts)
+    })
+    .await?;
+    let unit = if matches!(dimension, Dimension::Tenure { .. }) {
+        " months"
+    } else {
+        ""
+    };
+    Ok(computed
+        .iter()
+        .map(|part| {
+            let key = part.key.as_deref().unwrap_or("n");
+            let (kind, value, low, high) = match (key.strip_prefix("v:"), &keyed.bands) {
+                (Some(k), Some(bands)) => {
+                    let i = k.parse::<usize>().unwrap_or(0);
+                    let low = i.checked_sub(1).and_then(|j| bands.get(j)).copied();
+                    let high = bands.get(i).copied();
+                    (GroupKind::Value, Some(band_label(low, high, unit)), low, high)
+                }
+                (Some(k), None) => (GroupKind::Value, Some(k.to_owned()), None, None),
+                (None, _) if key == "o" => (GroupKind::Other, None, None, None),
+                (None, _) => (GroupKind::None, None, None, None),
+            };
+            Group {
+                kind,
+                value,
+                low,
+                high,
+                figures: part.figures.clone(),
+            }
+        })
+        .collect())
+}
