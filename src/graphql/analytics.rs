@@ -15,7 +15,10 @@ use super::{
 use crate::{
     error::{AppError, AppResult},
     logic::expr::ResponseField,
-    report::calendar::{self, Calendar, Interval},
+    report::{
+        calendar::{self, Calendar, Interval},
+        compare::{self, ComparedMetric, StatisticalTest},
+    },
     service::{
         self,
         report::{
@@ -150,6 +153,40 @@ fn dimension(input: DimensionInput) -> AppResult<Dimension> {
     })
 }
 
+/// One metric in both periods.
+#[derive(SimpleObject)]
+pub struct MetricChange {
+    /// The metric.
+    pub metric: ComparedMetric,
+    /// The test it was compared with.
+    pub test: StatisticalTest,
+    /// Its value in the period; null without answers.
+    pub current: Option<f64>,
+    /// Its value in the period compared with; null without answers.
+    pub previous: Option<f64>,
+    /// current − previous (points, for NPS and percents).
+    pub change: Option<f64>,
+    /// The z or t statistic; null when the test cannot be made (too few answers, no
+    /// variance in either period).
+    pub statistic: Option<f64>,
+    /// Two-sided p-value.
+    pub p_value: Option<f64>,
+    /// p < 0.05.
+    pub significant: bool,
+}
+
+/// A period against another: both reports and each metric's change with its test.
+#[derive(SimpleObject)]
+pub struct Comparison {
+    /// The report over the period.
+    pub current: FormReport,
+    /// The report over the period compared with.
+    pub previous: FormReport,
+    /// NPS, CSAT (percent and mean), CES (mean and percent easy), completion and time to
+    /// complete, in that order.
+    pub changes: Vec<MetricChange>,
+}
+
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
@@ -222,6 +259,84 @@ impl AnalyticsQuery {
                     ),
                 })
                 .collect(),
+        })
+    }
+
+    /// A period of a form's report against another (by default the equal number of days just
+    /// before it): NPS by a z-test on the difference with each period's variance, shares by a
+    /// two-proportion z-test, means by Welch's t-test; significant when p < 0.05. Any member,
+    /// or an API key with `reports:read`. Weighs as two form reports.
+    #[graphql(complexity = "cost::report(child_complexity).saturating_mul(2)")]
+    async fn form_comparison(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "The period: both days are needed.")] period: PeriodInput,
+        #[graphql(desc = "The period compared with (default: as many days, ending the day before `period`).")]
+        previous: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for, in both periods; as `formReport`'s filter.")]
+        filter: Option<ConditionInput>,
+    ) -> AppResult<Comparison> {
+        let tenant = ctx.authorize(READ)?;
+        let id = id::decode(&form_id, NodeKind::Form, "formId")?;
+        let current = Period::from(period).check("period")?;
+        let (Some(from), Some(to)) = (current.from, current.to) else {
+            return Err(AppError::bad_input(
+                if current.from.is_none() {
+                    "period.from"
+                } else {
+                    "period.to"
+                },
+                "a comparison needs both days of its period",
+            ));
+        };
+        let previous = match previous {
+            Some(p) => {
+                let p = Period::from(p).check("previous")?;
+                if p.from.is_none() || p.to.is_none() {
+                    return Err(AppError::bad_input(
+                        if p.from.is_none() {
+                            "previous.from"
+                        } else {
+                            "previous.to"
+                        },
+                        "a comparison needs both days of the period compared with",
+                    ));
+                }
+                p
+            }
+            None => {
+                let days = (to - from).num_days() + 1;
+                Period {
+                    from: from.checked_sub_days(chrono::Days::new(days as u64)),
+                    to: from.pred_opt(),
+                }
+            }
+        };
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
+        let now = FormReport::load(ctx, form.clone(), current, filter.clone(), "filter").await?;
+        let before = FormReport::load(ctx, form, previous, filter, "filter").await?;
+        let changes = compare::compare(now.figures(), before.figures())
+            .into_iter()
+            .map(|c| MetricChange {
+                metric: c.metric,
+                test: c.test,
+                current: c.current,
+                previous: c.previous,
+                change: c.change,
+                statistic: c.statistic,
+                p_value: c.p_value,
+                significant: c.significant,
+            })
+            .collect();
+        Ok(Comparison {
+            current: now,
+            previous: before,
+            changes,
         })
     }
 

@@ -337,9 +337,11 @@ impl QuestionResult {
             self.form.id,
             &self.figures.key,
             search.as_deref(),
-            self.period,
-            zone,
-            filter,
+            service::report::Scope {
+                period: self.period,
+                zone,
+                filter,
+            },
             request,
         )
         .await?;
@@ -386,6 +388,11 @@ impl FormReport {
             texts: true,
             figures,
         })
+    }
+
+    /// The figures.
+    pub fn figures(&self) -> &FormFigures {
+        &self.figures
     }
 
     /// A part of a series or breakdown: figures already computed.

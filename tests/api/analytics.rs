@@ -1054,3 +1054,176 @@ async fn breakdowns_split_the_report_by_answers_attributes_tenure_and_channel() 
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{by}: {body}");
     }
 }
+
+/// ∫ₐᵇ f by Simpson's rule with `n` (even) steps.
+fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
+    let h = (b - a) / n as f64;
+    let mut sum = f(a) + f(b);
+    for i in 1..n {
+        sum += f(a + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    sum * h / 3.0
+}
+
+/// Two-sided p of a standard normal z, by integrating the density.
+fn normal_tail(z: f64) -> f64 {
+    let inner = simpson(|x| (-x * x / 2.0).exp(), 0.0, z.abs(), 20_000);
+    1.0 - inner / (std::f64::consts::PI / 2.0).sqrt()
+}
+
+/// Two-sided p of Student's t with `df` degrees of freedom, by integrating the (unnormalized)
+/// density against its whole mass.
+fn student_tail(t: f64, df: f64) -> f64 {
+    let density = |x: f64| (1.0 + x * x / df).powf(-(df + 1.0) / 2.0);
+    let inner = simpson(density, 0.0, t.abs(), 20_000);
+    // ∫₀^∞ by x = u / (1 − u).
+    let whole = simpson(
+        |u: f64| {
+            if u >= 1.0 {
+                0.0
+            } else {
+                density(u / (1.0 - u)) / (1.0 - u).powi(2)
+            }
+        },
+        0.0,
+        1.0,
+        400_000,
+    );
+    1.0 - inner / whole
+}
+
+#[tokio::test]
+async fn comparisons_test_each_change_as_the_product_defines() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 90, 41).await;
+    let all = stored(&app, &token, &data.form).await;
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let (from, to) = (today - Duration::days(9), today);
+    let fields = report_fields();
+    let query = format!(
+        "query($id: ID!, $period: PeriodInput!) {{ formComparison(formId: $id, period: $period) {{
+            current {{ from to {fields} }} previous {{ from to {fields} }}
+            changes {{ metric test current previous change statistic pValue significant }} }} }}"
+    );
+    let body = app
+        .gql(
+            Some(&token),
+            &query,
+            json!({ "id": data.form.form_id, "period": period(Some(from), Some(to)) }),
+        )
+        .await;
+    let got = &body["data"]["formComparison"];
+    assert!(got.is_object(), "{body}");
+    // The previous period defaults to the ten days before.
+    assert_eq!(got["previous"]["from"], (from - Duration::days(10)).to_string());
+    assert_eq!(got["previous"]["to"], (from - Duration::days(1)).to_string());
+    let now = expected(&all, Some(from), Some(to), Tehran);
+    let before = expected(
+        &all,
+        Some(from - Duration::days(10)),
+        Some(from - Duration::days(1)),
+        Tehran,
+    );
+    for (report, want) in [(&got["current"], &now), (&got["previous"], &before)] {
+        let mut differences = Vec::new();
+        same(report, want, "report", &mut differences);
+        assert!(differences.is_empty(), "{differences:#?}");
+    }
+    let f = |v: &Value| v.as_f64().unwrap();
+    let u = |v: &Value| v.as_u64().unwrap() as f64;
+    let question = |r: &Value, key: &str| {
+        r["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["key"] == key)
+            .unwrap()["numbers"]
+            .clone()
+    };
+    // (metric, statistic, p) computed here from the two reports.
+    let two_proportion = |x1: f64, n1: f64, x2: f64, n2: f64| {
+        let pooled = (x1 + x2) / (n1 + n2);
+        let z = (x1 / n1 - x2 / n2) / (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
+        (z, normal_tail(z))
+    };
+    let welch = |a: &Value, b: &Value| {
+        let (m1, s1, n1) = (f(&a["mean"]), f(&a["stdDev"]), u(&a["n"]));
+        let (m2, s2, n2) = (f(&b["mean"]), f(&b["stdDev"]), u(&b["n"]));
+        let (v1, v2) = (s1 * s1 / n1, s2 * s2 / n2);
+        let t = (m1 - m2) / (v1 + v2).sqrt();
+        let df = (v1 + v2).powi(2) / (v1 * v1 / (n1 - 1.0) + v2 * v2 / (n2 - 1.0));
+        (t, student_tail(t, df))
+    };
+    let nps_z = {
+        let share = |r: &Value, part: &str| u(&r["nps"][part]["count"]) / u(&r["nps"]["n"]);
+        let variance = |r: &Value| {
+            let (p, d) = (share(r, "promoters"), share(r, "detractors"));
+            (p + d - (p - d).powi(2)) / u(&r["nps"]["n"])
+        };
+        let z = (f(&now["nps"]["score"]) - f(&before["nps"]["score"]))
+            / 100.0
+            / (variance(&now) + variance(&before)).sqrt();
+        (z, normal_tail(z))
+    };
+    let started = |r: &Value| u(&r["responses"]["started"]);
+    let done = |r: &Value| (f(&r["responses"]["completionPercent"]) / 100.0 * started(r)).round();
+    let wanted = [
+        ("NPS", nps_z),
+        (
+            "CSAT_PERCENT",
+            two_proportion(
+                u(&now["csat"]["satisfied"]),
+                u(&now["csat"]["n"]),
+                u(&before["csat"]["satisfied"]),
+                u(&before["csat"]["n"]),
+            ),
+        ),
+        ("CSAT_MEAN", welch(&question(&now, "csat"), &question(&before, "csat"))),
+        ("CES_MEAN", welch(&question(&now, "ces"), &question(&before, "ces"))),
+        (
+            "CES_PERCENT_EASY",
+            two_proportion(
+                u(&now["ces"]["easy"]),
+                u(&now["ces"]["n"]),
+                u(&before["ces"]["easy"]),
+                u(&before["ces"]["n"]),
+            ),
+        ),
+        (
+            "COMPLETION_PERCENT",
+            two_proportion(done(&now), started(&now), done(&before), started(&before)),
+        ),
+        (
+            "TIME_TO_COMPLETE",
+            welch(
+                &now["responses"]["timeToComplete"],
+                &before["responses"]["timeToComplete"],
+            ),
+        ),
+    ];
+    let changes = got["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), wanted.len());
+    for (change, (metric, (statistic, p))) in changes.iter().zip(wanted) {
+        assert_eq!(change["metric"], metric);
+        assert!(
+            (f(&change["statistic"]) - statistic).abs() < 1e-9,
+            "{metric}: {change} vs {statistic}"
+        );
+        assert!((f(&change["pValue"]) - p).abs() < 1e-6, "{metric}: {change} vs p {p}");
+        assert_eq!(change["significant"], p < 0.05, "{metric}");
+    }
+    let nps_change = &changes[0];
+    assert!((f(&nps_change["change"]) - (f(&now["nps"]["score"]) - f(&before["nps"]["score"]))).abs() < 1e-9);
+
+    // Both days are needed.
+    let body = app
+        .gql(
+            Some(&token),
+            &query,
+            json!({ "id": data.form.form_id, "period": { "from": from.to_string() } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "period.to", "{body}");
+}

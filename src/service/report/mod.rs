@@ -310,18 +310,26 @@ pub struct OpenText {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// Open-text answers to a question of a form, of completed responses, in response order;
-/// `search` matches every word with the Persian normalisation. Erased texts are left out.
+/// Which responses a list reads: those completed in a period of local days (in a zone) that a
+/// filter (as SQL) selects.
+pub struct Scope {
+    pub period: Period,
+    pub zone: chrono_tz::Tz,
+    pub filter: Option<sea_orm::sea_query::Expr>,
+}
+
+/// Open-text answers to a question of a form, of completed responses in `scope`, in response
+/// order; `search` matches every word with the Persian normalisation. Erased texts are left
+/// out.
 pub async fn open_texts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
     key: &str,
     search: Option<&str>,
-    period: Period,
-    zone: chrono_tz::Tz,
-    filter: Option<sea_orm::sea_query::Expr>,
+    scope: Scope,
     request: PageRequest,
 ) -> AppResult<Page<OpenText>> {
+    let Scope { period, zone, filter } = scope;
     let mut select = answer::Entity::find()
         .filter(answer::Column::FormId.eq(form_id))
         .filter(answer::Column::QuestionKey.eq(key))
