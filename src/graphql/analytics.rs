@@ -4,13 +4,18 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, OneofObject, SimpleObject};
 use chrono::NaiveDate;
+use entity::form;
 
 use super::{
     context::ContextExt,
     cost::{self, RequestBudget},
+    form::Form,
     form::logic::{self, ConditionInput},
     id::{self, NodeKind},
-    report::{FormReport, PeriodInput, READ, check_filter},
+    report::{
+        CesResult, CsatResult, FormReport, NpsResult, PeriodInput, READ, ResponseFigures, ces_of, check_filter,
+        csat_of, nps_of, responses_of,
+    },
 };
 use crate::{
     error::{AppError, AppResult},
@@ -18,6 +23,7 @@ use crate::{
     report::{
         calendar::{self, Calendar, Interval},
         compare::{self, ComparedMetric, StatisticalTest},
+        figures::{FormFigures, combine},
     },
     service::{
         self,
@@ -187,6 +193,104 @@ pub struct Comparison {
     pub changes: Vec<MetricChange>,
 }
 
+/// A touchpoint's report: every published form of the touchpoint (or of the organization)
+/// together, each feeding NPS, CSAT and CES through the question it marks.
+pub struct JourneyReport {
+    touchpoint: Option<String>,
+    forms: Arc<Vec<form::Model>>,
+    period: Period,
+    figures: FormFigures,
+}
+
+/// A touchpoint's NPS, CSAT, CES and responses across its forms.
+#[Object]
+impl JourneyReport {
+    /// The touchpoint; null: every published form.
+    async fn touchpoint(&self) -> Option<&str> {
+        self.touchpoint.as_deref()
+    }
+    /// The forms counted.
+    async fn forms(&self) -> Vec<Form> {
+        self.forms.iter().cloned().map(Form::new).collect()
+    }
+    /// First local day counted; null: since the beginning.
+    async fn from(&self) -> Option<NaiveDate> {
+        self.period.from
+    }
+    /// Last local day counted; null: up to now.
+    async fn to(&self) -> Option<NaiveDate> {
+        self.period.to
+    }
+    /// Responses of every form together (medians are not combined: null).
+    async fn responses(&self) -> ResponseFigures {
+        responses_of(&self.figures)
+    }
+    /// NPS over every form's NPS question together; null without answers.
+    async fn nps(&self) -> Option<NpsResult> {
+        nps_of(&self.figures)
+    }
+    /// CSAT over every form's CSAT question together; null without answers.
+    async fn csat(&self) -> Option<CsatResult> {
+        csat_of(&self.figures)
+    }
+    /// CES over every form's CES question together; null without answers.
+    async fn ces(&self) -> Option<CesResult> {
+        ces_of(&self.figures)
+    }
+}
+
+/// One bucket of a touchpoint's series.
+#[derive(SimpleObject)]
+pub struct JourneyBucket {
+    /// As a form series' bucket label.
+    pub label: String,
+    /// First local day of the bucket.
+    pub from: NaiveDate,
+    /// Last local day of the bucket.
+    pub to: NaiveDate,
+    /// The touchpoint's report over the bucket.
+    pub report: JourneyReport,
+}
+
+/// A touchpoint's report bucket by bucket: the journey view.
+#[derive(SimpleObject)]
+pub struct JourneySeries {
+    /// The length of the buckets.
+    pub interval: Interval,
+    /// The calendar they are counted in.
+    pub calendar: Calendar,
+    /// The buckets, in order.
+    pub buckets: Vec<JourneyBucket>,
+}
+
+/// Where unfinished responses stopped, for one question.
+#[derive(SimpleObject)]
+pub struct QuestionDropOff {
+    /// The question's key.
+    pub key: String,
+    /// Responses in progress that reached it: their path showed it, up to where they stopped.
+    pub reached: u64,
+    /// Of those, the ones that answered it.
+    pub answered: u64,
+    /// The ones that stopped here: their last answer was the question before it on their path.
+    pub stopped: u64,
+    /// stopped / reached, in percent; null when none reached it.
+    pub stopped_percent: Option<f64>,
+}
+
+/// Where the responses that were started and not finished stopped.
+#[derive(SimpleObject)]
+pub struct DropOffReport {
+    /// Responses in progress examined (started in the period, selected by the filter).
+    pub in_progress: u64,
+    /// Of those, the ones that answered every question their path shows so far (they stopped
+    /// before submitting).
+    pub stopped_at_end: u64,
+    /// Every question of the current version, in form order (then keys only older versions
+    /// had).
+    pub questions: Vec<QuestionDropOff>,
+}
+
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
@@ -257,6 +361,167 @@ impl AnalyticsQuery {
                         true,
                         figures,
                     ),
+                })
+                .collect(),
+        })
+    }
+
+    /// Where the form's responses that were started and not finished stopped: per question,
+    /// how many reached it, answered it and stopped there. Any member, or an API key with
+    /// `reports:read`. Weighs as ten form reports.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
+    async fn form_drop_off(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's ID.")] form_id: ID,
+        #[graphql(desc = "Responses started in this period (default: all time).")] period: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for; as `formReport`'s filter.")] filter: Option<
+            ConditionInput,
+        >,
+    ) -> AppResult<DropOffReport> {
+        let tenant = ctx.authorize(READ)?;
+        let id = id::decode(&form_id, NodeKind::Form, "formId")?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let state = ctx.state()?;
+        let form = service::form::get(state.db.conn(), tenant, id).await?;
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
+        let checked = check_filter(ctx, &form, filter, "filter").await?;
+        let (questions, in_progress, stopped_at_end) =
+            analysis::drop_off(state, &form, period, checked.as_ref()).await?;
+        Ok(DropOffReport {
+            in_progress,
+            stopped_at_end,
+            questions: questions
+                .into_iter()
+                .map(|q| QuestionDropOff {
+                    stopped_percent: (q.reached > 0).then(|| q.stopped as f64 / q.reached as f64 * 100.0),
+                    key: q.key,
+                    reached: q.reached,
+                    answered: q.answered,
+                    stopped: q.stopped,
+                })
+                .collect(),
+        })
+    }
+
+    /// The touchpoint labels of the organization's forms, in order.
+    async fn touchpoints(&self, ctx: &Context<'_>) -> AppResult<Vec<String>> {
+        let tenant = ctx.authorize(READ)?;
+        analysis::touchpoints(ctx.state()?, tenant).await
+    }
+
+    /// NPS, CSAT, CES and responses across every published form of a touchpoint (purchase,
+    /// support…), or of the organization. Any member, or an API key with `reports:read`.
+    /// Weighs as ten form reports.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
+    async fn touchpoint_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The touchpoint label (exact); null: every published form.")] touchpoint: Option<String>,
+        #[graphql(desc = "The period (default: all time).")] period: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for; checked against every form.")] filter: Option<
+            ConditionInput,
+        >,
+    ) -> AppResult<JourneyReport> {
+        let tenant = ctx.authorize(READ)?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let state = ctx.state()?;
+        let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
+        let mut parts = Vec::with_capacity(forms.len());
+        for form in &forms {
+            let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
+            parts.push(service::report::form_figures(state, form, period, checked.as_ref()).await?);
+        }
+        let figures = combine(&parts.iter().map(|p| p.as_ref()).collect::<Vec<_>>());
+        Ok(JourneyReport {
+            touchpoint,
+            forms: Arc::new(forms),
+            period,
+            figures,
+        })
+    }
+
+    /// A touchpoint's report per day, week, month, quarter or year (the journey over time).
+    /// Any member, or an API key with `reports:read`. Weighs as ten form reports.
+    #[graphql(complexity = "cost::saved_report_results(child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn touchpoint_series(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The touchpoint label (exact); null: every published form.")] touchpoint: Option<String>,
+        #[graphql(desc = "The length of a bucket.")] interval: Interval,
+        #[graphql(desc = "The calendar (default GREGORIAN).", default_with = "Calendar::Gregorian")] calendar: Calendar,
+        #[graphql(desc = "The days covered (default: 12 buckets up to today).")] period: Option<PeriodInput>,
+        #[graphql(desc = "Only the responses this condition holds for; checked against every form.")] filter: Option<
+            ConditionInput,
+        >,
+    ) -> AppResult<JourneySeries> {
+        let tenant = ctx.authorize(READ)?;
+        let period = Period::from(period.unwrap_or_default()).check("period")?;
+        let filter = filter
+            .map(|f| logic::filter(f, "filter"))
+            .transpose()
+            .map_err(AppError::problem)?;
+        let state = ctx.state()?;
+        let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
+        if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
+            budget.spend_report()?;
+        }
+        let zone = service::report::tally::zone(&ctx.organization(tenant).await?.time_zone);
+        let today = state.clock.now().with_timezone(&zone).date_naive();
+        let to = period.to.unwrap_or(today);
+        let from = period
+            .from
+            .unwrap_or_else(|| calendar::start_of_last(to, DEFAULT_BUCKETS, interval, calendar));
+        Period {
+            from: Some(from),
+            to: Some(to),
+        }
+        .check("period")?;
+        let buckets = calendar::buckets(from, to, interval, calendar);
+        let mut per_bucket: Vec<Vec<FormFigures>> = vec![Vec::new(); buckets.len()];
+        for form in &forms {
+            let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
+            let series = analysis::series(state, form, from, to, checked.as_ref(), interval, calendar).await?;
+            for (i, (_, figures)) in series.into_iter().enumerate() {
+                if let Some(slot) = per_bucket.get_mut(i) {
+                    slot.push(figures);
+                }
+            }
+        }
+        let forms = Arc::new(forms);
+        Ok(JourneySeries {
+            interval,
+            calendar,
+            buckets: buckets
+                .into_iter()
+                .zip(per_bucket)
+                .map(|(bucket, parts)| JourneyBucket {
+                    report: JourneyReport {
+                        touchpoint: touchpoint.clone(),
+                        forms: forms.clone(),
+                        period: Period {
+                            from: Some(bucket.start),
+                            to: Some(bucket.end),
+                        },
+                        figures: combine(&parts.iter().collect::<Vec<_>>()),
+                    },
+                    label: bucket.label,
+                    from: bucket.start,
+                    to: bucket.end,
                 })
                 .collect(),
         })

@@ -89,7 +89,7 @@ pub struct Summary {
     pub n: u64,
     /// Their mean; null without numbers.
     pub mean: Option<f64>,
-    /// Their exact median.
+    /// Their exact median (null in a touchpoint's report: medians of several forms are not combined).
     pub median: Option<f64>,
     /// Their sample standard deviation (n − 1); null below two numbers.
     pub std_dev: Option<f64>,
@@ -156,7 +156,7 @@ fn share(count: u64, n: u64) -> Share {
 /// Net Promoter Score: promoters answer 9–10, passives 7–8, detractors 0–6.
 #[derive(SimpleObject)]
 pub struct NpsResult {
-    /// The question it is read from.
+    /// The question it is read from (empty in a touchpoint's report: each form's own).
     pub question_key: String,
     /// %promoters − %detractors, −100 to +100.
     pub score: f64,
@@ -179,7 +179,7 @@ pub struct NpsResult {
 /// Customer satisfaction: the share of 4 and 5 on a 1–5 scale, and the mean.
 #[derive(SimpleObject)]
 pub struct CsatResult {
-    /// The question it is read from.
+    /// The question it is read from (empty in a touchpoint's report: each form's own).
     pub question_key: String,
     /// Percent of answers that are 4 or 5.
     pub percent: f64,
@@ -200,7 +200,7 @@ pub struct CsatResult {
 /// Customer effort on a 1–7 scale (7 = very easy): the mean and the share of 5–7.
 #[derive(SimpleObject)]
 pub struct CesResult {
-    /// The question it is read from.
+    /// The question it is read from (empty in a touchpoint's report: each form's own).
     pub question_key: String,
     /// The mean answer.
     pub mean: f64,
@@ -353,6 +353,63 @@ impl QuestionResult {
     }
 }
 
+pub fn responses_of(f: &FormFigures) -> ResponseFigures {
+    ResponseFigures {
+        started: f.started,
+        completed: f.completed,
+        disqualified: f.disqualified,
+        in_progress: f.in_progress,
+        completion_percent: f.completion_percent,
+        time_to_complete: Summary::from(&f.time_to_complete),
+    }
+}
+
+pub fn nps_of(figures: &FormFigures) -> Option<NpsResult> {
+    let m = figures.nps.as_ref()?;
+    let f = &m.figures;
+    Some(NpsResult {
+        question_key: m.key.clone(),
+        score: f.score,
+        n: f.n,
+        promoters: share(f.promoters, f.n),
+        passives: share(f.passives, f.n),
+        detractors: share(f.detractors, f.n),
+        margin_of_error: f.margin,
+        too_small: f.too_small,
+        distribution: shares(&m.values, f.n),
+    })
+}
+
+pub fn csat_of(figures: &FormFigures) -> Option<CsatResult> {
+    let m = figures.csat.as_ref()?;
+    let f = &m.figures;
+    Some(CsatResult {
+        question_key: m.key.clone(),
+        percent: f.percent,
+        margin_of_error: f.margin,
+        mean: f.mean,
+        satisfied: f.satisfied,
+        n: f.n,
+        too_small: f.too_small,
+        distribution: shares(&m.values, f.n),
+    })
+}
+
+pub fn ces_of(figures: &FormFigures) -> Option<CesResult> {
+    let m = figures.ces.as_ref()?;
+    let f = &m.figures;
+    Some(CesResult {
+        question_key: m.key.clone(),
+        mean: f.mean,
+        margin_of_error: f.margin,
+        percent_easy: f.percent_easy,
+        easy: f.easy,
+        n: f.n,
+        too_small: f.too_small,
+        distribution: shares(&m.values, f.n),
+    })
+}
+
 /// A form's report over a period.
 pub struct FormReport {
     form: Arc<form::Model>,
@@ -455,61 +512,19 @@ impl FormReport {
     }
     /// Responses started, completed, disqualified; completion rate; time to complete.
     async fn responses(&self) -> ResponseFigures {
-        let f = &self.figures;
-        ResponseFigures {
-            started: f.started,
-            completed: f.completed,
-            disqualified: f.disqualified,
-            in_progress: f.in_progress,
-            completion_percent: f.completion_percent,
-            time_to_complete: Summary::from(&f.time_to_complete),
-        }
+        responses_of(&self.figures)
     }
     /// NPS of the form's NPS question; null without one or without answers.
     async fn nps(&self) -> Option<NpsResult> {
-        let m = self.figures.nps.as_ref()?;
-        let f = &m.figures;
-        Some(NpsResult {
-            question_key: m.key.clone(),
-            score: f.score,
-            n: f.n,
-            promoters: share(f.promoters, f.n),
-            passives: share(f.passives, f.n),
-            detractors: share(f.detractors, f.n),
-            margin_of_error: f.margin,
-            too_small: f.too_small,
-            distribution: shares(&m.values, f.n),
-        })
+        nps_of(&self.figures)
     }
     /// CSAT of the form's CSAT question; null without one or without answers.
     async fn csat(&self) -> Option<CsatResult> {
-        let m = self.figures.csat.as_ref()?;
-        let f = &m.figures;
-        Some(CsatResult {
-            question_key: m.key.clone(),
-            percent: f.percent,
-            margin_of_error: f.margin,
-            mean: f.mean,
-            satisfied: f.satisfied,
-            n: f.n,
-            too_small: f.too_small,
-            distribution: shares(&m.values, f.n),
-        })
+        csat_of(&self.figures)
     }
     /// CES of the form's CES question; null without one or without answers.
     async fn ces(&self) -> Option<CesResult> {
-        let m = self.figures.ces.as_ref()?;
-        let f = &m.figures;
-        Some(CesResult {
-            question_key: m.key.clone(),
-            mean: f.mean,
-            margin_of_error: f.margin,
-            percent_easy: f.percent_easy,
-            easy: f.easy,
-            n: f.n,
-            too_small: f.too_small,
-            distribution: shares(&m.values, f.n),
-        })
+        ces_of(&self.figures)
     }
     /// The completed responses' total scores (sums of option weights).
     async fn total_score(&self) -> Summary {

@@ -98,6 +98,48 @@ impl Respondent {
             })
             .collect()
     }
+    /// Their responses across forms, most recent first, with the NPS and CSAT each gave and
+    /// the latest of each. Members, or API keys with `reports:read`.
+    async fn history(&self, ctx: &Context<'_>) -> AppResult<RespondentHistory> {
+        let tenant = ctx.authorize(crate::graphql::report::READ)?;
+        let history = service::report::history::history(ctx.state()?, tenant, self.0.row.id).await?;
+        let latest = |found: Option<(&service::report::history::Entry, f64)>| {
+            found.map(|(entry, value)| LatestScore {
+                value,
+                response_id: id::encode(NodeKind::Response, entry.response.id),
+                form_id: id::encode(NodeKind::Form, entry.response.form_id),
+                completed_at: entry.response.completed_at,
+            })
+        };
+        let nps = history.latest_nps().map(|(_, v)| v);
+        Ok(RespondentHistory {
+            started: history.started,
+            completed: history.completed,
+            disqualified: history.disqualified,
+            in_progress: history.in_progress,
+            latest_nps_category: nps.map(|v| match v {
+                v if v >= 9.0 => NpsCategory::Promoter,
+                v if v >= 7.0 => NpsCategory::Passive,
+                _ => NpsCategory::Detractor,
+            }),
+            latest_nps: latest(history.latest_nps()),
+            latest_csat: latest(history.latest_csat()),
+            responses: history
+                .entries
+                .iter()
+                .map(|e| HistoryEntry {
+                    response_id: id::encode(NodeKind::Response, e.response.id),
+                    form_id: id::encode(NodeKind::Form, e.response.form_id),
+                    status: service::response::ResponseStatus::parse(&e.response.status)
+                        .unwrap_or(service::response::ResponseStatus::InProgress),
+                    started_at: e.response.started_at,
+                    completed_at: e.response.completed_at,
+                    nps: e.nps,
+                    csat: e.csat,
+                })
+                .collect(),
+        })
+    }
     /// When it was first stored (RFC 3339).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.row.created_at
@@ -106,6 +148,70 @@ impl Respondent {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.row.updated_at
     }
+}
+
+/// Where an NPS answer falls.
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+pub enum NpsCategory {
+    /// 9 or 10.
+    Promoter,
+    /// 7 or 8.
+    Passive,
+    /// 0 to 6.
+    Detractor,
+}
+
+/// A respondent's latest answer to a metric.
+#[derive(async_graphql::SimpleObject)]
+pub struct LatestScore {
+    /// The answer.
+    pub value: f64,
+    /// The response it was given in.
+    pub response_id: ID,
+    /// That response's form.
+    pub form_id: ID,
+    /// When that response was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One response in a respondent's history.
+#[derive(async_graphql::SimpleObject)]
+pub struct HistoryEntry {
+    /// The response.
+    pub response_id: ID,
+    /// Its form.
+    pub form_id: ID,
+    /// Where it stands.
+    pub status: service::response::ResponseStatus,
+    /// When it was started.
+    pub started_at: DateTime<Utc>,
+    /// When it was completed or disqualified.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Its answer to its form's NPS question, if any.
+    pub nps: Option<f64>,
+    /// Its answer to its form's CSAT question, if any.
+    pub csat: Option<f64>,
+}
+
+/// A respondent's responses across forms.
+#[derive(async_graphql::SimpleObject)]
+pub struct RespondentHistory {
+    /// Responses started.
+    pub started: u64,
+    /// Responses completed.
+    pub completed: u64,
+    /// Responses disqualified.
+    pub disqualified: u64,
+    /// Responses still in progress.
+    pub in_progress: u64,
+    /// The NPS answer of their most recent completed response that has one.
+    pub latest_nps: Option<LatestScore>,
+    /// Where that answer falls.
+    pub latest_nps_category: Option<NpsCategory>,
+    /// The CSAT answer of their most recent completed response that has one.
+    pub latest_csat: Option<LatestScore>,
+    /// Their responses, most recent first (at most 500).
+    pub responses: Vec<HistoryEntry>,
 }
 
 /// A respondent to create or update, found by external id. Blank texts count as absent; the

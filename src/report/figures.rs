@@ -318,3 +318,98 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
         questions,
     }
 }
+
+/// Summaries of parts as one: n, mean, standard deviation and margin exactly (from each part's
+/// n, mean and standard deviation); the median cannot be recovered and is left out.
+pub fn combine_summaries<'a>(parts: impl IntoIterator<Item = &'a Summary>) -> Summary {
+    let parts: Vec<&Summary> = parts.into_iter().filter(|s| s.n > 0).collect();
+    let n: u64 = parts.iter().map(|s| s.n).sum();
+    if n == 0 {
+        return Summary::default();
+    }
+    let mean = parts.iter().map(|s| s.n as f64 * s.mean.unwrap_or(0.0)).sum::<f64>() / n as f64;
+    let squares: f64 = parts
+        .iter()
+        .map(|s| {
+            let within = s.std_dev.map_or(0.0, |sd| (s.n as f64 - 1.0) * sd * sd);
+            within + s.n as f64 * (s.mean.unwrap_or(0.0) - mean).powi(2)
+        })
+        .sum();
+    let std_dev = (n > 1).then(|| (squares / (n as f64 - 1.0)).sqrt());
+    Summary {
+        n,
+        mean: Some(mean),
+        median: if parts.len() == 1 { parts[0].median } else { None },
+        std_dev,
+        margin: std_dev.map(|sd| super::stats::Z95 * sd / (n as f64).sqrt()),
+    }
+}
+
+/// Several forms' figures as one journey: responses summed (completion over the summed
+/// cohort), NPS / CSAT / CES from their summed distributions (each form feeds a metric through
+/// the question it marks), times and total scores combined exactly but for their medians.
+/// No per-question figures: forms differ in their questions.
+pub fn combine(parts: &[&FormFigures]) -> FormFigures {
+    let started: u64 = parts.iter().map(|f| f.started).sum();
+    let cohort_completed: u64 = parts
+        .iter()
+        .map(|f| {
+            f.completion_percent
+                .map_or(0, |p| (p / 100.0 * f.started as f64).round() as u64)
+        })
+        .sum();
+    let values = |pick: &dyn Fn(&FormFigures) -> Option<&Vec<ValueCount>>| -> (Distribution, Vec<ValueCount>) {
+        let mut summed: Vec<ValueCount> = Vec::new();
+        for values in parts.iter().filter_map(|f| pick(f)) {
+            for v in values {
+                match summed.iter_mut().find(|s| s.value == v.value) {
+                    Some(s) => s.count += v.count,
+                    None => summed.push(v.clone()),
+                }
+            }
+        }
+        summed.sort_by(|a, b| {
+            a.value
+                .parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.value.parse::<f64>().unwrap_or(0.0))
+        });
+        let d = Distribution::new(
+            summed
+                .iter()
+                .filter_map(|v| Some((v.value.parse::<f64>().ok()?, v.count))),
+        );
+        (d, summed)
+    };
+    let (d, nps_values) = values(&|f| f.nps.as_ref().map(|m| &m.values));
+    let nps = metrics::nps(&d).map(|figures| MetricFigures {
+        key: String::new(),
+        figures,
+        values: nps_values,
+    });
+    let (d, csat_values) = values(&|f| f.csat.as_ref().map(|m| &m.values));
+    let csat = metrics::csat(&d).map(|figures| MetricFigures {
+        key: String::new(),
+        figures,
+        values: csat_values,
+    });
+    let (d, ces_values) = values(&|f| f.ces.as_ref().map(|m| &m.values));
+    let ces = metrics::ces(&d).map(|figures| MetricFigures {
+        key: String::new(),
+        figures,
+        values: ces_values,
+    });
+    FormFigures {
+        started,
+        completed: parts.iter().map(|f| f.completed).sum(),
+        disqualified: parts.iter().map(|f| f.disqualified).sum(),
+        in_progress: parts.iter().map(|f| f.in_progress).sum(),
+        completion_percent: (started > 0).then(|| cohort_completed as f64 / started as f64 * 100.0),
+        time_to_complete: combine_summaries(parts.iter().map(|f| &f.time_to_complete)),
+        total_score: combine_summaries(parts.iter().map(|f| &f.total_score)),
+        nps,
+        csat,
+        ces,
+        questions: Vec::new(),
+    }
+}

@@ -1227,3 +1227,213 @@ async fn comparisons_test_each_change_as_the_product_defines() {
         .await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "period.to", "{body}");
 }
+
+#[tokio::test]
+async fn a_touchpoint_combines_its_forms_and_drop_off_and_history_read_the_responses() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 50, 51).await;
+    // A second form of the same touchpoint, and a third of another.
+    let second = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    let third = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    for (form, touchpoint) in [(&data.form, "purchase"), (&second, "purchase"), (&third, "support")] {
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($input: UpdateFormSettingsInput!) { updateFormSettings(input: $input) { form { id } } }",
+                json!({ "input": { "id": form.form_id, "touchpoint": touchpoint } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let mut rng = StdRng::seed_from_u64(77);
+    for form in [&second, &third] {
+        for _ in 0..25 {
+            let finished = Utc::now() - Duration::minutes(rng.random_range(0..20 * 24 * 60));
+            let body = submit(
+                &app,
+                form,
+                json!({ "answers": random_answers(&mut rng), "startedAt": (finished - Duration::minutes(4)).to_rfc3339(),
+                        "completedAt": finished.to_rfc3339() }),
+            )
+            .await;
+            result(&body, "submitResponse");
+        }
+    }
+    let mut purchase = stored(&app, &token, &data.form).await;
+    purchase.extend(stored(&app, &token, &second).await);
+    let all_forms: Vec<Value> = purchase
+        .iter()
+        .cloned()
+        .chain(stored(&app, &token, &third).await)
+        .collect();
+    let fields = "touchpoint forms { id } responses { started completed disqualified inProgress completionPercent }
+        nps { score n promoters { count percent } passives { count percent } detractors { count percent } marginOfError tooSmall distribution { value count percent } }
+        csat { percent marginOfError mean satisfied n tooSmall distribution { value count } }
+        ces { mean marginOfError percentEasy easy n tooSmall distribution { value count } }";
+    let query = format!("query($t: String) {{ touchpoints touchpointReport(touchpoint: $t) {{ {fields} }} }}");
+    for (touchpoint, chosen, forms) in [(json!("purchase"), &purchase, 2), (Value::Null, &all_forms, 3)] {
+        let body = app.gql(Some(&token), &query, json!({ "t": touchpoint })).await;
+        assert_eq!(body["data"]["touchpoints"], json!(["purchase", "support"]), "{body}");
+        let got = &body["data"]["touchpointReport"];
+        assert_eq!(got["forms"].as_array().map(Vec::len), Some(forms), "{body}");
+        let mut want = expected(chosen, None, None, Tehran);
+        for metric in ["nps", "csat", "ces"] {
+            want[metric].as_object_mut().unwrap().remove("questionKey");
+        }
+        want["responses"].as_object_mut().unwrap().remove("timeToComplete");
+        let mut differences = Vec::new();
+        for part in ["responses", "nps", "csat", "ces"] {
+            same(&got[part], &want[part], part, &mut differences);
+        }
+        assert!(differences.is_empty(), "{touchpoint}: {differences:#?}");
+    }
+    // The journey over time: each bucket combines the forms' buckets.
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let body = app
+        .gql(
+            Some(&token),
+            &format!(
+                "query($p: PeriodInput) {{ touchpointSeries(touchpoint: \"purchase\", interval: WEEK, calendar: PERSIAN, period: $p) {{
+                    buckets {{ label from to report {{ {fields} }} }} }} }}"
+            ),
+            json!({ "p": period(Some(today - Duration::days(20)), Some(today)) }),
+        )
+        .await;
+    let buckets = body["data"]["touchpointSeries"]["buckets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(buckets.len() >= 3);
+    for bucket in buckets {
+        let from = NaiveDate::parse_from_str(bucket["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        let to = NaiveDate::parse_from_str(bucket["to"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        let want = expected(&purchase, Some(from), Some(to), Tehran);
+        let mut differences = Vec::new();
+        for part in ["nps", "csat"] {
+            let mut w = want[part].clone();
+            if let Some(o) = w.as_object_mut() {
+                o.remove("questionKey");
+            }
+            same(&bucket["report"][part], &w, part, &mut differences);
+        }
+        same(
+            &bucket["report"]["responses"]["completed"],
+            &want["responses"]["completed"],
+            "completed",
+            &mut differences,
+        );
+        assert!(differences.is_empty(), "{}: {differences:#?}", bucket["label"]);
+    }
+
+    // Drop-off: where the responses in progress of the first form stopped.
+    let first = stored(&app, &token, &data.form).await;
+    let order = [
+        "nps", "why", "csat", "ces", "stars", "plan", "features", "again", "comment", "age",
+    ];
+    let mut want: std::collections::BTreeMap<&str, (u64, u64, u64)> = std::collections::BTreeMap::new();
+    let mut in_progress = 0;
+    for r in first.iter().filter(|r| r["status"] == "IN_PROGRESS") {
+        in_progress += 1;
+        let nps = answer_of(r, "nps").and_then(|a| a["number"].as_f64());
+        let visible: Vec<&str> = order
+            .iter()
+            .copied()
+            .filter(|k| *k != "why" || nps.is_some_and(|n| n <= 6.0))
+            .collect();
+        let answered = |k: &str| answer_of(r, k).is_some();
+        let stop = visible.iter().rposition(|k| answered(k)).map_or(0, |i| i + 1);
+        for (i, key) in visible
+            .iter()
+            .enumerate()
+            .take(if stop < visible.len() { stop + 1 } else { visible.len() })
+        {
+            let entry = want.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(answered(key));
+            entry.2 += u64::from(i == stop);
+        }
+    }
+    assert!(in_progress >= 3, "{in_progress} responses in progress");
+    let body = app
+        .gql(
+            Some(&token),
+            "query($id: ID!) { formDropOff(formId: $id) { inProgress stoppedAtEnd questions { key reached answered stopped stoppedPercent } } }",
+            json!({ "id": data.form.form_id }),
+        )
+        .await;
+    let got = &body["data"]["formDropOff"];
+    assert_eq!(got["inProgress"], in_progress, "{body}");
+    for q in got["questions"].as_array().unwrap() {
+        let key = q["key"].as_str().unwrap();
+        let (reached, answered, stopped) = want.get(key).copied().unwrap_or_default();
+        assert_eq!(
+            (q["reached"].as_u64(), q["answered"].as_u64(), q["stopped"].as_u64()),
+            (Some(reached), Some(answered), Some(stopped)),
+            "{key}: {q}"
+        );
+    }
+    let stopped: u64 = got["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["stopped"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stopped + got["stoppedAtEnd"].as_u64().unwrap(), in_progress);
+
+    // A respondent's history: their recorded responses, latest first, with NPS and CSAT.
+    let body = app
+        .gql(
+            Some(&token),
+            "query { respondents(first: 20) { nodes { externalId history { started completed latestNps { value responseId }
+                latestNpsCategory latestCsat { value } responses { responseId status startedAt nps csat } } } } }",
+            json!({}),
+        )
+        .await;
+    let respondents = body["data"]["respondents"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let mut seen = 0;
+    for respondent in respondents {
+        let history = &respondent["history"];
+        let entries = history["responses"].as_array().unwrap();
+        let mine: Vec<&Value> = first
+            .iter()
+            .filter(|r| entries.iter().any(|e| e["responseId"] == r["id"]))
+            .collect();
+        assert_eq!(mine.len(), entries.len());
+        assert_eq!(history["started"].as_u64(), Some(entries.len() as u64));
+        let starts: Vec<&str> = entries.iter().map(|e| e["startedAt"].as_str().unwrap()).collect();
+        assert!(starts.windows(2).all(|w| w[0] >= w[1]), "latest first");
+        for e in entries {
+            let r = mine.iter().find(|r| r["id"] == e["responseId"]).unwrap();
+            assert_eq!(
+                e["nps"].as_f64(),
+                answer_of(r, "nps").and_then(|a| a["number"].as_f64())
+            );
+            assert_eq!(
+                e["csat"].as_f64(),
+                answer_of(r, "csat").and_then(|a| a["number"].as_f64())
+            );
+        }
+        let latest = entries
+            .iter()
+            .find(|e| e["status"] == "COMPLETED" && e["nps"].is_number());
+        assert_eq!(
+            history["latestNps"]["value"].as_f64(),
+            latest.and_then(|e| e["nps"].as_f64())
+        );
+        if let Some(n) = latest.and_then(|e| e["nps"].as_f64()) {
+            let category = if n >= 9.0 {
+                "PROMOTER"
+            } else if n >= 7.0 {
+                "PASSIVE"
+            } else {
+                "DETRACTOR"
+            };
+            assert_eq!(history["latestNpsCategory"], category);
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "some respondent has an NPS: {body}");
+}

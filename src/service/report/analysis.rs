@@ -568,3 +568,163 @@ pub async fn breakdown(
         })
         .collect())
 }
+
+/// Most forms a touchpoint's report combines.
+pub const MAX_JOURNEY_FORMS: usize = 200;
+
+/// The published forms of a touchpoint (every published form without one), oldest first.
+pub async fn journey_forms(
+    state: &AppState,
+    tenant: crate::auth::Tenant,
+    touchpoint: Option<&str>,
+) -> AppResult<Vec<form::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut select = form::Entity::find()
+        .filter(form::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(form::Column::PublishedVersionId.is_not_null())
+        .order_by_asc(form::Column::Id)
+        .limit(MAX_JOURNEY_FORMS as u64 + 1);
+    if let Some(touchpoint) = touchpoint {
+        select = select.filter(form::Column::Touchpoint.eq(touchpoint.trim()));
+    }
+    let forms = select.all(state.db.conn()).await?;
+    if forms.len() > MAX_JOURNEY_FORMS {
+        return Err(AppError::bad_input(
+            "touchpoint",
+            format!("more than {MAX_JOURNEY_FORMS} published forms: name a touchpoint"),
+        ));
+    }
+    Ok(forms)
+}
+
+/// The touchpoints of the organization's forms, in order.
+pub async fn touchpoints(state: &AppState, tenant: crate::auth::Tenant) -> AppResult<Vec<String>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let names: Vec<Option<String>> = form::Entity::find()
+        .select_only()
+        .column(form::Column::Touchpoint)
+        .distinct()
+        .filter(form::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(form::Column::Touchpoint.is_not_null())
+        .order_by_asc(form::Column::Touchpoint)
+        .into_tuple()
+        .all(state.db.conn())
+        .await?;
+    Ok(names.into_iter().flatten().collect())
+}
+
+/// Where responses that were not completed stopped, for one question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DropOff {
+    pub key: String,
+    /// Responses in progress whose path showed the question up to where they stopped.
+    pub reached: u64,
+    /// Of those, the ones that answered it.
+    pub answered: u64,
+    /// Responses whose last answer came just before it: they stopped here.
+    pub stopped: u64,
+}
+
+/// Where the responses still in progress stopped: for each response started in `period` (and
+/// selected by `filter`) and neither completed nor disqualified, its path is evaluated on its
+/// answers; the question after its last answered one on that path is where it stopped, every
+/// question up to there was reached. Reads the responses a page at a time. Also returns how
+/// many responses were examined, and how many answered everything their path shows so far.
+pub async fn drop_off(
+    state: &AppState,
+    form: &form::Model,
+    period: Period,
+    filter: Option<&Filter>,
+) -> AppResult<(Vec<DropOff>, u64, u64)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    const PAGE: u64 = 1_000;
+    let conn = state.db.conn();
+    let zone = zone_of(conn, form).await?;
+    let (from, until) = filter::instants(period, zone);
+    let sql = condition(state, form, filter).await?;
+    let (_, current_def, _) = current(state, form).await?;
+    let mut order: Vec<String> = current_def
+        .questions()
+        .filter(|q| q.rules.kind() != QuestionKind::Hidden)
+        .map(|q| q.key.clone())
+        .collect();
+    let mut counts: std::collections::HashMap<String, DropOff> = std::collections::HashMap::new();
+    let (mut examined, mut at_end) = (0u64, 0u64);
+    let mut after: Option<uuid::Uuid> = None;
+    loop {
+        let mut select = response::Entity::find()
+            .filter(response::Column::FormId.eq(form.id))
+            .filter(response::Column::Status.eq(crate::form::response::ResponseStatus::InProgress.as_str()))
+            .filter(sql.clone())
+            .order_by_asc(response::Column::Id)
+            .limit(PAGE);
+        if let Some(from) = from {
+            select = select.filter(response::Column::StartedAt.gte(from));
+        }
+        if let Some(until) = until {
+            select = select.filter(response::Column::StartedAt.lt(until));
+        }
+        if let Some(after) = after {
+            select = select.filter(response::Column::Id.gt(after));
+        }
+        let rows = select.all(conn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        let facts = filter::facts_of(conn, &rows).await?;
+        for row in &rows {
+            let def = state.versions.get(conn, form.id, row.version_id, "formId").await?;
+            let Some(facts) = facts.get(&row.id) else { continue };
+            let evaluation = crate::logic::path::evaluate(&def, facts);
+            let hidden: std::collections::HashSet<&str> = def
+                .questions()
+                .filter(|q| q.rules.kind() == QuestionKind::Hidden)
+                .map(|q| q.key.as_str())
+                .collect();
+            let visible: Vec<&str> = evaluation
+                .visible_keys(&def)
+                .into_iter()
+                .filter(|k| !hidden.contains(k))
+                .collect();
+            let answered = |k: &str| facts.answers.contains_key(k);
+            let stop = visible.iter().rposition(|k| answered(k)).map_or(0, |i| i + 1);
+            examined += 1;
+            let reached = if stop < visible.len() { stop + 1 } else { visible.len() };
+            if stop >= visible.len() {
+                at_end += 1;
+            }
+            for (i, key) in visible.iter().take(reached).enumerate() {
+                if !order.iter().any(|k| k == key) {
+                    order.push((*key).to_owned());
+                }
+                let entry = counts.entry((*key).to_owned()).or_insert_with(|| DropOff {
+                    key: (*key).to_owned(),
+                    reached: 0,
+                    answered: 0,
+                    stopped: 0,
+                });
+                entry.reached += 1;
+                if answered(key) {
+                    entry.answered += 1;
+                }
+                if i == stop {
+                    entry.stopped += 1;
+                }
+            }
+        }
+        if (rows.len() as u64) < PAGE {
+            break;
+        }
+    }
+    let out = order
+        .into_iter()
+        .map(|key| {
+            counts.remove(&key).unwrap_or(DropOff {
+                key,
+                reached: 0,
+                answered: 0,
+                stopped: 0,
+            })
+        })
+        .collect();
+    Ok((out, examined, at_end))
+}

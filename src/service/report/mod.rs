@@ -12,6 +12,7 @@
 use crate::codes::ProblemCode;
 pub mod analysis;
 pub mod filter;
+pub mod history;
 pub mod tally;
 
 use std::{sync::Arc, time::Duration};
