@@ -2,6 +2,8 @@
 //! temporary folder, or a new PostgreSQL database dropped afterwards), GraphQL over HTTP,
 //! statistics.
 #![allow(dead_code)]
+pub mod generate;
+
 use std::time::Duration;
 
 use nazar::{

@@ -38,7 +38,9 @@ pub enum QuestionKind {
 }
 
 /// A standard customer-experience metric a question can feed.
-#[derive(async_graphql::Enum, serde::Serialize, serde::Deserialize, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    async_graphql::Enum, serde::Serialize, serde::Deserialize, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Metric {
     /// Net Promoter Score (0–10 question).

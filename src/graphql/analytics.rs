@@ -14,7 +14,7 @@ use super::{
     id::{self, NodeKind},
     report::{
         CesResult, CsatResult, FormReport, NpsResult, PeriodInput, READ, ResponseFigures, ces_of, check_filter,
-        csat_of, nps_of, responses_of,
+        csat_of, need_of, nps_of, responses_of,
     },
 };
 use crate::{
@@ -28,11 +28,21 @@ use crate::{
     service::{
         self,
         report::{
-            Period,
+            Need, Period,
             analysis::{self, Dimension, GroupKind},
         },
     },
 };
+
+/// The figures of the three metrics (a touchpoint's, a comparison's).
+fn metrics() -> Need {
+    use crate::form::kind::Metric;
+    Need {
+        all: false,
+        metrics: [Metric::Nps, Metric::Csat, Metric::Ces].into_iter().collect(),
+        times: true,
+    }
+}
 
 /// Buckets a series has when its period does not say where it starts.
 pub const DEFAULT_BUCKETS: u32 = 12;
@@ -339,7 +349,8 @@ impl AnalyticsQuery {
             to: Some(to),
         }
         .check("period")?;
-        let buckets = analysis::series(state, &form, from, to, checked.as_ref(), interval, calendar).await?;
+        let need = need_of(ctx.look_ahead().field("buckets").field("report"));
+        let buckets = analysis::series(state, &form, from, to, checked.as_ref(), interval, calendar, &need).await?;
         let form = Arc::new(form);
         Ok(Series {
             interval,
@@ -443,7 +454,7 @@ impl AnalyticsQuery {
         let mut parts = Vec::with_capacity(forms.len());
         for form in &forms {
             let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
-            parts.push(service::report::form_figures(state, form, period, checked.as_ref()).await?);
+            parts.push(service::report::form_figures(state, form, period, checked.as_ref(), &metrics()).await?);
         }
         let figures = combine(&parts.iter().map(|p| p.as_ref()).collect::<Vec<_>>());
         Ok(JourneyReport {
@@ -495,7 +506,8 @@ impl AnalyticsQuery {
         let mut per_bucket: Vec<Vec<FormFigures>> = vec![Vec::new(); buckets.len()];
         for form in &forms {
             let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
-            let series = analysis::series(state, form, from, to, checked.as_ref(), interval, calendar).await?;
+            let series =
+                analysis::series(state, form, from, to, checked.as_ref(), interval, calendar, &metrics()).await?;
             for (i, (_, figures)) in series.into_iter().enumerate() {
                 if let Some(slot) = per_bucket.get_mut(i) {
                     slot.push(figures);
@@ -583,8 +595,17 @@ impl AnalyticsQuery {
             .transpose()
             .map_err(AppError::problem)?;
         let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
-        let now = FormReport::load(ctx, form.clone(), current, filter.clone(), "filter").await?;
-        let before = FormReport::load(ctx, form, previous, filter, "filter").await?;
+        // The changes read every metric; the reports, what their selections ask for.
+        let look = ctx.look_ahead();
+        let (a, b) = (need_of(look.field("current")), need_of(look.field("previous")));
+        let need = Need {
+            all: a.all || b.all,
+            metrics: metrics().metrics,
+            // The comparison of times to complete reads them.
+            times: true,
+        };
+        let now = FormReport::load(ctx, form.clone(), current, filter.clone(), "filter", &need).await?;
+        let before = FormReport::load(ctx, form, previous, filter, "filter", &need).await?;
         let changes = compare::compare(now.figures(), before.figures())
             .into_iter()
             .map(|c| MetricChange {
@@ -636,7 +657,8 @@ impl AnalyticsQuery {
         }
         let checked = check_filter(ctx, &form, filter.clone(), "filter").await?;
         let limit = usize::try_from(limit.unwrap_or(10)).unwrap_or(0);
-        let groups = analysis::breakdown(state, &form, period, checked.as_ref(), &dimension, limit).await?;
+        let need = need_of(ctx.look_ahead().field("groups").field("report"));
+        let groups = analysis::breakdown(state, &form, period, checked.as_ref(), &dimension, limit, &need).await?;
         let form = Arc::new(form);
         Ok(Breakdown {
             groups: groups

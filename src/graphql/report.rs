@@ -20,12 +20,12 @@ use super::{
 use crate::{
     auth::{Action, Role, Scope, Tenant},
     error::{AppError, AppResult},
-    form::kind::QuestionKind,
+    form::kind::{Metric, QuestionKind},
     logic::expr::Expr,
     report::figures::{self, FormFigures, ValueCount},
     service::{
         self,
-        report::{Definition, Period},
+        report::{Definition, Need, Period},
     },
 };
 
@@ -423,20 +423,22 @@ pub struct FormReport {
 }
 
 impl FormReport {
-    /// `filter` is checked against the form (problems at `path`).
+    /// `filter` is checked against the form (problems at `path`); only the figures `need`
+    /// names are computed.
     pub async fn load(
         ctx: &Context<'_>,
         form: form::Model,
         period: Period,
         filter: Option<Expr>,
         path: &str,
+        need: &Need,
     ) -> AppResult<FormReport> {
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
             budget.spend_report()?;
         }
         let state = ctx.state()?;
         let checked = check_filter(ctx, &form, filter.clone(), path).await?;
-        let figures = service::report::form_figures(state, &form, period, checked.as_ref()).await?;
+        let figures = service::report::form_figures(state, &form, period, checked.as_ref(), need).await?;
         Ok(FormReport {
             form: Arc::new(form),
             period,
@@ -470,6 +472,24 @@ impl FormReport {
             figures: Arc::new(figures),
         }
     }
+}
+
+/// What a selection of a report reads: every question's figures when it lists questions, else
+/// only those of the metrics it selects.
+pub fn need_of(report: async_graphql::Lookahead<'_>) -> Need {
+    if report.field("questions").exists() || report.field("question").exists() {
+        return Need::all();
+    }
+    let mut need = Need {
+        times: report.field("totalScore").exists() || report.field("responses").field("timeToComplete").exists(),
+        ..Need::default()
+    };
+    for (field, metric) in [("nps", Metric::Nps), ("csat", Metric::Csat), ("ces", Metric::Ces)] {
+        if report.field(field).exists() {
+            need.metrics.insert(metric);
+        }
+    }
+    need
 }
 
 /// `filter` checked as a filter of `form`'s report (problems at `path`).
@@ -609,7 +629,17 @@ impl Report {
         let (forms, definition) = self.forms_of(ctx).await?;
         let mut out = Vec::with_capacity(forms.len());
         for form in forms {
-            out.push(FormReport::load(ctx, form, definition.period, definition.filter.clone(), "filter").await?);
+            out.push(
+                FormReport::load(
+                    ctx,
+                    form,
+                    definition.period,
+                    definition.filter.clone(),
+                    "filter",
+                    &need_of(ctx.look_ahead()),
+                )
+                .await?,
+            );
         }
         Ok(out)
     }
@@ -739,7 +769,7 @@ impl ReportQuery {
             .transpose()
             .map_err(AppError::problem)?;
         let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
-        FormReport::load(ctx, form, period, filter, "filter").await
+        FormReport::load(ctx, form, period, filter, "filter", &need_of(ctx.look_ahead())).await
     }
 
     /// A saved report by ID, or null.

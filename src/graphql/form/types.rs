@@ -239,7 +239,8 @@ impl Form {
             .map(|f| super::logic::filter(f, "filter"))
             .transpose()
             .map_err(crate::error::AppError::problem)?;
-        crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period, filter, "filter").await
+        let need = crate::graphql::report::need_of(ctx.look_ahead());
+        crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period, filter, "filter", &need).await
     }
     /// Where the form stands in its lifecycle.
     async fn status(&self) -> AppResult<FormStatus> {

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{
-    Filter, Part, Period, cached,
+    Filter, Need, Part, Period, cached,
     filter::{self, Grouping},
     tally, version_of, zone_of,
 };
@@ -88,6 +88,7 @@ fn band_index(value: Sql, bounds: Vec<Sql>) -> Sql {
 }
 
 /// A series' figures per bucket of `from..=to`.
+#[allow(clippy::too_many_arguments)]
 pub async fn series(
     state: &AppState,
     form: &form::Model,
@@ -96,6 +97,7 @@ pub async fn series(
     filter: Option<&Filter>,
     interval: Interval,
     calendar: Calendar,
+    need: &Need,
 ) -> AppResult<Vec<(Bucket, FormFigures)>> {
     let buckets = calendar::buckets(from, to, interval, calendar);
     if buckets.len() > MAX_BUCKETS {
@@ -109,10 +111,12 @@ pub async fn series(
     }
     let (version, def, stamp) = current(state, form).await?;
     let key = format!(
-        "series:1:{}:{version}:{from}:{to}:{interval:?}:{calendar:?}:{stamp}:{}",
+        "series:2:{}:{version}:{from}:{to}:{interval:?}:{calendar:?}:{stamp}:{}:{}",
         form.id,
-        filter_key(filter)
+        filter_key(filter),
+        need.key_part()
     );
+    let counted = need.counted(&def);
     let starts: Vec<NaiveDate> = buckets.iter().map(|b| b.start).collect();
     let index_of = |day: NaiveDate| starts.partition_point(|s| *s <= day).checked_sub(1);
     let computed = parts(state, form, key, || async {
@@ -120,7 +124,9 @@ pub async fn series(
         let mut per_bucket: Vec<Counts> = vec![Vec::new(); buckets.len()];
         match filter {
             None => {
-                for (day, subject, measure, value, count) in tally::counts_by_day(conn, form.id, from, to).await? {
+                for (day, subject, measure, value, count) in
+                    tally::counts_by_day(conn, form.id, from, to, &counted).await?
+                {
                     if let Some(i) = index_of(day) {
                         per_bucket[i].push((subject, measure, value, count));
                     }
@@ -152,7 +158,9 @@ pub async fn series(
                     from: Some(from),
                     to: Some(to),
                 };
-                for (key, counts) in filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&grouping)).await? {
+                for (key, counts) in
+                    filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&grouping), &counted).await?
+                {
                     if let Some(i) = key.and_then(|k| k.parse::<usize>().ok())
                         && i < per_bucket.len()
                     {
@@ -476,6 +484,7 @@ pub async fn breakdown(
     filter: Option<&Filter>,
     dimension: &Dimension,
     limit: usize,
+    need: &Need,
 ) -> AppResult<Vec<Group>> {
     if limit == 0 || limit > MAX_GROUPS {
         return Err(AppError::bad_input("limit", format!("1 to {MAX_GROUPS}")));
@@ -485,18 +494,21 @@ pub async fn breakdown(
     let catalogue = super::super::attribute::catalogue(conn, form.organization_id).await?;
     let keyed = keyed(state.db.backend(), &def, &catalogue, dimension)?;
     let key = format!(
-        "breakdown:1:{}:{version}:{}:{}:{dimension:?}:{limit}:{stamp}:{}",
+        "breakdown:2:{}:{version}:{}:{}:{dimension:?}:{limit}:{stamp}:{}:{}",
         form.id,
         period.from.map_or(String::new(), |d| d.to_string()),
         period.to.map_or(String::new(), |d| d.to_string()),
-        filter_key(filter)
+        filter_key(filter),
+        need.key_part()
     );
+    let counted = need.counted(&def);
     let normalize = keyed.normalize;
     let banded = keyed.bands.is_some();
     let computed = parts(state, form, key, || async {
         let zone = zone_of(conn, form).await?;
         let sql = condition(state, form, filter).await?;
-        let grouped = filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&keyed.grouping)).await?;
+        let grouped =
+            filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&keyed.grouping), &counted).await?;
         // Keys that differ only in how the database spelled them are one group.
         let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
         for (key, counts) in grouped {

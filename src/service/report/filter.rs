@@ -464,15 +464,17 @@ pub async fn counts(
     filter: &Sql,
     period: Period,
     zone: Tz,
+    counted: &super::Counted,
 ) -> AppResult<Counts> {
-    Ok(grouped_counts(conn, form_id, filter, period, zone, None)
+    Ok(grouped_counts(conn, form_id, filter, period, zone, None, counted)
         .await?
         .into_values()
         .next()
         .unwrap_or_default())
 }
 
-/// [`counts`] split by `grouping` (all in one group `None` without one).
+/// [`counts`] split by `grouping` (all in one group `None` without one); only the questions
+/// `keys` are counted (every one without keys).
 pub async fn grouped_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
@@ -480,7 +482,9 @@ pub async fn grouped_counts(
     period: Period,
     zone: Tz,
     grouping: Option<&Grouping>,
+    counted: &super::Counted,
 ) -> AppResult<std::collections::BTreeMap<Option<String>, Counts>> {
+    let keys = counted.keys.as_deref();
     let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
     let status = responses_col(response::Column::Status);
     let completed = [ResponseStatus::Completed];
@@ -529,10 +533,15 @@ pub async fn grouped_counts(
     }
 
     // Durations and total scores of completed responses.
-    for (col, measure) in [
-        (response::Column::DurationSeconds, Measure::Duration),
-        (response::Column::TotalScore, Measure::TotalScore),
-    ] {
+    let times = if counted.times {
+        vec![
+            (response::Column::DurationSeconds, Measure::Duration),
+            (response::Column::TotalScore, Measure::TotalScore),
+        ]
+    } else {
+        Vec::new()
+    };
+    for (col, measure) in times {
         let mut select = selected(form_id, filter);
         finished_in(&mut select, period, &completed);
         select
@@ -570,6 +579,10 @@ pub async fn grouped_counts(
                 Sql::col((a.clone(), answer::Column::ResponseId)).equals((response::Entity, response::Column::Id)),
             )
             .and_where(Sql::col((a.clone(), answer::Column::Kind)).ne(QuestionKind::Hidden.as_str()))
+            .and_where(match keys {
+                Some(keys) => Sql::col((a.clone(), answer::Column::QuestionKey)).is_in(keys.iter().cloned()),
+                None => Sql::val(true),
+            })
             .expr_as(Sql::col((a.clone(), answer::Column::QuestionKey)), Alias::new("key"))
             .group_by_col((a.clone(), answer::Column::QuestionKey));
         if let Some((col, name)) = shape_col {
@@ -579,14 +592,22 @@ pub async fn grouped_counts(
         group(&mut select, grouping, false);
         select
     };
+    if keys.is_some_and(|k| k.is_empty()) {
+        return Ok(out.into_iter().map(|(g, counts)| (g, merge(counts))).collect());
+    }
+    let every = !counted.numbers_only;
     let kind_col = Sql::col((a.clone(), answer::Column::Kind));
     // Answered, by kind (only kinds not answered with exactly one value keep the count).
-    for g in groups(
-        conn,
-        &shaped(answers(Some((kind_col, "value"))), &with_group(vec!["key", "value"])),
-    )
-    .await?
-    {
+    let answered = if every {
+        groups(
+            conn,
+            &shaped(answers(Some((kind_col, "value"))), &with_group(vec!["key", "value"])),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    for g in answered {
         let kind = g.value.as_deref().and_then(QuestionKind::parse);
         if let (Some(key), Some(kind)) = (g.key, kind)
             && !crate::report::tally::single_valued(kind)
@@ -620,7 +641,12 @@ pub async fn grouped_counts(
         .and_where(flag.is_not_null())
         .and_where(Sql::col((a.clone(), answer::Column::NumberValue)).is_null())
         .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_not_in(option_kinds.clone()));
-    for g in groups(conn, &shaped(flags, &with_group(vec!["key", "flag"]))).await? {
+    let flags = if every {
+        groups(conn, &shaped(flags, &with_group(vec!["key", "flag"]))).await?
+    } else {
+        Vec::new()
+    };
+    for g in flags {
         if let (Some(key), Some(b)) = (g.key, g.flag) {
             out.entry(g.grp)
                 .or_default()
@@ -632,7 +658,12 @@ pub async fn grouped_counts(
     others
         .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_in(option_kinds))
         .and_where(Sql::col((a.clone(), answer::Column::TextValue)).is_not_null());
-    for g in groups(conn, &shaped(others, &with_group(vec!["key"]))).await? {
+    let others = if every {
+        groups(conn, &shaped(others, &with_group(vec!["key"]))).await?
+    } else {
+        Vec::new()
+    };
+    for g in others {
         if let Some(key) = g.key {
             out.entry(g.grp)
                 .or_default()
@@ -643,7 +674,12 @@ pub async fn grouped_counts(
     let score = Sql::col((a.clone(), answer::Column::Score));
     let mut scores = answers(Some((score.clone(), "number")));
     scores.and_where(score.is_not_null());
-    for g in groups(conn, &shaped(scores, &with_group(vec!["key", "number"]))).await? {
+    let scores = if every {
+        groups(conn, &shaped(scores, &with_group(vec!["key", "number"]))).await?
+    } else {
+        Vec::new()
+    };
+    for g in scores {
         if let (Some(key), Some(n)) = (g.key, g.number) {
             out.entry(g.grp)
                 .or_default()
@@ -669,7 +705,12 @@ pub async fn grouped_counts(
         .group_by_col((c.clone(), answer_choice::Column::QuestionKey))
         .group_by_col((c, answer_choice::Column::Value));
     group(&mut chosen, grouping, false);
-    for g in groups(conn, &shaped(chosen, &with_group(vec!["key", "value"]))).await? {
+    let chosen = if every {
+        groups(conn, &shaped(chosen, &with_group(vec!["key", "value"]))).await?
+    } else {
+        Vec::new()
+    };
+    for g in chosen {
         if let (Some(key), Some(value)) = (g.key, g.value) {
             out.entry(g.grp)
                 .or_default()

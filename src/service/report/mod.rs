@@ -45,6 +45,92 @@ const CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Most forms in one saved report.
 pub const MAX_FORMS: usize = 50;
 
+/// Which questions' figures a request reads: every question's, or only those feeding some
+/// metrics. A report computes only what is needed (the response figures always: they are
+/// cheap); the need is part of the cache key.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Need {
+    /// Every question (a request that lists questions).
+    pub all: bool,
+    /// The metrics whose questions are read.
+    pub metrics: std::collections::BTreeSet<crate::form::kind::Metric>,
+    /// Times to complete and total scores (their distributions are the costliest counts).
+    pub times: bool,
+}
+
+/// What to count, as the counting queries take it.
+#[derive(Clone, Debug, Default)]
+pub struct Counted {
+    /// The questions to count (every one without keys).
+    pub keys: Option<Vec<String>>,
+    /// Only numbers are needed of them (metric questions): other answer queries are skipped.
+    pub numbers_only: bool,
+    /// Count times to complete and total scores.
+    pub times: bool,
+}
+
+impl Counted {
+    /// Everything.
+    pub fn all() -> Counted {
+        Counted {
+            keys: None,
+            numbers_only: false,
+            times: true,
+        }
+    }
+}
+
+impl Need {
+    pub fn all() -> Need {
+        Need {
+            all: true,
+            metrics: Default::default(),
+            times: true,
+        }
+    }
+
+    /// What to count for `def`.
+    pub fn counted(&self, def: &FormDef) -> Counted {
+        let keys = self.keys(def);
+        let numbers_only = keys.as_ref().is_some_and(|keys| {
+            keys.iter().all(|k| {
+                def.questions().find(|q| q.key == *k).is_some_and(|q| {
+                    crate::report::tally::single_valued(q.rules.kind()) && !q.rules.kind().has_options()
+                })
+            })
+        });
+        Counted {
+            keys,
+            numbers_only,
+            times: self.all || self.times,
+        }
+    }
+
+    /// The question keys to count in `def`, or `None` for all of them.
+    pub fn keys(&self, def: &FormDef) -> Option<Vec<String>> {
+        if self.all {
+            return None;
+        }
+        Some(
+            def.metric_questions()
+                .into_iter()
+                .filter(|(m, _)| self.metrics.contains(m))
+                .map(|(_, q)| q.key.clone())
+                .collect(),
+        )
+    }
+
+    /// The need's part of a cache key.
+    pub fn key_part(&self) -> String {
+        if self.all {
+            "all".to_owned()
+        } else {
+            let metrics: Vec<String> = self.metrics.iter().map(|m| format!("{m:?}")).collect();
+            format!("{}{}", metrics.join("+"), if self.times { "+times" } else { "" })
+        }
+    }
+}
+
 /// One part of a computed result: a report (key `None`), a breakdown's group or a series'
 /// bucket (its key), with its figures.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -191,6 +277,7 @@ pub async fn form_figures(
     form: &form::Model,
     period: Period,
     filter: Option<&Filter>,
+    need: &Need,
 ) -> AppResult<Arc<FormFigures>> {
     let conn = state.db.conn();
     let stamp = tally::stamp(conn, form.id).await?;
@@ -200,13 +287,14 @@ pub async fn form_figures(
             &Vec::new(),
         )));
     };
+    let counted = need.counted(&def);
     let count = || async {
         match filter {
-            None => tally::counts_between(conn, form.id, period.from, period.to).await,
+            None => tally::counts_between(conn, form.id, period.from, period.to, &counted).await,
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
-                self::filter::counts(conn, form.id, &condition, period, zone).await
+                self::filter::counts(conn, form.id, &condition, period, zone, &counted).await
             }
         }
     };
@@ -215,12 +303,13 @@ pub async fn form_figures(
         return Ok(Arc::new(figures(&def, &count().await?)));
     }
     let key = format!(
-        "report:4:{}:{}:{}:{}:{stamp}:{}",
+        "report:5:{}:{}:{}:{}:{stamp}:{}:{}",
         form.id,
         version,
         period.from.map_or(String::new(), |d| d.to_string()),
         period.to.map_or(String::new(), |d| d.to_string()),
         filter.map_or(String::new(), Filter::key),
+        need.key_part(),
     );
     let parts = cached(state, key, || async {
         Ok(vec![Part {

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Counted;
 use crate::{
     db::Db,
     error::AppResult,
@@ -128,15 +129,32 @@ pub async fn apply(txn: &impl ConnectionTrait, form_id: Uuid, zone: Tz, entries:
 pub async fn all_time_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
+    counted: &Counted,
 ) -> AppResult<Vec<(String, Measure, String, i64)>> {
     summed_counts(
         conn,
         form_id,
         Condition::all()
             .add(tally::Column::Grain.eq(Grain::All as i16))
-            .add(tally::Column::Day.eq(all_time())),
+            .add(tally::Column::Day.eq(all_time()))
+            .add(subjects(counted)),
     )
     .await
+}
+
+/// The rows of the response itself and of the questions counted (every row without keys),
+/// without times and total scores unless counted.
+fn subjects(counted: &Counted) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(keys) = &counted.keys {
+        condition =
+            condition.add(tally::Column::Subject.is_in(std::iter::once(String::new()).chain(keys.iter().cloned())));
+    }
+    if !counted.times {
+        condition =
+            condition.add(tally::Column::Measure.is_not_in([Measure::Duration.as_str(), Measure::TotalScore.as_str()]));
+    }
+    condition
 }
 
 /// A form's counts on the rows `condition` selects, summed by (subject, measure, value); zero
@@ -194,9 +212,10 @@ pub async fn counts_between(
     form_id: Uuid,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    counted: &Counted,
 ) -> AppResult<Vec<(String, Measure, String, i64)>> {
     if from.is_none() && to.is_none() {
-        return all_time_counts(conn, form_id).await;
+        return all_time_counts(conn, form_id, counted).await;
     }
     let (min, max) = bounds();
     let (from, to) = (from.unwrap_or(min).max(min), to.unwrap_or(max).min(max));
@@ -236,7 +255,7 @@ pub async fn counts_between(
                 .add(tally::Column::Day.between(a, b)),
         );
     }
-    summed_counts(conn, form_id, condition).await
+    summed_counts(conn, form_id, Condition::all().add(condition).add(subjects(counted))).await
 }
 
 /// A form's counts per local day of `from..=to`, summed over slots: (day, subject, measure,
@@ -246,6 +265,7 @@ pub async fn counts_by_day(
     form_id: Uuid,
     from: NaiveDate,
     to: NaiveDate,
+    counted: &Counted,
 ) -> AppResult<Vec<(NaiveDate, String, Measure, String, i64)>> {
     let rows: Vec<(NaiveDate, String, String, String, i64)> = tally::Entity::find()
         .select_only()
@@ -257,6 +277,7 @@ pub async fn counts_by_day(
         .filter(tally::Column::FormId.eq(form_id))
         .filter(tally::Column::Grain.eq(Grain::Day as i16))
         .filter(tally::Column::Day.between(from, to))
+        .filter(subjects(counted))
         .group_by(tally::Column::Day)
         .group_by(tally::Column::Subject)
         .group_by(tally::Column::Measure)

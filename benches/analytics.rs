@@ -1,0 +1,256 @@
+//! Analytics benchmark: filtered reports, breakdowns, series in the Persian calendar and an
+//! unfiltered period, over HTTP against the real server, each beside the best hand-written
+//! SQL of the same question on the same database.
+//!
+//! The 20-question benchmark form is filled by the report benchmark's generator with segments:
+//! channels vary and every completed response keeps its respondent's plan (5 values) and
+//! customer-since date as they were at completion.
+//!
+//! ```sh
+//! cargo bench --bench analytics -- --backend sqlite --size 100000
+//! cargo bench --bench analytics -- --backend postgres --size 1000000
+//! ```
+//! Options: `--size N` (default 100000), `--uncached N` (requests per case, default 20),
+//! `--cached N` (default 100).
+mod common;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use common::{
+    Bench, Options,
+    generate::{Target, generate},
+    ms, percentile,
+};
+use nazar::service::report::tally;
+use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use serde_json::{Value, json};
+
+const FORM: &str = include_str!("data/twenty-questions.json");
+
+/// Every figure of a report, as the reports benchmark asks for it.
+const FIGURES: &str = "responses { started completed disqualified inProgress completionPercent timeToComplete { n mean median stdDev marginOfError } }
+    nps { score n promoters { count percent } passives { count percent } detractors { count percent } marginOfError tooSmall
+      distribution { value count percent } }
+    csat { percent marginOfError mean n tooSmall distribution { value count percent } }
+    ces { mean marginOfError percentEasy n tooSmall distribution { value count percent } }
+    totalScore { n mean median stdDev marginOfError }
+    questions { key kind answered skipped distribution { value count percent }
+      numbers { n mean median stdDev marginOfError } scores { n mean median stdDev marginOfError } }";
+
+async fn timed(
+    bench: &Bench,
+    query: &str,
+    variables: &Value,
+    count: usize,
+    move_stamp: Option<uuid::Uuid>,
+) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        if let Some(form_id) = move_stamp {
+            tally::apply(bench.db.conn(), form_id, chrono_tz::UTC, &[], 1)
+                .await
+                .unwrap();
+        }
+        let began = Instant::now();
+        let body = bench.gql(query, variables.clone()).await;
+        out.push(began.elapsed());
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    out.sort();
+    out
+}
+
+async fn hand(bench: &Bench, sql: &str, count: usize) -> Vec<Duration> {
+    let backend = bench.db.backend();
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let began = Instant::now();
+        let rows = bench
+            .db
+            .conn()
+            .query_all_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap();
+        out.push(began.elapsed());
+        assert!(!rows.is_empty(), "{sql}");
+    }
+    out.sort();
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let o = Options::parse();
+    let size = o.number("size", 100_000);
+    let (uncached, cached) = (o.number("uncached", 20), o.number("cached", 100));
+    let bench = Bench::start(&o).await;
+    for (name, kind) in [("plan", "STRING"), ("customer_since", "DATE")] {
+        let body = bench
+            .gql(
+                "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { id } } }",
+                json!({ "input": { "name": name, "type": kind, "label": name } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let imported = bench
+        .gql(
+            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id } } }",
+            json!({ "input": { "document": FORM } }),
+        )
+        .await;
+    let form = imported["data"]["importForm"]["form"]["id"]
+        .as_str()
+        .expect("imported")
+        .to_owned();
+    let published = bench
+        .gql(
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
+            json!({ "id": form }),
+        )
+        .await;
+    assert!(published["errors"].is_null(), "{published}");
+    let row = entity::form::Entity::find_by_id(common::uuid_of(&form))
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let version_id = row.published_version_id.unwrap();
+    let version = entity::form_version::Entity::find_by_id(version_id)
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let def = Arc::new(
+        nazar::service::form::store::load_def(bench.db.conn(), &version)
+            .await
+            .unwrap(),
+    );
+    let began = Instant::now();
+    let target = Target {
+        form_id: row.id,
+        organization_id: row.organization_id,
+        version_id,
+        def: &def,
+        segments: true,
+    };
+    generate(&bench, &target, size, 7).await;
+    let generated = began.elapsed();
+    // Fresh statistics after the bulk load, as an operator's ANALYZE would leave them.
+    let analyze = match bench.db.backend() {
+        sea_orm::DbBackend::Postgres => "ANALYZE",
+        _ => "ANALYZE",
+    };
+    bench.db.conn().execute_unprepared(analyze).await.unwrap();
+
+    let today = Utc::now().with_timezone(&chrono_tz::Asia::Tehran).date_naive();
+    let day90 = today - chrono::Duration::days(89);
+    let filter =
+        format!("attribute(plan) = \"pro\" AND answer(nps) IS ANSWERED AND response(completed_on) >= date({day90})");
+    let form_uuid = row.id;
+    let fid = match bench.db.backend() {
+        sea_orm::DbBackend::Postgres => format!("'{form_uuid}'"),
+        // SQLite keeps UUIDs as 16-byte blobs.
+        _ => format!("X'{}'", form_uuid.simple()),
+    };
+    let report = format!(
+        "query($id: ID!, $f: ConditionInput, $p: PeriodInput) {{ formReport(formId: $id, filter: $f, period: $p) {{ {FIGURES} }} }}"
+    );
+    let breakdown = "query($id: ID!, $by: DimensionInput!) { formBreakdown(formId: $id, by: $by) {
+        groups { kind value n report { nps { score n marginOfError } csat { percent n } } } } }";
+    let series = "query($id: ID!, $f: ConditionInput, $p: PeriodInput) { formSeries(formId: $id, interval: MONTH, calendar: PERSIAN, period: $p, filter: $f) {
+        buckets { label report { nps { score n } } } } }";
+    let from24 = nazar::report::calendar::start_of_last(
+        today,
+        24,
+        nazar::report::calendar::Interval::Month,
+        nazar::report::calendar::Calendar::Persian,
+    );
+    let nps_join = format!(
+        "FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' \
+         WHERE r.form_id = {fid} AND r.status = 'COMPLETED'"
+    );
+    let plan_join = "JOIN response_attributes p ON p.organization_id = r.organization_id AND p.response_id = r.id AND p.name = 'plan'";
+    let cases: Vec<(&str, String, Value, String)> = vec![
+        (
+            "filtered report: plan = pro, NPS answered, last 90 days (all 20 questions)",
+            report.clone(),
+            json!({ "id": form, "f": { "text": filter } }),
+            format!(
+                "SELECT a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' GROUP BY a.number_value"
+            ),
+        ),
+        (
+            "NPS and CSAT by plan",
+            breakdown.to_owned(),
+            json!({ "id": form, "by": { "attribute": { "name": "plan" } } }),
+            format!(
+                "SELECT p.text_value, a.question_key, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key IN ('nps', 'csat') \
+                 LEFT {plan_join} WHERE r.form_id = {fid} AND r.status = 'COMPLETED' GROUP BY p.text_value, a.question_key, a.number_value"
+            ),
+        ),
+        (
+            "NPS and CSAT by tenure band",
+            breakdown.to_owned(),
+            json!({ "id": form, "by": { "tenure": { "attribute": "customer_since" } } }),
+            format!(
+                "SELECT a.question_key, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key IN ('nps', 'csat') \
+                 LEFT JOIN response_attributes s ON s.organization_id = r.organization_id AND s.response_id = r.id AND s.name = 'customer_since' \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' GROUP BY a.question_key, a.number_value, s.date_value"
+            ),
+        ),
+        (
+            "unfiltered report, last 90 days (all 20 questions)",
+            report.clone(),
+            json!({ "id": form, "p": { "from": day90.to_string(), "to": today.to_string() } }),
+            format!(
+                "SELECT a.number_value, COUNT(*) {nps_join} AND r.completed_day >= '{day90}' GROUP BY a.number_value"
+            ),
+        ),
+        (
+            "24 Persian months of NPS, unfiltered",
+            series.to_owned(),
+            json!({ "id": form, "p": { "from": from24.to_string(), "to": today.to_string() } }),
+            format!(
+                "SELECT r.completed_day, a.number_value, COUNT(*) {nps_join} AND r.completed_day >= '{from24}' GROUP BY r.completed_day, a.number_value"
+            ),
+        ),
+        (
+            "24 Persian months of NPS, plan = pro",
+            series.to_owned(),
+            json!({ "id": form, "f": { "text": "attribute(plan) = \"pro\"" }, "p": { "from": from24.to_string(), "to": today.to_string() } }),
+            format!(
+                "SELECT r.completed_day, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{from24}' AND p.text_value = 'pro' GROUP BY r.completed_day, a.number_value"
+            ),
+        ),
+    ];
+    println!(
+        "analytics: {}, {size} responses of the 20-question form (generated in {:.1} s); {uncached} uncached and {cached} cached requests per case",
+        o.label(),
+        generated.as_secs_f64()
+    );
+    println!("case | uncached p50 | uncached p99 | cached p50 | hand-written SQL p50 | uncached / SQL");
+    for (name, query, variables, sql) in cases {
+        timed(&bench, &query, &variables, 2, Some(row.id)).await;
+        let cold = timed(&bench, &query, &variables, uncached, Some(row.id)).await;
+        let warm = timed(&bench, &query, &variables, cached, None).await;
+        hand(&bench, &sql, 2).await;
+        let direct = hand(&bench, &sql, uncached).await;
+        let (p50, sql50) = (percentile(&cold, 50.0), percentile(&direct, 50.0));
+        println!(
+            "{name} | {} | {} | {} | {} | {:.2}",
+            ms(p50),
+            ms(percentile(&cold, 99.0)),
+            ms(percentile(&warm, 50.0)),
+            ms(sql50),
+            p50.as_secs_f64() / sql50.as_secs_f64()
+        );
+    }
+    bench.finish().await;
+}
