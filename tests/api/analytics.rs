@@ -1465,3 +1465,78 @@ async fn a_touchpoint_combines_its_forms_and_drop_off_and_history_read_the_respo
     }
     assert!(seen > 0, "some respondent has an NPS: {body}");
 }
+
+#[tokio::test]
+async fn a_filter_reads_keys_only_older_versions_have() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    for comment in [Some("quick"), Some("slow"), None, Some("fine"), None] {
+        let mut answers = vec![
+            answer("nps", json!({ "number": 8 })),
+            answer("age", json!({ "number": 30 })),
+        ];
+        if let Some(c) = comment {
+            answers.push(answer("comment", json!({ "text": c })));
+        }
+        result(
+            &submit(&app, &form, json!({ "answers": answers })).await,
+            "submitResponse",
+        );
+    }
+    // Version 2 drops the comment question.
+    let body = app
+        .gql(
+            Some(&token),
+            "query($id: ID!) { form(id: $id) { publishedVersion { sections { questions { id key } } } } }",
+            json!({ "id": form.form_id }),
+        )
+        .await;
+    let comment = body["data"]["form"]["publishedVersion"]["sections"][0]["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "comment")
+        .unwrap()["id"]
+        .clone();
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: DeleteQuestionInput!) { deleteQuestion(input: $input) { __typename } }",
+            json!({ "input": { "id": comment } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { number } } }",
+            json!({ "id": form.form_id }),
+        )
+        .await;
+    assert_eq!(body["data"]["publishForm"]["version"]["number"], 2, "{body}");
+    for (filter, completed) in [
+        ("answer(comment) IS ANSWERED", 3),
+        ("answer(comment) = \"slow\" OR answer(comment) = \"fine\"", 2),
+        ("answer(comment) IS NOT ANSWERED", 2),
+    ] {
+        let body = filtered(&app, &token, &form, Value::Null, json!({ "text": filter })).await;
+        assert_eq!(
+            body["data"]["formReport"]["responses"]["completed"], completed,
+            "{filter}: {body}"
+        );
+    }
+    let body = filtered(
+        &app,
+        &token,
+        &form,
+        Value::Null,
+        json!({ "text": "answer(never_was) IS ANSWERED" }),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["problems"][0]["code"], "CONDITION_UNKNOWN_QUESTION",
+        "{body}"
+    );
+}

@@ -196,6 +196,64 @@ async fn version_of(
     )))
 }
 
+/// What a filter of `form`'s responses may read: the version a report describes, then the
+/// questions only older published versions have (in a last section of their own), newest
+/// first: keys are stable across versions, so a filter reads an answer whichever version it
+/// was given in.
+async fn filter_def(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    form: &form::Model,
+) -> AppResult<Arc<FormDef>> {
+    use entity::form_version;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let (current, def) = match version_of(conn, versions, form).await? {
+        Some(found) => found,
+        None => return Ok(Arc::new(FormDef::new(Vec::new(), Default::default()))),
+    };
+    let older: Vec<Uuid> = form_version::Entity::find()
+        .select_only()
+        .column(form_version::Column::Id)
+        .filter(form_version::Column::FormId.eq(form.id))
+        .filter(form_version::Column::PublishedAt.is_not_null())
+        .filter(form_version::Column::Id.ne(current))
+        .order_by_desc(form_version::Column::PublishedAt)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if older.is_empty() {
+        return Ok(def);
+    }
+    let mut known: std::collections::HashSet<String> = def.questions().map(|q| q.key.clone()).collect();
+    let mut extra = Vec::new();
+    for id in older {
+        let version = versions.get(conn, form.id, id, "id").await?;
+        for question in version.questions() {
+            if known.insert(question.key.clone()) {
+                let mut question = question.clone();
+                question.show_if = None;
+                question.require_if = None;
+                extra.push(question);
+            }
+        }
+    }
+    if extra.is_empty() {
+        return Ok(def);
+    }
+    let mut merged = (*def).clone();
+    merged.sections.push(crate::form::model::SectionDef {
+        uid: Uuid::nil(),
+        title: Default::default(),
+        description: Default::default(),
+        questions: extra,
+        show_if: None,
+        skips: Vec::new(),
+        end_if: None,
+        disqualify_if: None,
+    });
+    Ok(Arc::new(merged))
+}
+
 /// A report filter, checked against the form it runs on.
 #[derive(Clone, Debug)]
 pub struct Filter {
@@ -215,10 +273,7 @@ impl Filter {
         path: &str,
     ) -> AppResult<Filter> {
         let catalogue = super::attribute::catalogue(conn, form.organization_id).await?;
-        let def = match version_of(conn, versions, form).await? {
-            Some((_, def)) => def,
-            None => Arc::new(FormDef::new(Vec::new(), Default::default())),
-        };
+        let def = filter_def(conn, versions, form).await?;
         AppError::invalid(check_filter(&def, &catalogue, &expr, path))?;
         Ok(Filter {
             expr,
@@ -242,10 +297,7 @@ impl Filter {
         versions: &PublishedVersions,
         form: &form::Model,
     ) -> AppResult<sea_orm::sea_query::Expr> {
-        let def = match version_of(conn, versions, form).await? {
-            Some((_, def)) => def,
-            None => Arc::new(FormDef::new(Vec::new(), Default::default())),
-        };
+        let def = filter_def(conn, versions, form).await?;
         filter::compile(
             &self.expr,
             &filter::Types {
