@@ -14,22 +14,17 @@
 //! `--cached N` (default 100).
 mod common;
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{
     Bench, Options,
-    generate::{Target, generate},
+    generate::{Target, generate, publish_form},
     ms, percentile,
 };
 use nazar::service::report::tally;
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-const FORM: &str = include_str!("data/twenty-questions.json");
 
 /// Every figure of a report, as the reports benchmark asks for it.
 const FIGURES: &str = "responses { started completed disqualified inProgress completionPercent timeToComplete { n mean median stdDev marginOfError } }
@@ -97,39 +92,7 @@ async fn main() {
             .await;
         assert!(body["errors"].is_null(), "{body}");
     }
-    let imported = bench
-        .gql(
-            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id } } }",
-            json!({ "input": { "document": FORM } }),
-        )
-        .await;
-    let form = imported["data"]["importForm"]["form"]["id"]
-        .as_str()
-        .expect("imported")
-        .to_owned();
-    let published = bench
-        .gql(
-            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
-            json!({ "id": form }),
-        )
-        .await;
-    assert!(published["errors"].is_null(), "{published}");
-    let row = entity::form::Entity::find_by_id(common::uuid_of(&form))
-        .one(bench.db.conn())
-        .await
-        .unwrap()
-        .unwrap();
-    let version_id = row.published_version_id.unwrap();
-    let version = entity::form_version::Entity::find_by_id(version_id)
-        .one(bench.db.conn())
-        .await
-        .unwrap()
-        .unwrap();
-    let def = Arc::new(
-        nazar::service::form::store::load_def(bench.db.conn(), &version)
-            .await
-            .unwrap(),
-    );
+    let (form, row, version_id, def) = publish_form(&bench).await;
     let began = Instant::now();
     let target = Target {
         form_id: row.id,
@@ -141,11 +104,7 @@ async fn main() {
     generate(&bench, &target, size, 7).await;
     let generated = began.elapsed();
     // Fresh statistics after the bulk load, as an operator's ANALYZE would leave them.
-    let analyze = match bench.db.backend() {
-        sea_orm::DbBackend::Postgres => "ANALYZE",
-        _ => "ANALYZE",
-    };
-    bench.db.conn().execute_unprepared(analyze).await.unwrap();
+    bench.db.conn().execute_unprepared("ANALYZE").await.unwrap();
 
     let today = Utc::now().with_timezone(&chrono_tz::Asia::Tehran).date_naive();
     let day90 = today - chrono::Duration::days(89);

@@ -13,22 +13,16 @@
 //! `--uncached N` (requests per size, default 50), `--cached N` (default 300).
 mod common;
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use common::{
     Bench, Options,
-    generate::{Target, generate},
+    generate::{Target, generate, publish_form},
     ms, percentile,
 };
 use nazar::service::report::tally;
-use sea_orm::EntityTrait;
 use serde_json::json;
 use uuid::Uuid;
-
-const FORM: &str = include_str!("data/twenty-questions.json");
 
 const REPORT: &str = "query($id: ID!) { formReport(formId: $id) {
     responses { started completed disqualified inProgress completionPercent timeToComplete { n mean median stdDev marginOfError } }
@@ -71,39 +65,7 @@ async fn main() {
     };
     let (uncached, cached) = (o.number("uncached", 50), o.number("cached", 300));
     let bench = Bench::start(&o).await;
-    let imported = bench
-        .gql(
-            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id } } }",
-            json!({ "input": { "document": FORM } }),
-        )
-        .await;
-    let form = imported["data"]["importForm"]["form"]["id"]
-        .as_str()
-        .expect("imported")
-        .to_owned();
-    let published = bench
-        .gql(
-            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
-            json!({ "id": form }),
-        )
-        .await;
-    assert!(published["errors"].is_null(), "{published}");
-    let form_row = entity::form::Entity::find_by_id(common::uuid_of(&form))
-        .one(bench.db.conn())
-        .await
-        .unwrap()
-        .unwrap();
-    let version_id = form_row.published_version_id.unwrap();
-    let version = entity::form_version::Entity::find_by_id(version_id)
-        .one(bench.db.conn())
-        .await
-        .unwrap()
-        .unwrap();
-    let def = Arc::new(
-        nazar::service::form::store::load_def(bench.db.conn(), &version)
-            .await
-            .unwrap(),
-    );
+    let (form, form_row, version_id, def) = publish_form(&bench).await;
     println!(
         "reports: {}, a published 20-question form, formReport with every figure over HTTP; {uncached} uncached and {cached} cached requests per size",
         o.label()

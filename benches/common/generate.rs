@@ -25,6 +25,48 @@ use uuid::Uuid;
 
 use super::Bench;
 
+/// The 20-question benchmark form.
+pub const FORM: &str = include_str!("../data/twenty-questions.json");
+
+/// The benchmark form imported and published: its global id, row, published version and
+/// definition.
+pub async fn publish_form(bench: &Bench) -> (String, entity::form::Model, Uuid, std::sync::Arc<FormDef>) {
+    let imported = bench
+        .gql(
+            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id } } }",
+            serde_json::json!({ "input": { "document": FORM } }),
+        )
+        .await;
+    let form = imported["data"]["importForm"]["form"]["id"]
+        .as_str()
+        .expect("imported")
+        .to_owned();
+    let published = bench
+        .gql(
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { version { id } } }",
+            serde_json::json!({ "id": form }),
+        )
+        .await;
+    assert!(published["errors"].is_null(), "{published}");
+    let row = entity::form::Entity::find_by_id(super::uuid_of(&form))
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let version_id = row.published_version_id.unwrap();
+    let version = entity::form_version::Entity::find_by_id(version_id)
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let def = std::sync::Arc::new(
+        nazar::service::form::store::load_def(bench.db.conn(), &version)
+            .await
+            .unwrap(),
+    );
+    (form, row, version_id, def)
+}
+
 /// The plans respondents are on.
 pub const PLANS: [&str; 5] = ["free", "basic", "pro", "business", "enterprise"];
 /// The channels responses arrive by.

@@ -301,6 +301,28 @@ pub struct DropOffReport {
     pub questions: Vec<QuestionDropOff>,
 }
 
+/// A series' days: the period's, its end defaulting to today (in `zone`) and its start to the
+/// start of the bucket [`DEFAULT_BUCKETS`] − 1 before the end's.
+fn series_period(
+    ctx: &Context<'_>,
+    zone: chrono_tz::Tz,
+    period: Period,
+    interval: Interval,
+    calendar: Calendar,
+) -> AppResult<(NaiveDate, NaiveDate)> {
+    let today = ctx.state()?.clock.now().with_timezone(&zone).date_naive();
+    let to = period.to.unwrap_or(today);
+    let from = period
+        .from
+        .unwrap_or_else(|| calendar::start_of_last(to, DEFAULT_BUCKETS, interval, calendar));
+    Period {
+        from: Some(from),
+        to: Some(to),
+    }
+    .check("period")?;
+    Ok((from, to))
+}
+
 #[derive(Default)]
 pub struct AnalyticsQuery;
 
@@ -328,10 +350,7 @@ impl AnalyticsQuery {
         let tenant = ctx.authorize(READ)?;
         let id = id::decode(&form_id, NodeKind::Form, "formId")?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
         let form = service::form::get(state.db.conn(), tenant, id).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
@@ -339,16 +358,7 @@ impl AnalyticsQuery {
         }
         let checked = check_filter(ctx, &form, filter.clone(), "filter").await?;
         let zone = service::report::zone_of(state.db.conn(), &form).await?;
-        let today = state.clock.now().with_timezone(&zone).date_naive();
-        let to = period.to.unwrap_or(today);
-        let from = period
-            .from
-            .unwrap_or_else(|| calendar::start_of_last(to, DEFAULT_BUCKETS, interval, calendar));
-        Period {
-            from: Some(from),
-            to: Some(to),
-        }
-        .check("period")?;
+        let (from, to) = series_period(ctx, zone, period, interval, calendar)?;
         let need = need_of(ctx.look_ahead().field("buckets").field("report"));
         let buckets = analysis::series(state, &form, from, to, checked.as_ref(), interval, calendar, &need).await?;
         let form = Arc::new(form);
@@ -393,10 +403,7 @@ impl AnalyticsQuery {
         let tenant = ctx.authorize(READ)?;
         let id = id::decode(&form_id, NodeKind::Form, "formId")?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
         let form = service::form::get(state.db.conn(), tenant, id).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
@@ -442,10 +449,7 @@ impl AnalyticsQuery {
     ) -> AppResult<JourneyReport> {
         let tenant = ctx.authorize(READ)?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
         let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
@@ -482,26 +486,14 @@ impl AnalyticsQuery {
     ) -> AppResult<JourneySeries> {
         let tenant = ctx.authorize(READ)?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
         let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
             budget.spend_report()?;
         }
         let zone = service::report::tally::zone(&ctx.organization(tenant).await?.time_zone);
-        let today = state.clock.now().with_timezone(&zone).date_naive();
-        let to = period.to.unwrap_or(today);
-        let from = period
-            .from
-            .unwrap_or_else(|| calendar::start_of_last(to, DEFAULT_BUCKETS, interval, calendar));
-        Period {
-            from: Some(from),
-            to: Some(to),
-        }
-        .check("period")?;
+        let (from, to) = series_period(ctx, zone, period, interval, calendar)?;
         let buckets = calendar::buckets(from, to, interval, calendar);
         let mut per_bucket: Vec<Vec<FormFigures>> = vec![Vec::new(); buckets.len()];
         for form in &forms {
@@ -590,10 +582,7 @@ impl AnalyticsQuery {
                 }
             }
         };
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
         // The changes read every metric; the reports, what their selections ask for.
         let look = ctx.look_ahead();
@@ -645,10 +634,7 @@ impl AnalyticsQuery {
         let tenant = ctx.authorize(READ)?;
         let id = id::decode(&form_id, NodeKind::Form, "formId")?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let dimension = dimension(by)?;
         let state = ctx.state()?;
         let form = service::form::get(state.db.conn(), tenant, id).await?;

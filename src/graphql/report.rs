@@ -764,10 +764,7 @@ impl ReportQuery {
         let tenant = ctx.authorize(READ)?;
         let id = id::decode(&form_id, NodeKind::Form, "formId")?;
         let period = Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| logic::filter(f, "filter"))
-            .transpose()
-            .map_err(AppError::problem)?;
+        let filter = logic::filter_arg(filter, "filter")?;
         let form = service::form::get(ctx.state()?.db.conn(), tenant, id).await?;
         FormReport::load(ctx, form, period, filter, "filter", &need_of(ctx.look_ahead())).await
     }
@@ -830,11 +827,7 @@ impl ReportMutation {
             forms: form_ids(&input.form_ids)?,
             metrics: metric_names(input.metrics),
             period: input.period.map(Period::from).unwrap_or_default(),
-            filter: input
-                .filter
-                .map(|f| logic::filter(f, "input.filter"))
-                .transpose()
-                .map_err(AppError::problem)?,
+            filter: logic::filter_arg(input.filter, "input.filter")?,
         };
         let state = ctx.state()?;
         let report = service::report::create(state.db.conn(), &state.versions, tenant, &input.name, definition).await?;

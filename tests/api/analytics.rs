@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     collect::{Published, answer, publish_document, result, start, submit},
     helpers::{Session, TestApp, error_code, spawn_app},
-    reports::{REPORT, REPORT_FORM, expected, random_answers, same},
+    reports::{REPORT, REPORT_FORM, expected, random_answers, raw, same},
 };
 
 const TIERS: [&str; 3] = ["gold", "silver", "bronze"];
@@ -160,33 +160,6 @@ async fn fill(app: &TestApp, owner: &Session, count: usize, seed: u64) -> Data {
     Data { form, snapshot }
 }
 
-const RAW: &str = "query($form: ID!, $after: String) { responses(formId: $form, first: 100, after: $after) {
-    nodes { id status channel locale startedAt completedAt timeToCompleteSeconds totalScore
-      answers { key kind number text choices otherText bool score } }
-    pageInfo { hasNextPage endCursor } } }";
-
-async fn stored(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut after = Value::Null;
-    loop {
-        let body = app
-            .gql(Some(token), RAW, json!({ "form": form.form_id, "after": after }))
-            .await;
-        let page = &body["data"]["responses"];
-        out.extend(
-            page["nodes"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{body}"))
-                .iter()
-                .cloned(),
-        );
-        if page["pageInfo"]["hasNextPage"] != true {
-            return out;
-        }
-        after = page["pageInfo"]["endCursor"].clone();
-    }
-}
-
 async fn filtered(app: &TestApp, token: &str, form: &Published, period: Value, filter: Value) -> Value {
     let query = REPORT
         .replace(
@@ -219,7 +192,7 @@ async fn filtered_figures_match_an_independent_computation() {
     let owner = app.sign_up().await;
     let token = owner.access_token.clone();
     let data = fill(&app, &owner, 90, 21).await;
-    let all = stored(&app, &token, &data.form).await;
+    let all = raw(&app, &token, &data.form).await;
     let nps = |r: &Value| answer_of(r, "nps").and_then(|a| a["number"].as_f64());
     let tier = |r: &Value| {
         data.snapshot
@@ -794,7 +767,7 @@ async fn series_buckets_match_the_reports_of_their_days_in_both_calendars() {
     let owner = app.sign_up().await;
     let token = owner.access_token.clone();
     let data = fill(&app, &owner, 60, 17).await;
-    let all = stored(&app, &token, &data.form).await;
+    let all = raw(&app, &token, &data.form).await;
     let query = SERIES.replace("REPORT_FIELDS", &report_fields());
     let today = Utc::now().with_timezone(&Tehran).date_naive();
     let period = period(Some(today - Duration::days(27)), Some(today));
@@ -936,7 +909,7 @@ async fn breakdowns_split_the_report_by_answers_attributes_tenure_and_channel() 
     let owner = app.sign_up().await;
     let token = owner.access_token.clone();
     let data = fill(&app, &owner, 80, 29).await;
-    let all = stored(&app, &token, &data.form).await;
+    let all = raw(&app, &token, &data.form).await;
     let query = BREAKDOWN.replace("REPORT_FIELDS", &report_fields());
     let ask = |by: Value, limit: i32, filter: Value| {
         let (app, token, query, form) = (&app, &token, &query, &data.form);
@@ -1126,7 +1099,7 @@ async fn comparisons_test_each_change_as_the_product_defines() {
     let owner = app.sign_up().await;
     let token = owner.access_token.clone();
     let data = fill(&app, &owner, 90, 41).await;
-    let all = stored(&app, &token, &data.form).await;
+    let all = raw(&app, &token, &data.form).await;
     let today = Utc::now().with_timezone(&Tehran).date_naive();
     let (from, to) = (today - Duration::days(9), today);
     let fields = report_fields();
@@ -1289,12 +1262,12 @@ async fn a_touchpoint_combines_its_forms_and_drop_off_and_history_read_the_respo
             result(&body, "submitResponse");
         }
     }
-    let mut purchase = stored(&app, &token, &data.form).await;
-    purchase.extend(stored(&app, &token, &second).await);
+    let mut purchase = raw(&app, &token, &data.form).await;
+    purchase.extend(raw(&app, &token, &second).await);
     let all_forms: Vec<Value> = purchase
         .iter()
         .cloned()
-        .chain(stored(&app, &token, &third).await)
+        .chain(raw(&app, &token, &third).await)
         .collect();
     let fields = "touchpoint forms { id } responses { started completed disqualified inProgress completionPercent }
         nps { score n promoters { count percent } passives { count percent } detractors { count percent } marginOfError tooSmall distribution { value count percent } }
@@ -1355,7 +1328,7 @@ async fn a_touchpoint_combines_its_forms_and_drop_off_and_history_read_the_respo
     }
 
     // Drop-off: where the responses in progress of the first form stopped.
-    let first = stored(&app, &token, &data.form).await;
+    let first = raw(&app, &token, &data.form).await;
     let order = [
         "nps", "why", "csat", "ces", "stars", "plan", "features", "again", "comment", "age",
     ];

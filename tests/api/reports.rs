@@ -31,12 +31,12 @@ pub const REPORT: &str = "query($id: ID!, $period: PeriodInput) { formReport(for
       numbers { n mean median stdDev marginOfError } scores { n mean median stdDev marginOfError } } } }";
 
 const RAW: &str = "query($form: ID!, $after: String) { responses(formId: $form, first: 100, after: $after) {
-    nodes { id status startedAt completedAt timeToCompleteSeconds totalScore
+    nodes { id status channel locale startedAt completedAt timeToCompleteSeconds totalScore
       answers { key kind number text choices otherText bool score } }
     pageInfo { hasNextPage endCursor } } }";
 
 /// The stored responses of a form, through the staff API.
-async fn raw(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
+pub async fn raw(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
     let mut out = Vec::new();
     let mut after = Value::Null;
     loop {

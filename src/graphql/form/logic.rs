@@ -198,6 +198,14 @@ pub fn filter(input: ConditionInput, path: &str) -> Result<Expr, Problem> {
     read(input, path)
 }
 
+/// An optional filter argument read, a problem refused as BAD_USER_INPUT naming `path`.
+pub fn filter_arg(input: Option<ConditionInput>, path: &str) -> crate::error::AppResult<Option<Expr>> {
+    input
+        .map(|f| filter(f, path))
+        .transpose()
+        .map_err(crate::error::AppError::problem)
+}
+
 fn read(input: ConditionInput, path: &str) -> Result<Expr, Problem> {
     let expr = tree(input, path, 0)?.normalized();
     expr.check_shape()

@@ -235,10 +235,7 @@ impl Form {
     ) -> AppResult<crate::graphql::report::FormReport> {
         ctx.authorize(crate::graphql::report::READ)?;
         let period = service::report::Period::from(period.unwrap_or_default()).check("period")?;
-        let filter = filter
-            .map(|f| super::logic::filter(f, "filter"))
-            .transpose()
-            .map_err(crate::error::AppError::problem)?;
+        let filter = super::logic::filter_arg(filter, "filter")?;
         let need = crate::graphql::report::need_of(ctx.look_ahead());
         crate::graphql::report::FormReport::load(ctx, (*self.0).clone(), period, filter, "filter", &need).await
     }
