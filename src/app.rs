@@ -162,7 +162,10 @@ impl BoundApp {
         let maintenance = tokio::spawn(maintain(state.clone()));
         let runner = config
             .run_jobs
-            .then(|| tokio::spawn(state.jobs.clone().runner(Arc::new(Work { db: state.db.clone() }))));
+            .then(|| tokio::spawn(state.jobs.clone().runner(Arc::new(Work {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+            }))));
         let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)

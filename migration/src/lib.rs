@@ -12,6 +12,7 @@ mod m20261130_000006_responses;
 mod m20261130_000007_tallies;
 mod m20261201_000008_list_orders;
 mod m20261201_000009_analytics;
+mod m20261201_000010_settled_counts;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_tallies::Migration),
             Box::new(m20261201_000008_list_orders::Migration),
             Box::new(m20261201_000009_analytics::Migration),
+            Box::new(m20261201_000010_settled_counts::Migration),
         ]
     }
 }

@@ -27,14 +27,18 @@ use crate::{clock::Clock, db::Db, error::AppResult};
 pub enum Kind {
     /// Recount a form's tallies and local completion days in its organization's time zone.
     RebuildCounts,
+    /// Fold a form's counts of past days into one row each, then again a day later (see
+    /// `report::tally::settle`); started when the form is first published.
+    SettleCounts,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 1] = [Kind::RebuildCounts];
+    pub const ALL: [Kind; 2] = [Kind::RebuildCounts, Kind::SettleCounts];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::RebuildCounts => "REBUILD_COUNTS",
+            Kind::SettleCounts => "SETTLE_COUNTS",
         }
     }
 
@@ -60,6 +64,56 @@ pub async fn enqueue(
     target_id: Uuid,
     payload: serde_json::Value,
 ) -> AppResult<()> {
+    enqueue_at(txn, now, now, organization_id, kind, target_id, payload).await
+}
+
+/// [`enqueue`], due at `run_at` (the work waiting or running is asked for again, due then).
+pub async fn enqueue_at(
+    txn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    run_at: DateTime<Utc>,
+    organization_id: Uuid,
+    kind: Kind,
+    target_id: Uuid,
+    payload: serde_json::Value,
+) -> AppResult<()> {
+    let merge = OnConflict::columns([job::Column::OrganizationId, job::Column::Kind, job::Column::TargetId])
+        .value(job::Column::Generation, Expr::cust(r#""jobs"."generation" + 1"#))
+        .value(job::Column::Attempts, Expr::value(0))
+        .value(job::Column::RunAt, Expr::value(run_at))
+        .value(job::Column::Payload, Expr::cust(r#""excluded"."payload""#))
+        .value(job::Column::UpdatedAt, Expr::value(now))
+        .to_owned();
+    insert(txn, now, run_at, organization_id, kind, target_id, payload, merge).await
+}
+
+/// Asks for `kind` on `target` due at `run_at` unless the same work already waits or runs
+/// (then that stays as it is), in the caller's transaction.
+pub async fn ensure(
+    txn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    run_at: DateTime<Utc>,
+    organization_id: Uuid,
+    kind: Kind,
+    target_id: Uuid,
+) -> AppResult<()> {
+    let keep = OnConflict::columns([job::Column::OrganizationId, job::Column::Kind, job::Column::TargetId])
+        .do_nothing()
+        .to_owned();
+    insert(txn, now, run_at, organization_id, kind, target_id, serde_json::json!({}), keep).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    txn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    run_at: DateTime<Utc>,
+    organization_id: Uuid,
+    kind: Kind,
+    target_id: Uuid,
+    payload: serde_json::Value,
+    on_conflict: OnConflict,
+) -> AppResult<()> {
     let row = job::ActiveModel {
         organization_id: sea_orm::Set(organization_id),
         kind: sea_orm::Set(kind.as_str().to_owned()),
@@ -67,22 +121,14 @@ pub async fn enqueue(
         payload: sea_orm::Set(payload.to_string()),
         generation: sea_orm::Set(1),
         attempts: sea_orm::Set(0),
-        run_at: sea_orm::Set(now),
+        run_at: sea_orm::Set(run_at),
         locked_until: sea_orm::Set(None),
         last_error: sea_orm::Set(None),
         created_at: sea_orm::Set(now),
         updated_at: sea_orm::Set(now),
     };
     job::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([job::Column::OrganizationId, job::Column::Kind, job::Column::TargetId])
-                .value(job::Column::Generation, Expr::cust(r#""jobs"."generation" + 1"#))
-                .value(job::Column::Attempts, Expr::value(0))
-                .value(job::Column::RunAt, Expr::value(now))
-                .value(job::Column::Payload, Expr::cust(r#""excluded"."payload""#))
-                .value(job::Column::UpdatedAt, Expr::value(now))
-                .to_owned(),
-        )
+        .on_conflict(on_conflict)
         .exec_without_returning(txn)
         .await?;
     Ok(())
@@ -275,6 +321,7 @@ impl Jobs {
 /// The work this server does in the background.
 pub struct Work {
     pub db: Db,
+    pub clock: Clock,
 }
 
 impl Handler for Work {
@@ -283,6 +330,9 @@ impl Handler for Work {
             match Kind::parse(&job.kind) {
                 Some(Kind::RebuildCounts) => {
                     super::report::rebuild_form(&self.db, job.organization_id, job.target_id).await
+                }
+                Some(Kind::SettleCounts) => {
+                    super::report::settle_form(&self.db, self.clock.now(), job.organization_id, job.target_id).await
                 }
                 None => Err(crate::error::AppError::Internal(format!(
                     "unknown job kind {}",

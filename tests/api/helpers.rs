@@ -174,7 +174,10 @@ impl TestApp {
     /// Runs the background jobs that are due until none is left (waiting for those the
     /// server's own runner holds); how many this call ran.
     pub async fn run_jobs(&self) -> usize {
-        let work = nazar::service::job::Work { db: self.db.clone() };
+        let work = nazar::service::job::Work {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+        };
         self.jobs
             .run_until_idle(&work, Duration::from_secs(120))
             .await

@@ -29,8 +29,9 @@ async fn set_zone(app: &TestApp, owner: &Session, zone: &str) {
     );
 }
 
+/// Rebuilds waiting (a published form also has its daily settling of past counts, due later).
 async fn jobs_left(app: &TestApp) -> i64 {
-    crate::collect::count_rows(app, "SELECT COUNT(*) FROM jobs").await
+    crate::collect::count_rows(app, "SELECT COUNT(*) FROM jobs WHERE kind = 'REBUILD_COUNTS'").await
 }
 
 /// How many of the form's responses completed on `day` (a local day of the counts' zone).
@@ -103,7 +104,10 @@ async fn a_job_held_by_a_runner_that_died_is_taken_over_after_its_lease() {
     let owner = app.sign_up().await;
     let (form, at) = late_response(&app, &owner).await;
     set_zone(&app, &owner, "UTC").await;
-    let work = Work { db: app.db.clone() };
+    let work = Work {
+        db: app.db.clone(),
+        clock: app.clock.clone(),
+    };
     // A runner claims the job and dies before settling it.
     let held = app.jobs.claim().await.unwrap().expect("a due job");
     assert_eq!(held.kind, "REBUILD_COUNTS");
@@ -137,8 +141,13 @@ async fn a_failing_job_is_retried_with_backoff_and_a_new_request_runs_it_again()
     set_zone(&app, &owner, "UTC").await;
     assert_eq!(app.jobs.run_due(&Failing).await.unwrap(), 1);
     let row = || async {
-        use sea_orm::EntityTrait;
-        entity::job::Entity::find().one(app.db.conn()).await.unwrap().unwrap()
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::job::Entity::find()
+            .filter(entity::job::Column::Kind.eq("REBUILD_COUNTS"))
+            .one(app.db.conn())
+            .await
+            .unwrap()
+            .unwrap()
     };
     let failed = row().await;
     assert_eq!(failed.attempts, 1);
@@ -164,9 +173,109 @@ async fn a_failing_job_is_retried_with_backoff_and_a_new_request_runs_it_again()
     set_zone(&app, &owner, "America/Los_Angeles").await;
     app.jobs.settle(&claimed, Ok(())).await.unwrap();
     assert_eq!(jobs_left(&app).await, 1, "the newer request waits");
-    let work = Work { db: app.db.clone() };
+    let work = Work {
+        db: app.db.clone(),
+        clock: app.clock.clone(),
+    };
     assert_eq!(app.jobs.run_due(&work).await.unwrap(), 1);
     assert_eq!(jobs_left(&app).await, 0);
     let la = day_in(at, "America/Los_Angeles");
     assert_eq!(completed_on(&app, &owner, &form, la).await, 1);
+}
+
+/// The form's tally rows of days before `today` (and months before its month) outside slot 0.
+async fn spread_rows(app: &TestApp, form_id: uuid::Uuid, today: chrono::NaiveDate) -> i64 {
+    let form = match app.db.backend() {
+        sea_orm::DbBackend::Postgres => format!("'{form_id}'"),
+        _ => format!("X'{}'", form_id.simple()),
+    };
+    let month = today.format("%Y-%m-01");
+    crate::collect::count_rows(
+        app,
+        &format!(
+            "SELECT COUNT(*) FROM tallies WHERE form_id = {form} AND slot > 0 \
+             AND ((grain = 2 AND day < '{today}') OR (grain = 1 AND day < '{month}'))"
+        ),
+    )
+    .await
+}
+
+/// Every figure of the form over all time, each of the last days and the last two months,
+/// computed afresh (the freshness stamp moves first, so nothing comes from a cache).
+async fn figures(app: &TestApp, owner: &Session, form_id: &str, today: chrono::NaiveDate) -> Vec<serde_json::Value> {
+    nazar::service::report::tally::apply(app.db.conn(), crate::reports::uuid_of(form_id), chrono_tz::UTC, &[], 1)
+        .await
+        .unwrap();
+    let mut periods = vec![json!(null), json!({ "from": (today - Duration::days(60)).to_string(), "to": today.to_string() })];
+    for back in 0..8 {
+        let day = (today - Duration::days(back)).to_string();
+        periods.push(json!({ "from": day, "to": day }));
+    }
+    let mut out = Vec::new();
+    for period in periods {
+        let body = app
+            .gql(
+                Some(&owner.access_token),
+                REPORT,
+                json!({ "id": form_id, "period": period }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        out.push(body["data"]["formReport"].clone());
+    }
+    out
+}
+
+#[tokio::test]
+async fn settling_folds_past_counts_into_one_row_each_and_changes_no_figure() {
+    let (mut config, dir) = test_config().await;
+    config.run_jobs = false;
+    let app = start(config, dir).await;
+    let owner = app.sign_up().await;
+    set_zone(&app, &owner, "UTC").await;
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    let form_uuid = crate::reports::uuid_of(&form.form_id);
+    // Responses completed over the last days, each counted in a slot at random.
+    let now = app.clock.now();
+    let submit_at = |at: chrono::DateTime<Utc>, nps: i64| {
+        let form = &form;
+        let app = &app;
+        async move {
+            let body = submit(
+                app,
+                form,
+                json!({ "answers": [answer("nps", json!({ "number": nps })), answer("age", json!({ "number": 20 + nps }))],
+                        "startedAt": (at - Duration::minutes(4)).to_rfc3339(), "completedAt": at.to_rfc3339() }),
+            )
+            .await;
+            result(&body, "submitResponse");
+        }
+    };
+    for i in 0..40 {
+        submit_at(now - Duration::hours(3 * i + 1), i % 11).await;
+    }
+    let today = now.date_naive();
+    let before = figures(&app, &owner, &form.form_id, today).await;
+    assert!(spread_rows(&app, form_uuid, today).await > 0, "counts spread over slots");
+
+    // Not due before a day has passed since publication; then it runs and asks for the next.
+    assert_eq!(app.run_jobs().await, 0);
+    app.clock.advance(Duration::days(1) + Duration::minutes(1));
+    let today = app.clock.now().date_naive();
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(spread_rows(&app, form_uuid, today).await, 0);
+    assert_eq!(figures(&app, &owner, &form.form_id, today - Duration::days(1)).await, before);
+    let next = crate::collect::count_rows(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'SETTLE_COUNTS'").await;
+    assert_eq!(next, 1, "the next settling waits");
+    assert_eq!(app.run_jobs().await, 0, "a day later");
+
+    // A late completion on a settled day is counted, and folded at the next run.
+    submit_at(app.clock.now() - Duration::days(2), 10).await;
+    let late = figures(&app, &owner, &form.form_id, today - Duration::days(1)).await;
+    assert_ne!(late, before);
+    app.clock.advance(Duration::days(1));
+    assert_eq!(app.run_jobs().await, 1);
+    let today = app.clock.now().date_naive();
+    assert_eq!(spread_rows(&app, form_uuid, today).await, 0);
+    assert_eq!(figures(&app, &owner, &form.form_id, today - Duration::days(2)).await, late);
 }

@@ -205,6 +205,8 @@ async fn responses_list_newest_first_and_sync_by_time() {
     let form = publish_feedback(&app, &owner, json!({})).await;
     let mut submitted = Vec::new();
     for _ in 0..5 {
+        // A second apart by the server's clock.
+        app.clock.advance(chrono::Duration::seconds(1));
         let body = submit(&app, &form, json!({ "answers": promoter() })).await;
         submitted.push(
             body["data"]["submitResponse"]["response"]["id"]

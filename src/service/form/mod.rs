@@ -625,6 +625,16 @@ pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
     row.closed_at = Set(None);
     row.updated_at = Set(at);
     let form = row.update(&txn).await?;
+    // Past days' counts are folded into one row each, daily from the first publication on.
+    crate::service::job::ensure(
+        &txn,
+        at,
+        at + crate::service::report::SETTLE_EVERY,
+        tenant.organization_id,
+        crate::service::job::Kind::SettleCounts,
+        form.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Edited {
         form,

@@ -68,11 +68,11 @@ fn filter_key(filter: Option<&Filter>) -> String {
     filter.map_or(String::new(), Filter::key)
 }
 
-/// The SQL condition of a filter, or one that holds for every response.
-async fn condition(state: &AppState, form: &form::Model, filter: Option<&Filter>) -> AppResult<Sql> {
+/// The SQL condition of a filter, if there is one.
+async fn condition(state: &AppState, form: &form::Model, filter: Option<&Filter>) -> AppResult<Option<Sql>> {
     match filter {
-        Some(f) => f.sql(state.db.conn(), &state.versions, form).await,
-        None => Ok(Sql::val(true)),
+        Some(f) => Ok(Some(f.sql(state.db.conn(), &state.versions, form).await?)),
+        None => Ok(None),
     }
 }
 
@@ -118,17 +118,16 @@ pub async fn series(
     );
     let counted = need.counted(&def);
     let starts: Vec<NaiveDate> = buckets.iter().map(|b| b.start).collect();
-    let index_of = |day: NaiveDate| starts.partition_point(|s| *s <= day).checked_sub(1);
     let computed = parts(state, form, key, || async {
         let conn = state.db.conn();
         let mut per_bucket: Vec<Counts> = vec![Vec::new(); buckets.len()];
         match filter {
             None => {
-                for (day, subject, measure, value, count) in
-                    tally::counts_by_day(conn, form.id, from, to, &counted).await?
+                for (i, subject, measure, value, count) in
+                    tally::counts_by_bucket(conn, form.id, &starts, (from, to), &counted).await?
                 {
-                    if let Some(i) = index_of(day) {
-                        per_bucket[i].push((subject, measure, value, count));
+                    if let Some(bucket) = per_bucket.get_mut(i) {
+                        bucket.push((subject, measure, value, count));
                     }
                 }
             }
@@ -159,7 +158,7 @@ pub async fn series(
                     to: Some(to),
                 };
                 for (key, counts) in
-                    filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&grouping), &counted).await?
+                    filter::grouped_counts(conn, form.id, sql.as_ref(), period, zone, Some(&grouping), &counted).await?
                 {
                     if let Some(i) = key.and_then(|k| k.parse::<usize>().ok())
                         && i < per_bucket.len()
@@ -508,7 +507,7 @@ pub async fn breakdown(
         let zone = zone_of(conn, form).await?;
         let sql = condition(state, form, filter).await?;
         let grouped =
-            filter::grouped_counts(conn, form.id, &sql, period, zone, Some(&keyed.grouping), &counted).await?;
+            filter::grouped_counts(conn, form.id, sql.as_ref(), period, zone, Some(&keyed.grouping), &counted).await?;
         // Keys that differ only in how the database spelled them are one group.
         let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
         for (key, counts) in grouped {
@@ -653,7 +652,7 @@ pub async fn drop_off(
     let conn = state.db.conn();
     let zone = zone_of(conn, form).await?;
     let (from, until) = filter::instants(period, zone);
-    let sql = condition(state, form, filter).await?;
+    let sql = condition(state, form, filter).await?.unwrap_or_else(|| Sql::val(true));
     let (_, current_def, _) = current(state, form).await?;
     let mut order: Vec<String> = current_def
         .questions()

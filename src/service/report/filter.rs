@@ -48,8 +48,10 @@ enum Shape {
 
 /// Where an operand's value lives.
 enum Source {
-    /// A column of the response row (NULL: absent).
-    Column(Sql),
+    /// A column of the response row (NULL: absent). `finished`: the column has a value only
+    /// once the response is completed or disqualified, so a test on it also names those
+    /// statuses, which lets the database read the responses' status and day index.
+    Column { col: Sql, finished: bool },
     /// The answer row with this key (absent: no row).
     Answer(String),
     /// The attribute snapshot row with this name (absent: no row, or no value of its type).
@@ -131,6 +133,10 @@ fn attribute_rows(name: &str, shape: Shape) -> SelectStatement {
             Sql::col((r.clone(), response_attribute::Column::OrganizationId))
                 .equals((response::Entity, response::Column::OrganizationId)),
         )
+        // Implied by the response, and what the form's index on the snapshots starts with.
+        .and_where(
+            Sql::col((r.clone(), response_attribute::Column::FormId)).equals((response::Entity, response::Column::FormId)),
+        )
         .and_where(
             Sql::col((r.clone(), response_attribute::Column::ResponseId))
                 .equals((response::Entity, response::Column::Id)),
@@ -163,10 +169,23 @@ fn any_of(parts: Vec<Sql>) -> Sql {
         .unwrap_or_else(|| Sql::val(false))
 }
 
+/// Whether the response row's column has a value.
+fn column_present(col: &Sql, finished: bool) -> Sql {
+    let present = col.clone().is_not_null();
+    if finished {
+        let statuses = [ResponseStatus::Completed, ResponseStatus::Disqualified];
+        responses_col(response::Column::Status)
+            .is_in(statuses.iter().map(|s| s.as_str()))
+            .and(present)
+    } else {
+        present
+    }
+}
+
 /// Whether the filtered response has the operand at all.
 fn present(source: &Source, shape: Shape) -> Sql {
     match source {
-        Source::Column(col) => col.clone().is_not_null(),
+        Source::Column { col, finished } => column_present(col, *finished),
         Source::Answer(key) => Sql::exists(answer_rows(key)),
         Source::Attribute(name) => Sql::exists(attribute_rows(name, shape)),
     }
@@ -175,7 +194,7 @@ fn present(source: &Source, shape: Shape) -> Sql {
 /// Whether the operand is present and its value satisfies `test` (given the value's column).
 fn holds_on(source: &Source, shape: Shape, test: impl Fn(Sql) -> Sql) -> Sql {
     match source {
-        Source::Column(col) => col.clone().is_not_null().and(test(col.clone())),
+        Source::Column { col, finished } => column_present(col, *finished).and(test(col.clone())),
         Source::Answer(key) => Sql::exists(answer_rows(key).and_where(test(answer_column(shape))).to_owned()),
         Source::Attribute(name) => {
             let col = Sql::col((attribute_alias(), attribute_column(shape)));
@@ -279,7 +298,14 @@ impl Types<'_> {
                     ResponseField::Duration => (response::Column::DurationSeconds, Shape::Number),
                     ResponseField::TotalScore => (response::Column::TotalScore, Shape::Number),
                 };
-                (Source::Column(responses_col(col)), shape)
+                let finished = matches!(field, ResponseField::CompletedOn | ResponseField::Duration);
+                (
+                    Source::Column {
+                        col: responses_col(col),
+                        finished,
+                    },
+                    shape,
+                )
             }
         })
     }
@@ -365,57 +391,116 @@ fn selected(form_id: Uuid, filter: &Sql) -> SelectStatement {
         .to_owned()
 }
 
-/// Of the selected responses, those finished (`status`) on a local day of `period`.
-fn finished_in(select: &mut SelectStatement, period: Period, statuses: &[ResponseStatus]) {
-    select.and_where(responses_col(response::Column::Status).is_in(statuses.iter().map(|s| s.as_str())));
+/// A column of the response row.
+fn own(col: response::Column) -> Sql {
+    responses_col(col)
+}
+
+/// A column of the selected responses (the `sel` table of [`grouped_counts`]).
+fn sel(name: &str) -> Sql {
+    Sql::col((Alias::new("sel"), Alias::new(name)))
+}
+
+/// Finished (`statuses`) on a local day of `period`, reading columns with `col`.
+fn finished_in(col: impl Fn(response::Column) -> Sql, period: Period, statuses: &[ResponseStatus]) -> Sql {
+    let mut parts = vec![col(response::Column::Status).is_in(statuses.iter().map(|s| s.as_str()))];
     if let Some(from) = period.from {
-        select.and_where(responses_col(response::Column::CompletedDay).gte(from));
+        parts.push(col(response::Column::CompletedDay).gte(from));
     }
     if let Some(to) = period.to {
-        select.and_where(responses_col(response::Column::CompletedDay).lte(to));
+        parts.push(col(response::Column::CompletedDay).lte(to));
     }
+    all_of(parts)
 }
 
-/// Of the selected responses, those started in `period`.
-fn started_in(select: &mut SelectStatement, period: Period, zone: Tz) {
+/// Started in `period` (local days in `zone`), reading columns with `col`.
+fn started_in(col: impl Fn(response::Column) -> Sql, period: Period, zone: Tz) -> Sql {
     let (from, until) = instants(period, zone);
+    let mut parts = Vec::new();
     if let Some(from) = from {
-        select.and_where(responses_col(response::Column::StartedAt).gte(from));
+        parts.push(col(response::Column::StartedAt).gte(from));
     }
     if let Some(until) = until {
-        select.and_where(responses_col(response::Column::StartedAt).lt(until));
+        parts.push(col(response::Column::StartedAt).lt(until));
     }
+    all_of(parts)
 }
 
+/// A column of the selected responses by the response column it copies.
+fn sel_of(col: response::Column) -> Sql {
+    sel(match col {
+        response::Column::Status => "status",
+        response::Column::StartedAt => "started_at",
+        response::Column::CompletedDay => "completed_day",
+        response::Column::DurationSeconds => "duration_seconds",
+        _ => "total_score",
+    })
+}
+
+/// One row of [`grouped_counts`]' statement: a count of one part, in one group.
 #[derive(FromQueryResult)]
-struct Group {
+struct Row {
+    /// Which part: see the `PART_*` constants.
+    part: i32,
     grp: Option<String>,
+    /// The status (started, finished), the question's key (answers, options).
     key: Option<String>,
-    value: Option<String>,
+    /// The answer's kind; the chosen option (options).
+    kind: Option<String>,
+    /// The answer's number; the time to complete or total score.
     number: Option<f64>,
+    score: Option<f64>,
     flag: Option<bool>,
+    /// Whether the answer has a text (1) or not (0).
+    texted: i32,
     count: i64,
 }
 
-async fn groups(conn: &impl ConnectionTrait, select: &SelectStatement) -> AppResult<Vec<Group>> {
-    let statement = conn.get_database_backend().build(select);
-    Ok(Group::find_by_statement(statement).all(conn).await?)
+const PART_STARTED: i32 = 0;
+const PART_FINISHED: i32 = 1;
+const PART_DURATION: i32 = 2;
+const PART_TOTAL: i32 = 3;
+const PART_ANSWERS: i32 = 4;
+const PART_OPTIONS: i32 = 5;
+
+/// A NULL of an SQL type every backend reads alike (a part's unused column).
+fn null_of(sql_type: &str) -> Sql {
+    Sql::cust(format!("CAST(NULL AS {sql_type})"))
+}
+
+/// A part of the statement: `part`'s rows from `select` (its tables and conditions), grouped
+/// by the columns `set` names; the other columns `Row` reads are NULLs (0 for `texted`).
+fn part_of(mut select: SelectStatement, part: i32, set: &[(&str, Sql)]) -> SelectStatement {
+    select.expr_as(Sql::cust(part.to_string()), Alias::new("part"));
+    for (column, sql_type) in [
+        ("grp", "TEXT"),
+        ("key", "TEXT"),
+        ("kind", "TEXT"),
+        ("number", "DOUBLE PRECISION"),
+        ("score", "DOUBLE PRECISION"),
+        ("flag", "BOOLEAN"),
+        ("texted", ""),
+    ] {
+        match set.iter().find(|(name, _)| *name == column) {
+            Some((_, expr)) => {
+                select.expr_as(expr.clone(), Alias::new(column));
+                select.add_group_by([expr.clone()]);
+            }
+            None if sql_type.is_empty() => {
+                select.expr_as(Sql::cust("0"), Alias::new(column));
+            }
+            None => {
+                select.expr_as(null_of(sql_type), Alias::new(column));
+            }
+        }
+    }
+    select.expr_as(count_all(), Alias::new("count"));
+    select
 }
 
 /// A count as a 64-bit integer on every backend.
 fn count_all() -> Sql {
     Sql::cust("COUNT(*)").cast_as(Alias::new("BIGINT"))
-}
-
-/// Adds the columns `Group` reads that `select` does not set, as NULLs.
-fn shaped(mut select: SelectStatement, set: &[&str]) -> SelectStatement {
-    for column in ["grp", "key", "value", "number", "flag"] {
-        if !set.contains(&column) {
-            select.expr_as(Sql::cust("NULL"), Alias::new(column));
-        }
-    }
-    select.expr_as(count_all(), Alias::new("count"));
-    select
 }
 
 /// How responses are split into groups (a breakdown's values, a series' buckets): a key per
@@ -431,37 +516,14 @@ pub struct Grouping {
     pub by_finish: Sql,
 }
 
-fn group(select: &mut SelectStatement, grouping: Option<&Grouping>, by_start: bool) {
-    let Some(grouping) = grouping else {
-        return;
-    };
-    if let Some((table, alias, on)) = &grouping.join {
-        select.join_as(
-            sea_orm::sea_query::JoinType::LeftJoin,
-            table.clone(),
-            alias.clone(),
-            on.clone(),
-        );
-    }
-    let key = if by_start {
-        grouping.by_start.clone()
-    } else {
-        grouping.by_finish.clone()
-    };
-    select.expr_as(key, Alias::new("grp"));
-    // By the output name: a key with bound values (a CASE over bounds) would not match
-    // itself as a second expression with its own parameters on PostgreSQL.
-    select.add_group_by([Sql::col(Alias::new("grp"))]);
-}
-
 /// The counts the tallies would hold for the responses of `form_id` that `filter` selects,
 /// over `period` (local days in `zone`): started, finished by outcome on their start day,
 /// completed and disqualified, durations, total scores, and per question answered, values and
-/// scores of completed responses. Aggregated in the database, a statement per measure.
+/// scores of completed responses.
 pub async fn counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
-    filter: &Sql,
+    filter: Option<&Sql>,
     period: Period,
     zone: Tz,
     counted: &super::Counted,
@@ -474,247 +536,206 @@ pub async fn counts(
 }
 
 /// [`counts`] split by `grouping` (all in one group `None` without one); only the questions
-/// `keys` are counted (every one without keys).
+/// `counted.keys` are counted (every one without keys).
+///
+/// One statement: the filter is evaluated once, over the form's responses started or finished
+/// in the period (a materialized `sel` table with each response's group keys; without a
+/// filter, `sel` is left to the planner to join as it sees fit), and every part reads `sel`: the responses by status, times and total scores, one grouped pass over the
+/// answers (answered, values, "other" texts and scores all come from it) and one over the
+/// chosen options.
 pub async fn grouped_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
-    filter: &Sql,
+    filter: Option<&Sql>,
     period: Period,
     zone: Tz,
     grouping: Option<&Grouping>,
     counted: &super::Counted,
 ) -> AppResult<std::collections::BTreeMap<Option<String>, Counts>> {
     let keys = counted.keys.as_deref();
-    let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
-    let status = responses_col(response::Column::Status);
+    let every = !counted.numbers_only;
+    let finishing = [ResponseStatus::Completed, ResponseStatus::Disqualified];
     let completed = [ResponseStatus::Completed];
-    let with_group = |mut set: Vec<&'static str>| {
-        if grouping.is_some() {
-            set.push("grp");
-        }
-        set
-    };
 
-    // Started in the period, and how those finished.
-    let mut started = selected(form_id, filter);
-    started_in(&mut started, period, zone);
-    started
-        .expr_as(status.clone(), Alias::new("value"))
-        .group_by_col((response::Entity, response::Column::Status));
-    group(&mut started, grouping, true);
-    for g in groups(conn, &shaped(started, &with_group(vec!["value"]))).await? {
-        let counts = out.entry(g.grp).or_default();
-        counts.push((String::new(), Measure::Started, String::new(), g.count));
-        if let Some(outcome) = g.value.filter(|s| s != ResponseStatus::InProgress.as_str()) {
-            counts.push((String::new(), Measure::Finished, outcome, g.count));
-        }
+    // The selected responses in the period, each with its group keys.
+    let mut chosen = selected(form_id, filter.unwrap_or(&Sql::val(true)));
+    for (col, name) in [
+        (response::Column::Id, "id"),
+        (response::Column::Status, "status"),
+        (response::Column::StartedAt, "started_at"),
+        (response::Column::CompletedDay, "completed_day"),
+        (response::Column::DurationSeconds, "duration_seconds"),
+        (response::Column::TotalScore, "total_score"),
+    ] {
+        chosen.expr_as(own(col), Alias::new(name));
     }
-
-    // Finished in the period.
-    let mut finished = selected(form_id, filter);
-    finished_in(
-        &mut finished,
-        period,
-        &[ResponseStatus::Completed, ResponseStatus::Disqualified],
-    );
-    finished
-        .expr_as(status, Alias::new("value"))
-        .group_by_col((response::Entity, response::Column::Status));
-    group(&mut finished, grouping, false);
-    for g in groups(conn, &shaped(finished, &with_group(vec!["value"]))).await? {
-        let measure = if g.value.as_deref() == Some(ResponseStatus::Completed.as_str()) {
-            Measure::Completed
-        } else {
-            Measure::Disqualified
-        };
-        out.entry(g.grp)
-            .or_default()
-            .push((String::new(), measure, String::new(), g.count));
-    }
-
-    // Durations and total scores of completed responses.
-    let times = if counted.times {
-        vec![
-            (response::Column::DurationSeconds, Measure::Duration),
-            (response::Column::TotalScore, Measure::TotalScore),
-        ]
-    } else {
-        Vec::new()
-    };
-    for (col, measure) in times {
-        let mut select = selected(form_id, filter);
-        finished_in(&mut select, period, &completed);
-        select
-            .and_where(responses_col(col).is_not_null())
-            .expr_as(
-                responses_col(col).cast_as(Alias::new("DOUBLE PRECISION")),
-                Alias::new("number"),
-            )
-            .group_by_col((response::Entity, col));
-        group(&mut select, grouping, false);
-        for g in groups(conn, &shaped(select, &with_group(vec!["number"]))).await? {
-            if let Some(n) = g.number {
-                let value = if measure == Measure::Duration {
-                    (n as i64).to_string()
-                } else {
-                    number_text(n)
-                };
-                out.entry(g.grp)
-                    .or_default()
-                    .push((String::new(), measure, value, g.count));
+    match grouping {
+        Some(grouping) => {
+            if let Some((table, alias, on)) = &grouping.join {
+                chosen.join_as(
+                    sea_orm::sea_query::JoinType::LeftJoin,
+                    table.clone(),
+                    alias.clone(),
+                    on.clone(),
+                );
             }
+            chosen.expr_as(grouping.by_start.clone(), Alias::new("gs"));
+            chosen.expr_as(grouping.by_finish.clone(), Alias::new("gf"));
+        }
+        None => {
+            chosen.expr_as(null_of("TEXT"), Alias::new("gs"));
+            chosen.expr_as(null_of("TEXT"), Alias::new("gf"));
         }
     }
+    if period.from.is_some() || period.to.is_some() {
+        chosen.and_where(started_in(own, period, zone).or(finished_in(own, period, &finishing)));
+    }
+    let from_sel = || Query::select().from(Alias::new("sel")).to_owned();
 
-    // Answers of completed responses, joined to the selected responses.
-    let a = Alias::new("ca");
-    let answers = |shape_col: Option<(Sql, &str)>| {
-        let mut select = selected(form_id, filter);
-        finished_in(&mut select, period, &completed);
-        select
+    // Started in the period, by status (how those finished).
+    let mut started = from_sel();
+    started.and_where(started_in(sel_of, period, zone));
+    let mut statement = part_of(started, PART_STARTED, &[("grp", sel("gs")), ("key", sel("status"))]);
+    // Finished in the period.
+    let mut finished = from_sel();
+    finished.and_where(finished_in(sel_of, period, &finishing));
+    let finished = part_of(finished, PART_FINISHED, &[("grp", sel("gf")), ("key", sel("status"))]);
+    statement.union(sea_orm::sea_query::UnionType::All, finished);
+    // Times to complete and total scores of completed responses.
+    if counted.times {
+        for (name, part) in [("duration_seconds", PART_DURATION), ("total_score", PART_TOTAL)] {
+            let mut select = from_sel();
+            select
+                .and_where(finished_in(sel_of, period, &completed))
+                .and_where(sel(name).is_not_null());
+            let number = sel(name).cast_as(Alias::new("DOUBLE PRECISION"));
+            let select = part_of(select, part, &[("grp", sel("gf")), ("number", number)]);
+            statement.union(sea_orm::sea_query::UnionType::All, select);
+        }
+    }
+    if !keys.is_some_and(|k| k.is_empty()) {
+        // Answers of completed responses: one pass, grouped by everything a count reads.
+        let a = Alias::new("ca");
+        let col = |c: answer::Column| Sql::col((a.clone(), c));
+        let mut answers = from_sel();
+        answers
             .join_as(
                 sea_orm::sea_query::JoinType::InnerJoin,
                 answer::Entity,
                 a.clone(),
-                Sql::col((a.clone(), answer::Column::ResponseId)).equals((response::Entity, response::Column::Id)),
+                col(answer::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
             )
-            .and_where(Sql::col((a.clone(), answer::Column::Kind)).ne(QuestionKind::Hidden.as_str()))
-            .and_where(match keys {
-                Some(keys) => Sql::col((a.clone(), answer::Column::QuestionKey)).is_in(keys.iter().cloned()),
-                None => Sql::val(true),
-            })
-            .expr_as(Sql::col((a.clone(), answer::Column::QuestionKey)), Alias::new("key"))
-            .group_by_col((a.clone(), answer::Column::QuestionKey));
-        if let Some((col, name)) = shape_col {
-            select.expr_as(col.clone(), Alias::new(name));
-            select.add_group_by([col]);
+            .and_where(finished_in(sel_of, period, &completed))
+            .and_where(col(answer::Column::Kind).ne(QuestionKind::Hidden.as_str()));
+        if let Some(keys) = keys {
+            answers.and_where(col(answer::Column::QuestionKey).is_in(keys.iter().cloned()));
         }
-        group(&mut select, grouping, false);
-        select
-    };
-    if keys.is_some_and(|k| k.is_empty()) {
-        return Ok(out.into_iter().map(|(g, counts)| (g, merge(counts))).collect());
-    }
-    let every = !counted.numbers_only;
-    let kind_col = Sql::col((a.clone(), answer::Column::Kind));
-    // Answered, by kind (only kinds not answered with exactly one value keep the count).
-    let answered = if every {
-        groups(
-            conn,
-            &shaped(answers(Some((kind_col, "value"))), &with_group(vec!["key", "value"])),
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    for g in answered {
-        let kind = g.value.as_deref().and_then(QuestionKind::parse);
-        if let (Some(key), Some(kind)) = (g.key, kind)
-            && !crate::report::tally::single_valued(kind)
-        {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Answered, String::new(), g.count));
+        if !every {
+            // Only the numbers of questions without options.
+            answers.and_where(col(answer::Column::NumberValue).is_not_null());
         }
-    }
-    // Numbers and yes / no values (questions without options).
-    let option_kinds: Vec<&str> = QuestionKind::ALL
-        .iter()
-        .filter(|k| k.has_options())
-        .map(|k| k.as_str())
-        .collect();
-    let number = Sql::col((a.clone(), answer::Column::NumberValue));
-    let mut numbers = answers(Some((number.clone(), "number")));
-    numbers
-        .and_where(number.is_not_null())
-        .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_not_in(option_kinds.clone()));
-    for g in groups(conn, &shaped(numbers, &with_group(vec!["key", "number"]))).await? {
-        if let (Some(key), Some(n)) = (g.key, g.number) {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Value, number_text(n), g.count));
+        let texted = Sql::cust(r#"CASE WHEN "ca"."text_value" IS NULL THEN 0 ELSE 1 END"#);
+        let mut set = vec![
+            ("grp", sel("gf")),
+            ("key", col(answer::Column::QuestionKey)),
+            ("kind", col(answer::Column::Kind)),
+            ("number", col(answer::Column::NumberValue)),
+        ];
+        if every {
+            set.extend([
+                ("score", col(answer::Column::Score)),
+                ("flag", col(answer::Column::BoolValue)),
+                ("texted", texted),
+            ]);
+        }
+        statement.union(sea_orm::sea_query::UnionType::All, part_of(answers, PART_ANSWERS, &set));
+        // Chosen options of completed responses.
+        if every {
+            let c = Alias::new("cc");
+            let col = |x: answer_choice::Column| Sql::col((c.clone(), x));
+            let mut options = from_sel();
+            options
+                .join_as(
+                    sea_orm::sea_query::JoinType::InnerJoin,
+                    answer_choice::Entity,
+                    c.clone(),
+                    col(answer_choice::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
+                )
+                .and_where(finished_in(sel_of, period, &completed));
+            if let Some(keys) = keys {
+                options.and_where(col(answer_choice::Column::QuestionKey).is_in(keys.iter().cloned()));
+            }
+            let set = [
+                ("grp", sel("gf")),
+                ("key", col(answer_choice::Column::QuestionKey)),
+                ("kind", col(answer_choice::Column::Value)),
+            ];
+            statement.union(sea_orm::sea_query::UnionType::All, part_of(options, PART_OPTIONS, &set));
         }
     }
-    let flag = Sql::col((a.clone(), answer::Column::BoolValue));
-    let mut flags = answers(Some((flag.clone(), "flag")));
-    flags
-        .and_where(flag.is_not_null())
-        .and_where(Sql::col((a.clone(), answer::Column::NumberValue)).is_null())
-        .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_not_in(option_kinds.clone()));
-    let flags = if every {
-        groups(conn, &shaped(flags, &with_group(vec!["key", "flag"]))).await?
-    } else {
-        Vec::new()
-    };
-    for g in flags {
-        if let (Some(key), Some(b)) = (g.key, g.flag) {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Value, b.to_string(), g.count));
-        }
-    }
-    // "Other, please specify" texts of choice questions.
-    let mut others = answers(None);
-    others
-        .and_where(Sql::col((a.clone(), answer::Column::Kind)).is_in(option_kinds))
-        .and_where(Sql::col((a.clone(), answer::Column::TextValue)).is_not_null());
-    let others = if every {
-        groups(conn, &shaped(others, &with_group(vec!["key"]))).await?
-    } else {
-        Vec::new()
-    };
-    for g in others {
-        if let Some(key) = g.key {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Value, OTHER.to_owned(), g.count));
-        }
-    }
-    // Scores.
-    let score = Sql::col((a.clone(), answer::Column::Score));
-    let mut scores = answers(Some((score.clone(), "number")));
-    scores.and_where(score.is_not_null());
-    let scores = if every {
-        groups(conn, &shaped(scores, &with_group(vec!["key", "number"]))).await?
-    } else {
-        Vec::new()
-    };
-    for g in scores {
-        if let (Some(key), Some(n)) = (g.key, g.number) {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Score, number_text(n), g.count));
-        }
-    }
-    // Chosen options.
-    let c = Alias::new("cc");
-    let mut chosen = selected(form_id, filter);
-    finished_in(&mut chosen, period, &completed);
-    chosen
-        .join_as(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            answer_choice::Entity,
-            c.clone(),
-            Sql::col((c.clone(), answer_choice::Column::ResponseId)).equals((response::Entity, response::Column::Id)),
-        )
-        .expr_as(
-            Sql::col((c.clone(), answer_choice::Column::QuestionKey)),
-            Alias::new("key"),
-        )
-        .expr_as(Sql::col((c.clone(), answer_choice::Column::Value)), Alias::new("value"))
-        .group_by_col((c.clone(), answer_choice::Column::QuestionKey))
-        .group_by_col((c, answer_choice::Column::Value));
-    group(&mut chosen, grouping, false);
-    let chosen = if every {
-        groups(conn, &shaped(chosen, &with_group(vec!["key", "value"]))).await?
-    } else {
-        Vec::new()
-    };
-    for g in chosen {
-        if let (Some(key), Some(value)) = (g.key, g.value) {
-            out.entry(g.grp)
-                .or_default()
-                .push((key, Measure::Value, value, g.count));
+    let mut cte = sea_orm::sea_query::CommonTableExpression::from_select(chosen);
+    cte.table_name(Alias::new("sel")).materialized(filter.is_some());
+    let with = sea_orm::sea_query::WithClause::new().cte(cte).to_owned();
+    let built = conn.get_database_backend().build(&statement.with(with));
+    let rows = Row::find_by_statement(built).all(conn).await?;
+
+    let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
+    for row in rows {
+        let counts = out.entry(row.grp).or_default();
+        let key = row.key.unwrap_or_default();
+        let n = row.count;
+        match row.part {
+            PART_STARTED => {
+                counts.push((String::new(), Measure::Started, String::new(), n));
+                if key != ResponseStatus::InProgress.as_str() {
+                    counts.push((String::new(), Measure::Finished, key, n));
+                }
+            }
+            PART_FINISHED => {
+                let measure = if key == ResponseStatus::Completed.as_str() {
+                    Measure::Completed
+                } else {
+                    Measure::Disqualified
+                };
+                counts.push((String::new(), measure, String::new(), n));
+            }
+            PART_DURATION => {
+                if let Some(seconds) = row.number {
+                    counts.push((String::new(), Measure::Duration, (seconds as i64).to_string(), n));
+                }
+            }
+            PART_TOTAL => {
+                if let Some(total) = row.number {
+                    counts.push((String::new(), Measure::TotalScore, number_text(total), n));
+                }
+            }
+            PART_ANSWERS => {
+                let Some(kind) = row.kind.as_deref().and_then(QuestionKind::parse) else {
+                    continue;
+                };
+                if every && !crate::report::tally::single_valued(kind) {
+                    counts.push((key.clone(), Measure::Answered, String::new(), n));
+                }
+                if kind.has_options() {
+                    // "Other, please specify" texts of choice questions.
+                    if every && row.texted != 0 {
+                        counts.push((key.clone(), Measure::Value, OTHER.to_owned(), n));
+                    }
+                } else if let Some(number) = row.number {
+                    counts.push((key.clone(), Measure::Value, number_text(number), n));
+                } else if let Some(flag) = row.flag.filter(|_| every) {
+                    counts.push((key.clone(), Measure::Value, flag.to_string(), n));
+                }
+                if let Some(score) = row.score.filter(|_| every) {
+                    counts.push((key, Measure::Score, number_text(score), n));
+                }
+            }
+            PART_OPTIONS => {
+                if let Some(value) = row.kind {
+                    counts.push((key, Measure::Value, value, n));
+                }
+            }
+            _ => {}
         }
     }
     Ok(out.into_iter().map(|(g, counts)| (g, merge(counts))).collect())

@@ -346,7 +346,7 @@ pub async fn form_figures(
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
-                self::filter::counts(conn, form.id, &condition, period, zone, &counted).await
+                self::filter::counts(conn, form.id, Some(&condition), period, zone, &counted).await
             }
         }
     };
@@ -417,6 +417,44 @@ where
 pub async fn rebuild_form(db: &crate::db::Db, organization_id: Uuid, form_id: Uuid) -> AppResult<()> {
     let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
     tally::rebuild(db, form_id, tally::zone(&organization.time_zone)).await
+}
+
+/// How long after settling a form's past counts the next settling runs.
+pub const SETTLE_EVERY: chrono::Duration = chrono::Duration::days(1);
+
+/// Folds a form's counts of the days before its local today into one row each (the durable
+/// job a form's first publication starts), and asks for the next run [`SETTLE_EVERY`] later.
+/// The job of a form that no longer exists ends.
+pub async fn settle_form(
+    db: &crate::db::Db,
+    now: DateTime<Utc>,
+    organization_id: Uuid,
+    form_id: Uuid,
+) -> AppResult<()> {
+    let exists = form::Entity::find_by_id(form_id)
+        .filter(form::Column::OrganizationId.eq(organization_id))
+        .one(db.conn())
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(());
+    }
+    let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
+    let zone = tally::zone(&organization.time_zone);
+    tally::settle(db, form_id, crate::report::tally::local_day(now, zone)).await?;
+    let txn = db.begin_write().await?;
+    super::job::enqueue_at(
+        &txn,
+        now,
+        now + SETTLE_EVERY,
+        organization_id,
+        super::job::Kind::SettleCounts,
+        form_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Enqueues, in the caller's transaction, a rebuild of every form of an organization: their

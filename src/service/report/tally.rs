@@ -258,27 +258,61 @@ pub async fn counts_between(
     summed_counts(conn, form_id, Condition::all().add(condition).add(subjects(counted))).await
 }
 
-/// A form's counts per local day of `from..=to`, summed over slots: (day, subject, measure,
-/// value, count), zero counts left out. Series fold them into their buckets.
-pub async fn counts_by_day(
+/// A form's counts per bucket of `from..=to`, the buckets starting on `starts` (ascending, the
+/// first at or before `from`), summed over slots and days in the database: (bucket index,
+/// subject, measure, value, count), zero counts left out. Where every bucket starts on the
+/// first of a month (Gregorian months, quarters, years), the whole months inside the range are
+/// read from month rows and only the partial months at its ends from day rows.
+pub async fn counts_by_bucket(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
+    starts: &[NaiveDate],
+    (from, to): (NaiveDate, NaiveDate),
     counted: &Counted,
-) -> AppResult<Vec<(NaiveDate, String, Measure, String, i64)>> {
-    let rows: Vec<(NaiveDate, String, String, String, i64)> = tally::Entity::find()
+) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
+    let day = Expr::col((tally::Entity, tally::Column::Day));
+    let mut bucket = sea_orm::sea_query::CaseStatement::new();
+    for (i, start) in starts.iter().enumerate().skip(1) {
+        bucket = bucket.case(sea_orm::sea_query::ExprTrait::lt(day.clone(), *start), Expr::val((i - 1) as i32));
+    }
+    let bucket = Expr::Case(Box::new(bucket.finally(Expr::val((starts.len().max(1) - 1) as i32))));
+    let monthly = starts.iter().all(|s| s.day() == 1);
+    let first_full = if from.day() == 1 {
+        from
+    } else {
+        last_of_month(from).succ_opt().unwrap_or(to)
+    };
+    let last_full = if to == last_of_month(to) {
+        first_of_month(to)
+    } else {
+        first_of_month(to).pred_opt().map(first_of_month).unwrap_or(from)
+    };
+    let rows_of = |grain: Grain, a: NaiveDate, b: NaiveDate| {
+        Condition::all()
+            .add(tally::Column::Grain.eq(grain as i16))
+            .add(tally::Column::Day.between(a, b))
+    };
+    let range = if monthly && first_full <= last_full {
+        Condition::any()
+            .add(rows_of(Grain::Month, first_full, last_full))
+            .add(rows_of(Grain::Day, from, first_full.pred_opt().unwrap_or(from)).add(tally::Column::Day.lt(first_full)))
+            .add(rows_of(Grain::Day, last_of_month(last_full).succ_opt().unwrap_or(to), to).add(tally::Column::Day.gt(last_full)))
+    } else {
+        Condition::all().add(rows_of(Grain::Day, from, to))
+    };
+    let rows: Vec<(i32, String, String, String, i64)> = tally::Entity::find()
         .select_only()
-        .column(tally::Column::Day)
+        .column_as(bucket, "bucket")
         .column(tally::Column::Subject)
         .column(tally::Column::Measure)
         .column(tally::Column::Value)
         .column_as(summed(), "count")
         .filter(tally::Column::FormId.eq(form_id))
-        .filter(tally::Column::Grain.eq(Grain::Day as i16))
-        .filter(tally::Column::Day.between(from, to))
+        .filter(range)
         .filter(subjects(counted))
-        .group_by(tally::Column::Day)
+        // By the output name: a CASE with bound values would not match itself as a second
+        // expression with its own parameters on PostgreSQL.
+        .group_by(Expr::col(Alias::new("bucket")))
         .group_by(tally::Column::Subject)
         .group_by(tally::Column::Measure)
         .group_by(tally::Column::Value)
@@ -288,8 +322,8 @@ pub async fn counts_by_day(
     Ok(rows
         .into_iter()
         .filter(|r| r.4 != 0)
-        .filter_map(|(day, subject, measure, value, count)| {
-            Some((day, subject, Measure::parse(&measure)?, value, count))
+        .filter_map(|(bucket, subject, measure, value, count)| {
+            Some((usize::try_from(bucket).ok()?, subject, Measure::parse(&measure)?, value, count))
         })
         .collect())
 }
@@ -382,6 +416,70 @@ pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
     let change = (Grain::All, all_time(), String::new(), Measure::Changes, String::new());
     total.insert(change, 1);
     upsert(&txn, rows(form_id, 0, total, &Unspread::new())).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Folds a form's counts of days before `today` (and of months before its month) from every
+/// slot into slot 0, and drops the rows of those days that count nothing: past days are
+/// rarely written again, so reading a period then sums one row per count instead of one per
+/// slot. Every sum stays what it was (the freshness stamp does not move). Rows written to
+/// those days later (a late completion, a deletion) are folded at the next run.
+///
+/// PostgreSQL moves the rows in one statement (the deleted rows are the ones added, whatever
+/// ran meanwhile); SQLite has one writer, so a transaction of two statements is as safe.
+pub async fn settle(db: &Db, form_id: Uuid, today: NaiveDate) -> AppResult<()> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.backend();
+    let month = first_of_month(today);
+    let p = |i: usize| match backend {
+        DbBackend::Postgres => format!("${i}"),
+        _ => "?".to_owned(),
+    };
+    let past = |slots: &str| {
+        format!(
+            r#""form_id" = {form} AND {slots} AND (("grain" = {day_grain} AND "day" < {today}) OR ("grain" = {month_grain} AND "day" < {month}))"#,
+            form = p(1),
+            day_grain = Grain::Day as i16,
+            month_grain = Grain::Month as i16,
+            today = p(2),
+            month = p(3),
+        )
+    };
+    let values = || -> Vec<sea_orm::Value> { vec![form_id.into(), today.into(), month.into()] };
+    let columns = r#""grain", "day", "subject", "measure", "value""#;
+    let add = r#"ON CONFLICT ("form_id", "grain", "day", "subject", "measure", "value", "slot")
+        DO UPDATE SET "count" = "tallies"."count" + "excluded"."count""#;
+    let txn = db.begin_write().await?;
+    match backend {
+        DbBackend::Postgres => {
+            let sql = format!(
+                r#"WITH "moved" AS (DELETE FROM "tallies" WHERE {past} RETURNING {columns}, "count")
+                INSERT INTO "tallies" ("form_id", {columns}, "slot", "count")
+                SELECT $1, {columns}, 0, CAST(SUM("count") AS BIGINT) FROM "moved" GROUP BY {columns}
+                {add}"#,
+                past = past(r#""slot" > 0"#),
+            );
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values()))
+                .await?;
+        }
+        _ => {
+            let sql = format!(
+                r#"INSERT INTO "tallies" ("form_id", {columns}, "slot", "count")
+                SELECT "form_id", {columns}, 0, SUM("count") FROM "tallies" WHERE {past}
+                GROUP BY "form_id", {columns} {add}"#,
+                past = past(r#""slot" > 0"#),
+            );
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values()))
+                .await?;
+            let sql = format!(r#"DELETE FROM "tallies" WHERE {}"#, past(r#""slot" > 0"#));
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values()))
+                .await?;
+        }
+    }
+    let sql = format!(r#"DELETE FROM "tallies" WHERE {} AND "count" = 0"#, past(r#""slot" = 0"#));
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values()))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -42,7 +42,7 @@ use crate::{
         model::{FormDef, FormSettings, ResponseLimit},
     },
     report::tally::{Measure, local_day},
-    service::{form::settings_of, now, rate_limit, report::tally, respondent},
+    service::{form::settings_of, rate_limit, report::tally, respondent},
 };
 
 /// The answer to one question, as sent.
@@ -389,7 +389,7 @@ async fn respondent_of(
 async fn open(state: &AppState, author: Author, key: String, opening: Opening, finish: bool) -> AppResult<Done> {
     idempotency::check_key(&key, "input.idempotencyKey")?;
     let conn = state.db.conn();
-    let at = now();
+    let at = state.clock.now();
     let (form, zone) = form_of(conn, &author, &opening.form).await?;
     let scope = format!("form:{}", form.id);
     let hash = idempotency::fingerprint(if finish { "submit" } else { "start" }, &opening);
@@ -609,7 +609,7 @@ async fn proceed(
 ) -> AppResult<Done> {
     idempotency::check_key(&key, "input.idempotencyKey")?;
     let conn = state.db.conn();
-    let at = now();
+    let at = state.clock.now();
     let response_id = state
         .signer
         .read_resume_token(&continuation.resume_token)
