@@ -221,5 +221,16 @@ async fn main() {
             p50.as_secs_f64() / sql50.as_secs_f64()
         );
     }
+    // The server runs in this process: its resident memory after every case.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let memory: Vec<String> = status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS:") || l.starts_with("VmHWM:"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    println!(
+        "memory of the process (server, benchmark and generator; HWM is the peak): {}",
+        memory.join(", ")
+    );
     bench.finish().await;
 }

@@ -101,6 +101,8 @@ pub struct Bench {
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), nazar::BoxError>>,
     postgres: Option<(DatabaseConnection, String)>,
+    /// `--keep yes`: the PostgreSQL database stays for inspection (its name is printed).
+    keep: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -171,6 +173,7 @@ impl Bench {
             stop,
             server,
             postgres,
+            keep: o.text("keep") == Some("yes"),
             _dir: dir,
         }
     }
@@ -180,12 +183,16 @@ impl Bench {
         gql(&self.client, &self.url, Some(&self.token), query, variables).await
     }
 
-    /// Stops the server and drops the PostgreSQL database.
+    /// Stops the server and drops the PostgreSQL database (unless kept).
     pub async fn finish(self) {
         let _ = self.stop.send(());
         let _ = self.server.await;
         drop(self.db);
         if let Some((admin, name)) = self.postgres {
+            if self.keep {
+                println!("kept the database {name}");
+                return;
+            }
             let _ = admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .await;

@@ -5,6 +5,9 @@
 //!   one row each, so a period reads a row per count instead of one per slot.
 //! - `ix_responses_form_started`: the responses of a form started in a period, which reports
 //!   over a filter read with those finished in it.
+//! - `ix_tallies_form_subject`: the counts of a few questions over many days (a series of
+//!   NPS) without reading every question's rows of those days. Counts change in place (the
+//!   column is not indexed), so the index grows only with new rows.
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 
 use crate::helpers::index;
@@ -20,6 +23,14 @@ impl MigrationTrait for Migration {
                 "ix_responses_form_started",
                 "responses",
                 &["form_id", "started_at"],
+                false,
+            ))
+            .await?;
+        manager
+            .create_index(index(
+                "ix_tallies_form_subject",
+                "tallies",
+                &["form_id", "grain", "subject", "day"],
                 false,
             ))
             .await?;
@@ -42,6 +53,9 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared("DELETE FROM jobs WHERE kind = 'SETTLE_COUNTS'")
+            .await?;
+        manager
+            .drop_index(Index::drop().name("ix_tallies_form_subject").table("tallies").to_owned())
             .await?;
         manager
             .drop_index(

@@ -540,7 +540,7 @@ pub async fn counts(
 ///
 /// One statement: the filter is evaluated once, over the form's responses started or finished
 /// in the period (a materialized `sel` table with each response's group keys; without a
-/// filter, `sel` is left to the planner to join as it sees fit), and every part reads `sel`: the responses by status, times and total scores, one grouped pass over the
+/// filter, PostgreSQL joins `sel` inline as it sees fit), and every part reads `sel`: the responses by status, times and total scores, one grouped pass over the
 /// answers (answered, values, "other" texts and scores all come from it) and one over the
 /// chosen options.
 pub async fn grouped_counts(
@@ -674,9 +674,13 @@ pub async fn grouped_counts(
         }
     }
     let mut cte = sea_orm::sea_query::CommonTableExpression::from_select(chosen);
-    cte.table_name(Alias::new("sel")).materialized(filter.is_some());
+    // PostgreSQL plans the joins of an unfiltered `sel` better inline (hash joins over the
+    // form's rows); SQLite, joining by nested loops, gains from computing it once either way.
+    let backend = conn.get_database_backend();
+    cte.table_name(Alias::new("sel"))
+        .materialized(filter.is_some() || backend == sea_orm::DbBackend::Sqlite);
     let with = sea_orm::sea_query::WithClause::new().cte(cte).to_owned();
-    let built = conn.get_database_backend().build(&statement.with(with));
+    let built = backend.build(&statement.with(with));
     let rows = Row::find_by_statement(built).all(conn).await?;
 
     let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
