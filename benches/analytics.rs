@@ -11,7 +11,7 @@
 //! cargo bench --bench analytics -- --backend postgres --size 1000000
 //! ```
 //! Options: `--size N` (default 100000), `--uncached N` (requests per case, default 20),
-//! `--cached N` (default 100).
+//! `--cached N` (default 100), `--keep yes` (PostgreSQL: keep the database for inspection).
 mod common;
 
 use std::time::{Duration, Instant};
@@ -195,6 +195,16 @@ async fn main() {
             format!(
                 "SELECT r.completed_day, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
                  WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{from24}' AND p.text_value = 'pro' GROUP BY r.completed_day, a.number_value"
+            ),
+        ),
+        (
+            "NPS only, all time, unfiltered",
+            "query($id: ID!) { formReport(formId: $id) { nps { score n marginOfError distribution { value count percent } } } }"
+                .to_owned(),
+            json!({ "id": form }),
+            format!(
+                "SELECT a.number_value, COUNT(*) FROM answers a WHERE a.form_id = {fid} AND a.question_key = 'nps' \
+                 AND a.completed_at IS NOT NULL GROUP BY a.number_value"
             ),
         ),
     ];

@@ -160,12 +160,12 @@ impl BoundApp {
         let tls = config.tls_cert.is_some();
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
         let maintenance = tokio::spawn(maintain(state.clone()));
-        let runner = config
-            .run_jobs
-            .then(|| tokio::spawn(state.jobs.clone().runner(Arc::new(Work {
+        let runner = config.run_jobs.then(|| {
+            tokio::spawn(state.jobs.clone().runner(Arc::new(Work {
                 db: state.db.clone(),
                 clock: state.clock.clone(),
-            }))));
+            })))
+        });
         let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)

@@ -55,7 +55,12 @@ impl MigrationTrait for Migration {
             .execute_unprepared("DELETE FROM jobs WHERE kind = 'SETTLE_COUNTS'")
             .await?;
         manager
-            .drop_index(Index::drop().name("ix_tallies_form_subject").table("tallies").to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("ix_tallies_form_subject")
+                    .table("tallies")
+                    .to_owned(),
+            )
             .await?;
         manager
             .drop_index(

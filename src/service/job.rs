@@ -100,7 +100,17 @@ pub async fn ensure(
     let keep = OnConflict::columns([job::Column::OrganizationId, job::Column::Kind, job::Column::TargetId])
         .do_nothing()
         .to_owned();
-    insert(txn, now, run_at, organization_id, kind, target_id, serde_json::json!({}), keep).await
+    insert(
+        txn,
+        now,
+        run_at,
+        organization_id,
+        kind,
+        target_id,
+        serde_json::json!({}),
+        keep,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -868,13 +868,24 @@ async fn series_buckets_match_the_reports_of_their_days_in_both_calendars() {
             let from = NaiveDate::parse_from_str(bucket["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
             let to = NaiveDate::parse_from_str(bucket["to"].as_str().unwrap(), "%Y-%m-%d").unwrap();
             let mut differences = Vec::new();
-            same(&bucket["report"], &expected(&all, Some(from), Some(to), Tehran), "bucket", &mut differences);
-            assert!(differences.is_empty(), "{interval} {}: {differences:#?}", bucket["label"]);
+            same(
+                &bucket["report"],
+                &expected(&all, Some(from), Some(to), Tehran),
+                "bucket",
+                &mut differences,
+            );
+            assert!(
+                differences.is_empty(),
+                "{interval} {}: {differences:#?}",
+                bucket["label"]
+            );
             completed += bucket["report"]["responses"]["completed"].as_u64().unwrap();
         }
         let inside = all
             .iter()
-            .filter(|r| r["status"] == "COMPLETED" && day_of(r, "completedAt").is_some_and(|d| d >= today - Duration::days(130)))
+            .filter(|r| {
+                r["status"] == "COMPLETED" && day_of(r, "completedAt").is_some_and(|d| d >= today - Duration::days(130))
+            })
             .count() as u64;
         assert_eq!(completed, inside, "{interval}");
     }

@@ -206,7 +206,10 @@ async fn figures(app: &TestApp, owner: &Session, form_id: &str, today: chrono::N
     nazar::service::report::tally::apply(app.db.conn(), crate::reports::uuid_of(form_id), chrono_tz::UTC, &[], 1)
         .await
         .unwrap();
-    let mut periods = vec![json!(null), json!({ "from": (today - Duration::days(60)).to_string(), "to": today.to_string() })];
+    let mut periods = vec![
+        json!(null),
+        json!({ "from": (today - Duration::days(60)).to_string(), "to": today.to_string() }),
+    ];
     for back in 0..8 {
         let day = (today - Duration::days(back)).to_string();
         periods.push(json!({ "from": day, "to": day }));
@@ -256,7 +259,10 @@ async fn settling_folds_past_counts_into_one_row_each_and_changes_no_figure() {
     }
     let today = now.date_naive();
     let before = figures(&app, &owner, &form.form_id, today).await;
-    assert!(spread_rows(&app, form_uuid, today).await > 0, "counts spread over slots");
+    assert!(
+        spread_rows(&app, form_uuid, today).await > 0,
+        "counts spread over slots"
+    );
 
     // Not due before a day has passed since publication; then it runs and asks for the next.
     assert_eq!(app.run_jobs().await, 0);
@@ -264,7 +270,10 @@ async fn settling_folds_past_counts_into_one_row_each_and_changes_no_figure() {
     let today = app.clock.now().date_naive();
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(spread_rows(&app, form_uuid, today).await, 0);
-    assert_eq!(figures(&app, &owner, &form.form_id, today - Duration::days(1)).await, before);
+    assert_eq!(
+        figures(&app, &owner, &form.form_id, today - Duration::days(1)).await,
+        before
+    );
     let next = crate::collect::count_rows(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'SETTLE_COUNTS'").await;
     assert_eq!(next, 1, "the next settling waits");
     assert_eq!(app.run_jobs().await, 0, "a day later");
@@ -277,5 +286,8 @@ async fn settling_folds_past_counts_into_one_row_each_and_changes_no_figure() {
     assert_eq!(app.run_jobs().await, 1);
     let today = app.clock.now().date_naive();
     assert_eq!(spread_rows(&app, form_uuid, today).await, 0);
-    assert_eq!(figures(&app, &owner, &form.form_id, today - Duration::days(2)).await, late);
+    assert_eq!(
+        figures(&app, &owner, &form.form_id, today - Duration::days(2)).await,
+        late
+    );
 }

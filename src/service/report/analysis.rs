@@ -506,8 +506,16 @@ pub async fn breakdown(
     let computed = parts(state, form, key, || async {
         let zone = zone_of(conn, form).await?;
         let sql = condition(state, form, filter).await?;
-        let grouped =
-            filter::grouped_counts(conn, form.id, sql.as_ref(), period, zone, Some(&keyed.grouping), &counted).await?;
+        let grouped = filter::grouped_counts(
+            conn,
+            form.id,
+            sql.as_ref(),
+            period,
+            zone,
+            Some(&keyed.grouping),
+            &counted,
+        )
+        .await?;
         // Keys that differ only in how the database spelled them are one group.
         let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
         for (key, counts) in grouped {

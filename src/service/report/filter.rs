@@ -135,7 +135,8 @@ fn attribute_rows(name: &str, shape: Shape) -> SelectStatement {
         )
         // Implied by the response, and what the form's index on the snapshots starts with.
         .and_where(
-            Sql::col((r.clone(), response_attribute::Column::FormId)).equals((response::Entity, response::Column::FormId)),
+            Sql::col((r.clone(), response_attribute::Column::FormId))
+                .equals((response::Entity, response::Column::FormId)),
         )
         .and_where(
             Sql::col((r.clone(), response_attribute::Column::ResponseId))
@@ -443,9 +444,9 @@ struct Row {
     /// Which part: see the `PART_*` constants.
     part: i32,
     grp: Option<String>,
-    /// The status (started, finished), the question's key (answers, options).
+    /// The status (responses), the question's key (answers, options).
     key: Option<String>,
-    /// The answer's kind; the chosen option (options).
+    /// The answer's kind; the chosen option (options); the group by completion (responses).
     kind: Option<String>,
     /// The answer's number; the time to complete or total score.
     number: Option<f64>,
@@ -453,11 +454,13 @@ struct Row {
     flag: Option<bool>,
     /// Whether the answer has a text (1) or not (0).
     texted: i32,
+    /// The rows counted; of the responses, those started in the period.
     count: i64,
+    /// Of the responses, those finished in the period (0 in other parts).
+    finished: i64,
 }
 
-const PART_STARTED: i32 = 0;
-const PART_FINISHED: i32 = 1;
+const PART_RESPONSES: i32 = 0;
 const PART_DURATION: i32 = 2;
 const PART_TOTAL: i32 = 3;
 const PART_ANSWERS: i32 = 4;
@@ -470,7 +473,8 @@ fn null_of(sql_type: &str) -> Sql {
 
 /// A part of the statement: `part`'s rows from `select` (its tables and conditions), grouped
 /// by the columns `set` names; the other columns `Row` reads are NULLs (0 for `texted`).
-fn part_of(mut select: SelectStatement, part: i32, set: &[(&str, Sql)]) -> SelectStatement {
+/// `counts`: what `count` and `finished` hold (default: the rows, and 0).
+fn part_of(mut select: SelectStatement, part: i32, set: &[(&str, Sql)], counts: Option<(Sql, Sql)>) -> SelectStatement {
     select.expr_as(Sql::cust(part.to_string()), Alias::new("part"));
     for (column, sql_type) in [
         ("grp", "TEXT"),
@@ -494,8 +498,18 @@ fn part_of(mut select: SelectStatement, part: i32, set: &[(&str, Sql)]) -> Selec
             }
         }
     }
-    select.expr_as(count_all(), Alias::new("count"));
+    let (count, finished) = counts.unwrap_or_else(|| (count_all(), Sql::cust("0").cast_as(Alias::new("BIGINT"))));
+    select.expr_as(count, Alias::new("count"));
+    select.expr_as(finished, Alias::new("finished"));
     select
+}
+
+/// How many rows of a group `condition` holds for, as a 64-bit integer.
+fn count_where(condition: Sql) -> Sql {
+    let one = sea_orm::sea_query::CaseStatement::new()
+        .case(condition, Sql::cust("1"))
+        .finally(Sql::cust("0"));
+    Sql::from(sea_orm::sea_query::Func::sum(Sql::Case(Box::new(one)))).cast_as(Alias::new("BIGINT"))
 }
 
 /// A count as a 64-bit integer on every backend.
@@ -592,15 +606,17 @@ pub async fn grouped_counts(
     }
     let from_sel = || Query::select().from(Alias::new("sel")).to_owned();
 
-    // Started in the period, by status (how those finished).
-    let mut started = from_sel();
-    started.and_where(started_in(sel_of, period, zone));
-    let mut statement = part_of(started, PART_STARTED, &[("grp", sel("gs")), ("key", sel("status"))]);
-    // Finished in the period.
-    let mut finished = from_sel();
-    finished.and_where(finished_in(sel_of, period, &finishing));
-    let finished = part_of(finished, PART_FINISHED, &[("grp", sel("gf")), ("key", sel("status"))]);
-    statement.union(sea_orm::sea_query::UnionType::All, finished);
+    // The responses by status, in one pass: those started in the period (by the group of
+    // their start; how they finished) and those finished in it (by the group of their end).
+    let mut statement = part_of(
+        from_sel(),
+        PART_RESPONSES,
+        &[("grp", sel("gs")), ("kind", sel("gf")), ("key", sel("status"))],
+        Some((
+            count_where(started_in(sel_of, period, zone)),
+            count_where(finished_in(sel_of, period, &finishing)),
+        )),
+    );
     // Times to complete and total scores of completed responses.
     if counted.times {
         for (name, part) in [("duration_seconds", PART_DURATION), ("total_score", PART_TOTAL)] {
@@ -609,7 +625,7 @@ pub async fn grouped_counts(
                 .and_where(finished_in(sel_of, period, &completed))
                 .and_where(sel(name).is_not_null());
             let number = sel(name).cast_as(Alias::new("DOUBLE PRECISION"));
-            let select = part_of(select, part, &[("grp", sel("gf")), ("number", number)]);
+            let select = part_of(select, part, &[("grp", sel("gf")), ("number", number)], None);
             statement.union(sea_orm::sea_query::UnionType::All, select);
         }
     }
@@ -648,7 +664,10 @@ pub async fn grouped_counts(
                 ("texted", texted),
             ]);
         }
-        statement.union(sea_orm::sea_query::UnionType::All, part_of(answers, PART_ANSWERS, &set));
+        statement.union(
+            sea_orm::sea_query::UnionType::All,
+            part_of(answers, PART_ANSWERS, &set, None),
+        );
         // Chosen options of completed responses.
         if every {
             let c = Alias::new("cc");
@@ -670,7 +689,10 @@ pub async fn grouped_counts(
                 ("key", col(answer_choice::Column::QuestionKey)),
                 ("kind", col(answer_choice::Column::Value)),
             ];
-            statement.union(sea_orm::sea_query::UnionType::All, part_of(options, PART_OPTIONS, &set));
+            statement.union(
+                sea_orm::sea_query::UnionType::All,
+                part_of(options, PART_OPTIONS, &set, None),
+            );
         }
     }
     let mut cte = sea_orm::sea_query::CommonTableExpression::from_select(chosen);
@@ -685,24 +707,30 @@ pub async fn grouped_counts(
 
     let mut out: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
     for row in rows {
-        let counts = out.entry(row.grp).or_default();
         let key = row.key.unwrap_or_default();
-        let n = row.count;
-        match row.part {
-            PART_STARTED => {
-                counts.push((String::new(), Measure::Started, String::new(), n));
+        if row.part == PART_RESPONSES {
+            if row.count > 0 {
+                let counts = out.entry(row.grp).or_default();
+                counts.push((String::new(), Measure::Started, String::new(), row.count));
                 if key != ResponseStatus::InProgress.as_str() {
-                    counts.push((String::new(), Measure::Finished, key, n));
+                    counts.push((String::new(), Measure::Finished, key.clone(), row.count));
                 }
             }
-            PART_FINISHED => {
+            if row.finished > 0 {
                 let measure = if key == ResponseStatus::Completed.as_str() {
                     Measure::Completed
                 } else {
                     Measure::Disqualified
                 };
-                counts.push((String::new(), measure, String::new(), n));
+                out.entry(row.kind)
+                    .or_default()
+                    .push((String::new(), measure, String::new(), row.finished));
             }
+            continue;
+        }
+        let counts = out.entry(row.grp).or_default();
+        let n = row.count;
+        match row.part {
             PART_DURATION => {
                 if let Some(seconds) = row.number {
                     counts.push((String::new(), Measure::Duration, (seconds as i64).to_string(), n));

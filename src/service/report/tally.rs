@@ -273,7 +273,10 @@ pub async fn counts_by_bucket(
     let day = Expr::col((tally::Entity, tally::Column::Day));
     let mut bucket = sea_orm::sea_query::CaseStatement::new();
     for (i, start) in starts.iter().enumerate().skip(1) {
-        bucket = bucket.case(sea_orm::sea_query::ExprTrait::lt(day.clone(), *start), Expr::val((i - 1) as i32));
+        bucket = bucket.case(
+            sea_orm::sea_query::ExprTrait::lt(day.clone(), *start),
+            Expr::val((i - 1) as i32),
+        );
     }
     let bucket = Expr::Case(Box::new(bucket.finally(Expr::val((starts.len().max(1) - 1) as i32))));
     let monthly = starts.iter().all(|s| s.day() == 1);
@@ -295,8 +298,13 @@ pub async fn counts_by_bucket(
     let range = if monthly && first_full <= last_full {
         Condition::any()
             .add(rows_of(Grain::Month, first_full, last_full))
-            .add(rows_of(Grain::Day, from, first_full.pred_opt().unwrap_or(from)).add(tally::Column::Day.lt(first_full)))
-            .add(rows_of(Grain::Day, last_of_month(last_full).succ_opt().unwrap_or(to), to).add(tally::Column::Day.gt(last_full)))
+            .add(
+                rows_of(Grain::Day, from, first_full.pred_opt().unwrap_or(from)).add(tally::Column::Day.lt(first_full)),
+            )
+            .add(
+                rows_of(Grain::Day, last_of_month(last_full).succ_opt().unwrap_or(to), to)
+                    .add(tally::Column::Day.gt(last_full)),
+            )
     } else {
         Condition::all().add(rows_of(Grain::Day, from, to))
     };
@@ -323,7 +331,13 @@ pub async fn counts_by_bucket(
         .into_iter()
         .filter(|r| r.4 != 0)
         .filter_map(|(bucket, subject, measure, value, count)| {
-            Some((usize::try_from(bucket).ok()?, subject, Measure::parse(&measure)?, value, count))
+            Some((
+                usize::try_from(bucket).ok()?,
+                subject,
+                Measure::parse(&measure)?,
+                value,
+                count,
+            ))
         })
         .collect())
 }
@@ -477,7 +491,10 @@ pub async fn settle(db: &Db, form_id: Uuid, today: NaiveDate) -> AppResult<()> {
                 .await?;
         }
     }
-    let sql = format!(r#"DELETE FROM "tallies" WHERE {} AND "count" = 0"#, past(r#""slot" = 0"#));
+    let sql = format!(
+        r#"DELETE FROM "tallies" WHERE {} AND "count" = 0"#,
+        past(r#""slot" = 0"#)
+    );
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, values()))
         .await?;
     txn.commit().await?;
