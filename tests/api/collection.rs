@@ -75,7 +75,7 @@ async fn invitation_tokens_bind_a_respondent_to_a_form() {
 
     // Expired, forged, and another form's invitations.
     let signer = Signer::new(JWT_SECRET.as_bytes());
-    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let past = app.clock.now() - chrono::Duration::minutes(1);
     let expired = signer.invitation(uuid_of(&form.form_id), uuid_of(&sara), Some(past));
     let forged =
         Signer::new(b"someone else's secret, long enough").invitation(uuid_of(&form.form_id), uuid_of(&sara), None);
@@ -90,7 +90,7 @@ async fn invitation_tokens_bind_a_respondent_to_a_form() {
         assert_eq!(error_code(&body), code, "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "input.invitationToken");
     }
-    let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let future = (app.clock.now() + chrono::Duration::days(1)).to_rfc3339();
     let body = invite(&app, &owner.access_token, &form, &[&sara], Some(&future)).await;
     let body = submit(
         &app,
@@ -111,7 +111,7 @@ async fn invitation_tokens_bind_a_respondent_to_a_form() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "input.respondentIds[0]");
     let body = invite(&app, &stranger.access_token, &form, &[&theirs], None).await;
     assert_eq!(error_code(&body), "NOT_FOUND");
-    let past = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let past = (app.clock.now() - chrono::Duration::days(1)).to_rfc3339();
     let body = invite(&app, &owner.access_token, &form, &[&sara], Some(&past)).await;
     assert_eq!(refusal(&body)[0].0, "OUT_OF_RANGE");
 }
@@ -197,7 +197,7 @@ async fn what_is_recorded_with_a_response() {
         json!({ "collectGeolocation": true, "storeIpAddress": true, "allowedOrigins": ["https://shop.example.com"] }),
     )
     .await;
-    let began = (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339();
+    let began = (app.clock.now() - chrono::Duration::minutes(10)).to_rfc3339();
     let body = submit_with(
         &app,
         &form,
@@ -241,8 +241,8 @@ async fn what_is_recorded_with_a_response() {
     assert!(body["errors"].is_null(), "{body}");
 
     // Bad metadata, each at its field.
-    let old = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
-    let soon = (chrono::Utc::now() - chrono::Duration::minutes(20)).to_rfc3339();
+    let old = (app.clock.now() - chrono::Duration::days(40)).to_rfc3339();
+    let soon = (app.clock.now() - chrono::Duration::minutes(20)).to_rfc3339();
     for (extra, code, path) in [
         (
             json!({ "geolocation": { "latitude": 91, "longitude": 0 } }),

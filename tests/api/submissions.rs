@@ -731,7 +731,7 @@ async fn closed_forms_refuse_and_older_versions_are_answered_until_then() {
             }
         }
     }
-    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let past = (app.clock.now() - chrono::Duration::minutes(1)).to_rfc3339();
     set_settings(&app, &owner, &form.form_id, json!({ "closesAt": past })).await;
     let body = start(&app, &form, json!({})).await;
     assert_eq!(error_code(&body), "FORM_CLOSED");
