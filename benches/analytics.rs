@@ -11,7 +11,8 @@
 //! cargo bench --bench analytics -- --backend postgres --size 1000000
 //! ```
 //! Options: `--size N` (default 100000), `--uncached N` (requests per case, default 20),
-//! `--cached N` (default 100), `--keep yes` (PostgreSQL: keep the database for inspection).
+//! `--cached N` (default 100), `--keep yes` (PostgreSQL: keep the database for inspection),
+//! `--reuse NAME` (PostgreSQL: measure a kept database again, without generating).
 mod common;
 
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{
     Bench, Options,
-    generate::{Target, generate, publish_form},
+    generate::{Target, existing_form, generate, publish_form},
     ms, percentile,
 };
 use nazar::service::report::tally;
@@ -83,7 +84,11 @@ async fn main() {
     let size = o.number("size", 100_000);
     let (uncached, cached) = (o.number("uncached", 20), o.number("cached", 100));
     let bench = Bench::start(&o).await;
+    let reuse = o.text("reuse").is_some();
     for (name, kind) in [("plan", "STRING"), ("customer_since", "DATE")] {
+        if reuse {
+            break;
+        }
         let body = bench
             .gql(
                 "mutation($input: CreateRespondentAttributeInput!) { createRespondentAttribute(input: $input) { attribute { id } } }",
@@ -92,7 +97,11 @@ async fn main() {
             .await;
         assert!(body["errors"].is_null(), "{body}");
     }
-    let (form, row, version_id, def) = publish_form(&bench).await;
+    let (form, row, version_id, def) = if reuse {
+        existing_form(&bench).await
+    } else {
+        publish_form(&bench).await
+    };
     let began = Instant::now();
     let target = Target {
         form_id: row.id,
@@ -101,8 +110,12 @@ async fn main() {
         def: &def,
         segments: true,
     };
-    generate(&bench, &target, size, 7).await;
+    if !reuse {
+        generate(&bench, &target, size, 7).await;
+    }
     let generated = began.elapsed();
+    // A long load outlives the first access token.
+    bench.sign_in().await;
     let today = Utc::now().with_timezone(&chrono_tz::Asia::Tehran).date_naive();
     // Past days' counts folded into one row each, as the form's daily settling leaves them.
     let settling = Instant::now();

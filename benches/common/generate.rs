@@ -67,6 +67,29 @@ pub async fn publish_form(bench: &Bench) -> (String, entity::form::Model, Uuid, 
     (form, row, version_id, def)
 }
 
+/// The benchmark form of a database filled by an earlier run (`--reuse`).
+pub async fn existing_form(bench: &Bench) -> (String, entity::form::Model, Uuid, std::sync::Arc<FormDef>) {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let row = entity::form::Entity::find()
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .expect("a filled database");
+    let form = URL_SAFE_NO_PAD.encode(format!("Form:{}", row.id));
+    let version_id = row.published_version_id.unwrap();
+    let version = entity::form_version::Entity::find_by_id(version_id)
+        .one(bench.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let def = std::sync::Arc::new(
+        nazar::service::form::store::load_def(bench.db.conn(), &version)
+            .await
+            .unwrap(),
+    );
+    (form, row, version_id, def)
+}
+
 /// The plans respondents are on.
 pub const PLANS: [&str; 5] = ["free", "basic", "pro", "business", "enterprise"];
 /// The channels responses arrive by.

@@ -96,7 +96,7 @@ impl Options {
 pub struct Bench {
     pub url: String,
     pub db: Db,
-    pub token: String,
+    token: std::sync::Mutex<String>,
     pub client: reqwest::Client,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), nazar::BoxError>>,
@@ -124,11 +124,18 @@ impl Bench {
             "sqlite" => {}
             "postgres" => {
                 let admin = Database::connect(&o.postgres_url).await.expect("connect to PostgreSQL");
-                let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .unwrap();
+                // `--reuse NAME`: a database an earlier run kept (`--keep yes`), already filled.
+                let name = match o.text("reuse") {
+                    Some(name) => name.to_owned(),
+                    None => {
+                        let name = format!("nazar_bench_{}", Uuid::now_v7().simple());
+                        admin
+                            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                            .await
+                            .unwrap();
+                        name
+                    }
+                };
                 // The new database next to the one in the URL (keeping any `?query`).
                 let (url, query) = o.postgres_url.split_once('?').unwrap_or((&o.postgres_url, ""));
                 let (base, _) = url.rsplit_once('/').unwrap();
@@ -152,35 +159,61 @@ impl Bench {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::new();
-        let owner = gql(
-            &client,
-            &url,
-            None,
-            "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
-            json!({ "i": { "organizationName": "Bench", "timeZone": "Asia/Tehran", "name": "Owner",
-                           "email": "owner@example.com", "password": "correct horse battery staple" } }),
-        )
-        .await;
-        let token = owner["data"]["signUp"]["accessToken"]
-            .as_str()
-            .expect("signed up")
-            .to_owned();
-        Bench {
+        let token = if o.text("reuse").is_some() {
+            String::new()
+        } else {
+            let owner = gql(
+                &client,
+                &url,
+                None,
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }",
+                json!({ "i": { "organizationName": "Bench", "timeZone": "Asia/Tehran", "name": "Owner",
+                               "email": OWNER.0, "password": OWNER.1 } }),
+            )
+            .await;
+            owner["data"]["signUp"]["accessToken"]
+                .as_str()
+                .expect("signed up")
+                .to_owned()
+        };
+        let bench = Bench {
             url,
             db,
-            token,
+            token: std::sync::Mutex::new(token),
             client,
             stop,
             server,
             postgres,
-            keep: o.text("keep") == Some("yes"),
+            keep: o.text("keep") == Some("yes") || o.text("reuse").is_some(),
             _dir: dir,
+        };
+        if o.text("reuse").is_some() {
+            bench.sign_in().await;
         }
+        bench
+    }
+
+    /// Signs the owner in again (a fresh access token: a long load outlives the first one).
+    pub async fn sign_in(&self) {
+        let session = gql(
+            &self.client,
+            &self.url,
+            None,
+            "mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }",
+            json!({ "i": { "email": OWNER.0, "password": OWNER.1 } }),
+        )
+        .await;
+        let token = session["data"]["signIn"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("signed in: {session}"))
+            .to_owned();
+        *self.token.lock().unwrap() = token;
     }
 
     /// A GraphQL operation as the owner.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        gql(&self.client, &self.url, Some(&self.token), query, variables).await
+        let token = self.token.lock().unwrap().clone();
+        gql(&self.client, &self.url, Some(&token), query, variables).await
     }
 
     /// Stops the server and drops the PostgreSQL database (unless kept).
@@ -199,6 +232,9 @@ impl Bench {
         }
     }
 }
+
+/// The benchmark organization's owner: email and password.
+const OWNER: (&str, &str) = ("owner@example.com", "correct horse battery staple");
 
 /// A GraphQL operation over HTTP.
 pub async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
