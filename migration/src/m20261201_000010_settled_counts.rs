@@ -6,7 +6,8 @@
 //! - `ix_responses_form_started`: the responses of a form started in a period, which reports
 //!   over a filter read with those finished in it.
 //! - `ix_tallies_form_subject`: the counts of a few questions over many days (a series of
-//!   NPS) without reading every question's rows of those days. Counts change in place (the
+//!   NPS) without reading every question's rows of those days, nor the many times to complete
+//!   of each day when they are not asked for. Counts change in place (the
 //!   column is not indexed), so the index grows only with new rows.
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 
@@ -30,7 +31,7 @@ impl MigrationTrait for Migration {
             .create_index(index(
                 "ix_tallies_form_subject",
                 "tallies",
-                &["form_id", "grain", "subject", "day"],
+                &["form_id", "grain", "subject", "measure", "day"],
                 false,
             ))
             .await?;
