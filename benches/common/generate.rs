@@ -53,6 +53,15 @@ pub async fn publish_form(bench: &Bench) -> (String, entity::form::Model, Uuid, 
         .await
         .unwrap()
         .unwrap();
+    published_def(bench, form, row).await
+}
+
+/// The form's published version and its definition, beside its global id and row.
+async fn published_def(
+    bench: &Bench,
+    form: String,
+    row: entity::form::Model,
+) -> (String, entity::form::Model, Uuid, std::sync::Arc<FormDef>) {
     let version_id = row.published_version_id.unwrap();
     let version = entity::form_version::Entity::find_by_id(version_id)
         .one(bench.db.conn())
@@ -76,18 +85,7 @@ pub async fn existing_form(bench: &Bench) -> (String, entity::form::Model, Uuid,
         .unwrap()
         .expect("a filled database");
     let form = URL_SAFE_NO_PAD.encode(format!("Form:{}", row.id));
-    let version_id = row.published_version_id.unwrap();
-    let version = entity::form_version::Entity::find_by_id(version_id)
-        .one(bench.db.conn())
-        .await
-        .unwrap()
-        .unwrap();
-    let def = std::sync::Arc::new(
-        nazar::service::form::store::load_def(bench.db.conn(), &version)
-            .await
-            .unwrap(),
-    );
-    (form, row, version_id, def)
+    published_def(bench, form, row).await
 }
 
 /// The plans respondents are on.

@@ -392,11 +392,6 @@ fn selected(form_id: Uuid, filter: &Sql) -> SelectStatement {
         .to_owned()
 }
 
-/// A column of the response row.
-fn own(col: response::Column) -> Sql {
-    responses_col(col)
-}
-
 /// A column of the selected responses (the `sel` table of [`grouped_counts`]).
 fn sel(name: &str) -> Sql {
     Sql::col((Alias::new("sel"), Alias::new(name)))
@@ -581,7 +576,7 @@ pub async fn grouped_counts(
         (response::Column::DurationSeconds, "duration_seconds"),
         (response::Column::TotalScore, "total_score"),
     ] {
-        chosen.expr_as(own(col), Alias::new(name));
+        chosen.expr_as(responses_col(col), Alias::new(name));
     }
     match grouping {
         Some(grouping) => {
@@ -602,7 +597,7 @@ pub async fn grouped_counts(
         }
     }
     if period.from.is_some() || period.to.is_some() {
-        chosen.and_where(started_in(own, period, zone).or(finished_in(own, period, &finishing)));
+        chosen.and_where(started_in(responses_col, period, zone).or(finished_in(responses_col, period, &finishing)));
     }
     let from_sel = || Query::select().from(Alias::new("sel")).to_owned();
 
