@@ -311,6 +311,7 @@ pub async fn generate(bench: &Bench, target: &Target<'_>, count: usize, seed: u6
                 completed_at,
                 duration_seconds: duration,
                 completed_day: completed_at.map(|at| nazar::report::tally::local_day(at, zone)),
+                segmented: false,
             };
             if segments && completed_at.is_some() {
                 let since = completed - chrono::Duration::days(rng.random_range(0..5 * 365));

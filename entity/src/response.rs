@@ -39,6 +39,9 @@ pub struct Model {
     pub duration_seconds: Option<i32>,
     /// The local day (organization's time zone) it was completed or disqualified on.
     pub completed_day: Option<Date>,
+    /// Whether the response's counts by segment are in `segment_tallies` (set by the fold of
+    /// finished responses; reset when a rebuild recounts the form).
+    pub segmented: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261130_000007_tallies;
 mod m20261201_000008_list_orders;
 mod m20261201_000009_analytics;
 mod m20261201_000010_settled_counts;
+mod m20261202_000011_segments;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_list_orders::Migration),
             Box::new(m20261201_000009_analytics::Migration),
             Box::new(m20261201_000010_settled_counts::Migration),
+            Box::new(m20261202_000011_segments::Migration),
         ]
     }
 }

@@ -477,11 +477,12 @@ impl FormReport {
 /// What a selection of a report reads: every question's figures when it lists questions, else
 /// only those of the metrics it selects.
 pub fn need_of(report: async_graphql::Lookahead<'_>) -> Need {
+    let times = report.field("totalScore").exists() || report.field("responses").field("timeToComplete").exists();
     if report.field("questions").exists() || report.field("question").exists() {
-        return Need::all();
+        return Need { times, ..Need::all() };
     }
     let mut need = Need {
-        times: report.field("totalScore").exists() || report.field("responses").field("timeToComplete").exists(),
+        times,
         ..Need::default()
     };
     for (field, metric) in [("nps", Metric::Nps), ("csat", Metric::Csat), ("ces", Metric::Ces)] {

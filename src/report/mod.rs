@@ -5,5 +5,6 @@ pub mod calendar;
 pub mod compare;
 pub mod figures;
 pub mod metrics;
+pub mod segment;
 pub mod stats;
 pub mod tally;

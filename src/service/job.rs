@@ -30,15 +30,19 @@ pub enum Kind {
     /// Fold a form's counts of past days into one row each, then again a day later (see
     /// `report::tally::settle`); started when the form is first published.
     SettleCounts,
+    /// Fold a form's finished responses into its counts by segment (see
+    /// `report::segment::fold`); asked for by a breakdown that read many unfolded ones.
+    FoldSegments,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::RebuildCounts, Kind::SettleCounts];
+    pub const ALL: [Kind; 3] = [Kind::RebuildCounts, Kind::SettleCounts, Kind::FoldSegments];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::RebuildCounts => "REBUILD_COUNTS",
             Kind::SettleCounts => "SETTLE_COUNTS",
+            Kind::FoldSegments => "FOLD_SEGMENTS",
         }
     }
 
@@ -343,6 +347,9 @@ impl Handler for Work {
                 }
                 Some(Kind::SettleCounts) => {
                     super::report::settle_form(&self.db, self.clock.now(), job.organization_id, job.target_id).await
+                }
+                Some(Kind::FoldSegments) => {
+                    super::report::fold_form(&self.db, job.organization_id, job.target_id).await
                 }
                 None => Err(crate::error::AppError::Internal(format!(
                     "unknown job kind {}",

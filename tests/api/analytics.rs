@@ -5,7 +5,7 @@
 //! completion and in-progress counts, saved reports with filters, and refusals.
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Asia::Tehran;
 use nazar::logic::expr::{CompareOp, Expr, Operand, ResponseField, SetOp, Value as V};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -1570,4 +1570,133 @@ async fn a_filter_reads_keys_only_older_versions_have() {
         body["errors"][0]["extensions"]["problems"][0]["code"], "CONDITION_UNKNOWN_QUESTION",
         "{body}"
     );
+}
+
+/// Every figure of a report that segments count: no times to complete, no total scores.
+const SEGMENT_FIELDS: &str = "responses { started completed disqualified inProgress completionPercent }
+    nps { questionKey score n promoters { count percent } passives { count percent } detractors { count percent }
+      marginOfError tooSmall distribution { value count percent } }
+    csat { questionKey percent marginOfError mean satisfied n tooSmall distribution { value count } }
+    ces { questionKey mean marginOfError percentEasy easy n tooSmall distribution { value count } }
+    questions { key kind answered skipped distribution { value count percent }
+      numbers { n mean median stdDev marginOfError } scores { n mean median stdDev marginOfError } }";
+
+/// A breakdown by a text or boolean attribute, or by tenure, that asks for no times reads the
+/// folded counts by segment, the responses not folded yet and the tallies (for the responses
+/// in no segment); asking for times reads every response. Both give the same groups before a
+/// fold, after it, with responses and deletions after it, and after a rebuild.
+#[tokio::test]
+async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 60, 41).await;
+    let form_id = crate::reports::uuid_of(&data.form.form_id);
+    let organization_id = {
+        use sea_orm::EntityTrait;
+        entity::form::Entity::find_by_id(form_id)
+            .one(app.db.conn())
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id
+    };
+    let scanned = BREAKDOWN.replace("REPORT_FIELDS", &report_fields());
+    let segmented = BREAKDOWN.replace("REPORT_FIELDS", SEGMENT_FIELDS);
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let dimensions = [
+        json!({ "attribute": { "name": "tier" } }),
+        json!({ "attribute": { "name": "vip" } }),
+        json!({ "tenure": { "attribute": "since", "months": [1, 6, 24] } }),
+    ];
+    let periods = [
+        Value::Null,
+        period(Some(today - Duration::days(9)), Some(today)),
+        period(Some(today.with_day0(0).unwrap() - Duration::days(40)), None),
+    ];
+    let compare = |stage: &'static str| {
+        let (app, token, scanned, segmented, dimensions, periods) =
+            (&app, &token, &scanned, &segmented, &dimensions, &periods);
+        let form = data.form.form_id.clone();
+        async move {
+            for by in dimensions {
+                for period in periods {
+                    let vars = json!({ "id": form, "by": by, "period": period, "limit": 10 });
+                    let mut answers = Vec::new();
+                    for query in [scanned, segmented] {
+                        let body = app.gql(Some(token), query, vars.clone()).await;
+                        answers.push(
+                            body["data"]["formBreakdown"]["groups"]
+                                .as_array()
+                                .unwrap_or_else(|| panic!("{body}"))
+                                .clone(),
+                        );
+                    }
+                    let (want, got) = (&answers[0], &answers[1]);
+                    let label = format!("{stage}, by {by}, over {period}");
+                    assert_eq!(want.len(), got.len(), "{label}: {want:#?} {got:#?}");
+                    assert!(!got.is_empty(), "{label}");
+                    for (w, g) in want.iter().zip(got) {
+                        for field in ["kind", "value", "low", "high", "n", "tooSmall"] {
+                            assert_eq!(w[field], g[field], "{label}: {field}");
+                        }
+                        let mut differences = Vec::new();
+                        same(&w["report"], &g["report"], "group", &mut differences);
+                        assert!(differences.is_empty(), "{label} {}: {differences:#?}", g["value"]);
+                    }
+                }
+            }
+        }
+    };
+    compare("nothing folded").await;
+
+    nazar::service::report::fold_form(&app.db, organization_id, form_id)
+        .await
+        .unwrap();
+    let finished = crate::collect::count_rows(
+        &app,
+        "SELECT COUNT(*) FROM responses WHERE status <> 'IN_PROGRESS' AND segmented = TRUE",
+    )
+    .await;
+    let all_finished =
+        crate::collect::count_rows(&app, "SELECT COUNT(*) FROM responses WHERE status <> 'IN_PROGRESS'").await;
+    assert_eq!(finished, all_finished);
+    assert!(crate::collect::count_rows(&app, "SELECT COUNT(*) FROM segment_tallies").await > 0);
+    compare("all folded").await;
+
+    // Deleted after the fold, and new responses past it.
+    let mut recorded: Vec<&String> = data.snapshot.keys().collect();
+    recorded.sort();
+    for id in recorded.iter().take(4) {
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], **id, "{body}");
+    }
+    let mut rng = StdRng::seed_from_u64(43);
+    let someone = upsert(&app, &token, "crm-new", &Attributes::random(&mut rng)).await;
+    for _ in 0..6 {
+        let finished = Utc::now() - Duration::minutes(rng.random_range(0..3 * 24 * 60));
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+                json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                    "respondentId": someone, "channel": "PHONE", "answers": random_answers(&mut rng),
+                    "startedAt": (finished - Duration::minutes(5)).to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    compare("deleted and added after the fold").await;
+
+    // A rebuild (a new time zone) empties the segments and folds again.
+    nazar::service::report::rebuild_form(&app.db, organization_id, form_id)
+        .await
+        .unwrap();
+    compare("rebuilt").await;
 }

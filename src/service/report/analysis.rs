@@ -13,9 +13,9 @@ use sea_orm::{
 };
 
 use super::{
-    Filter, Need, Part, Period, cached,
+    Counted, Filter, Need, Part, Period, cached,
     filter::{self, Grouping},
-    tally, version_of, zone_of,
+    segment, tally, version_of, zone_of,
 };
 use crate::{
     app::AppState,
@@ -25,6 +25,7 @@ use crate::{
     report::{
         calendar::{self, Bucket, Calendar, Interval},
         figures::{Counts, FormFigures, figures},
+        segment as segment_model,
         tally::{Measure, number_text},
     },
 };
@@ -35,8 +36,6 @@ pub const MAX_BUCKETS: usize = 400;
 pub const MAX_GROUPS: usize = 50;
 /// Most band boundaries.
 pub const MAX_BANDS: usize = 20;
-/// Days in a month of tenure (a Gregorian year's average).
-pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 
 /// A form's current definition and freshness stamp, or an empty one.
 async fn current(state: &AppState, form: &form::Model) -> AppResult<(String, Arc<FormDef>, i64)> {
@@ -421,9 +420,9 @@ fn keyed(
                     r#"CAST(julianday("responses"."completed_day") - julianday("bg"."date_value") AS INTEGER)"#,
                 ),
             };
-            let day_bounds: Vec<Sql> = bounds
+            let day_bounds: Vec<Sql> = months
                 .iter()
-                .map(|m| Sql::val((m * DAYS_PER_MONTH).round() as i64))
+                .map(|m| Sql::val(crate::report::segment::tenure_days(i64::from(*m))))
                 .collect();
             let key_sql = band_index(days, day_bounds);
             let (by_start, by_finish) = same(key_sql);
@@ -461,6 +460,109 @@ fn keyed(
             }
         }
     })
+}
+
+/// The folded dimension that answers a breakdown, if one does: (dimension, tenure bounds in
+/// months). An unfiltered breakdown by a text or boolean attribute's values, or by tenure,
+/// that does not ask for times to complete or total scores (which segments do not count).
+fn folded_dimension(
+    dimension: &Dimension,
+    catalogue: &std::collections::HashMap<String, Scalar>,
+    filter: Option<&Filter>,
+    counted: &Counted,
+) -> Option<(String, Option<Vec<u32>>)> {
+    if filter.is_some() || counted.times {
+        return None;
+    }
+    match dimension {
+        Dimension::Attribute { name, bands }
+            if bands.is_empty() && matches!(catalogue.get(name), Some(Scalar::Text | Scalar::Bool)) =>
+        {
+            Some((segment_model::attribute_dimension(name), None))
+        }
+        Dimension::Tenure { attribute, months } => {
+            Some((segment_model::tenure_dimension(attribute), Some(months.clone())))
+        }
+        _ => None,
+    }
+}
+
+/// A breakdown's counts by group from the folded segments, the responses not folded yet and
+/// the tallies (the responses in no segment: the tallies less every group), or `None` when the
+/// period needs day rows the dimension does not keep. Asks for a fold when many responses
+/// were not folded yet.
+async fn by_segment(
+    state: &AppState,
+    form: &form::Model,
+    (zone, period): (chrono_tz::Tz, Period),
+    grouping: &Grouping,
+    (dimension, tenure): (&str, Option<&[u32]>),
+    counted: &Counted,
+) -> AppResult<Option<std::collections::BTreeMap<Option<String>, Counts>>> {
+    let conn = state.db.conn();
+    let Some(folded) =
+        segment::folded_counts(conn, form.organization_id, form.id, dimension, None, period, counted).await?
+    else {
+        return Ok(None);
+    };
+    let mut groups: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
+    for (value, counts) in folded {
+        let key = match tenure {
+            Some(bounds) => match value.parse::<i64>() {
+                Ok(months) => segment_model::band_of(months, bounds).to_string(),
+                Err(_) => continue,
+            },
+            None => value,
+        };
+        groups.entry(Some(key)).or_default().extend(counts);
+    }
+    let tail = segment::unfolded(state.db.backend());
+    let mut unfolded = 0;
+    for (key, counts) in
+        filter::grouped_counts(conn, form.id, Some(&tail), period, zone, Some(grouping), counted).await?
+    {
+        unfolded += counts
+            .iter()
+            .filter(|(s, m, _, _)| s.is_empty() && matches!(m, Measure::Completed | Measure::Disqualified))
+            .map(|c| c.3)
+            .sum::<i64>();
+        // Finished responses without the attribute are in the rest, with those in progress.
+        if key.is_some() {
+            groups.entry(key).or_default().extend(counts);
+        }
+    }
+    if unfolded >= segment::FOLD_AT {
+        let now = state.clock.now();
+        crate::service::job::ensure(
+            conn,
+            now,
+            now,
+            form.organization_id,
+            crate::service::job::Kind::FoldSegments,
+            form.id,
+        )
+        .await?;
+        state.jobs.wake();
+    }
+    let mut groups: std::collections::BTreeMap<Option<String>, Counts> = groups
+        .into_iter()
+        .map(|(key, counts)| {
+            (
+                key,
+                filter::merge(counts)
+                    .into_iter()
+                    .filter(|c| c.3 != 0)
+                    .collect::<Counts>(),
+            )
+        })
+        .filter(|(_, counts)| !counts.is_empty())
+        .collect();
+    let total = tally::counts_between(conn, form.id, period.from, period.to, counted).await?;
+    let rest = segment::rest_of(total, groups.values());
+    if !rest.is_empty() {
+        groups.insert(None, rest);
+    }
+    Ok(Some(groups))
 }
 
 /// A band's label: `< 7`, `7 to < 9`, `≥ 9` (with a unit after the numbers, if any).
@@ -503,19 +605,39 @@ pub async fn breakdown(
     let counted = need.counted(&def);
     let normalize = keyed.normalize;
     let banded = keyed.bands.is_some();
+    let folded = folded_dimension(dimension, &catalogue, filter, &counted);
     let computed = parts(state, form, key, || async {
         let zone = zone_of(conn, form).await?;
-        let sql = condition(state, form, filter).await?;
-        let grouped = filter::grouped_counts(
-            conn,
-            form.id,
-            sql.as_ref(),
-            period,
-            zone,
-            Some(&keyed.grouping),
-            &counted,
-        )
-        .await?;
+        let from_segments = match &folded {
+            Some((name, tenure)) => {
+                by_segment(
+                    state,
+                    form,
+                    (zone, period),
+                    &keyed.grouping,
+                    (name, tenure.as_deref()),
+                    &counted,
+                )
+                .await?
+            }
+            None => None,
+        };
+        let grouped = match from_segments {
+            Some(grouped) => grouped,
+            None => {
+                let sql = condition(state, form, filter).await?;
+                filter::grouped_counts(
+                    conn,
+                    form.id,
+                    sql.as_ref(),
+                    period,
+                    zone,
+                    Some(&keyed.grouping),
+                    &counted,
+                )
+                .await?
+            }
+        };
         // Keys that differ only in how the database spelled them are one group.
         let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
         for (key, counts) in grouped {

@@ -13,6 +13,7 @@ use crate::codes::ProblemCode;
 pub mod analysis;
 pub mod filter;
 pub mod history;
+pub mod segment;
 pub mod tally;
 
 use std::{sync::Arc, time::Duration};
@@ -54,7 +55,8 @@ pub struct Need {
     pub all: bool,
     /// The metrics whose questions are read.
     pub metrics: std::collections::BTreeSet<crate::form::kind::Metric>,
-    /// Times to complete and total scores (their distributions are the costliest counts).
+    /// Times to complete and total scores (their distributions are the costliest counts), also
+    /// of a request that lists every question.
     pub times: bool,
 }
 
@@ -102,7 +104,7 @@ impl Need {
         Counted {
             keys,
             numbers_only,
-            times: self.all || self.times,
+            times: self.times,
         }
     }
 
@@ -123,7 +125,7 @@ impl Need {
     /// The need's part of a cache key.
     pub fn key_part(&self) -> String {
         if self.all {
-            "all".to_owned()
+            if self.times { "all+times" } else { "all" }.to_owned()
         } else {
             let metrics: Vec<String> = self.metrics.iter().map(|m| format!("{m:?}")).collect();
             format!("{}{}", metrics.join("+"), if self.times { "+times" } else { "" })
@@ -416,7 +418,18 @@ where
 /// is now (the durable job a change of zone enqueues).
 pub async fn rebuild_form(db: &crate::db::Db, organization_id: Uuid, form_id: Uuid) -> AppResult<()> {
     let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
-    tally::rebuild(db, form_id, tally::zone(&organization.time_zone)).await
+    let zone = tally::zone(&organization.time_zone);
+    tally::rebuild(db, form_id, zone).await?;
+    segment::fold(db, form_id, zone).await?;
+    Ok(())
+}
+
+/// Folds a form's finished responses not folded yet into its counts by segment (the durable
+/// job a breakdown that read many of them asks for; the daily settling folds too).
+pub async fn fold_form(db: &crate::db::Db, organization_id: Uuid, form_id: Uuid) -> AppResult<()> {
+    let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
+    segment::fold(db, form_id, tally::zone(&organization.time_zone)).await?;
+    Ok(())
 }
 
 /// How long after settling a form's past counts the next settling runs.
@@ -442,6 +455,7 @@ pub async fn settle_form(
     let organization = super::organization::get(db.conn(), Tenant::trusted(organization_id)).await?;
     let zone = tally::zone(&organization.time_zone);
     tally::settle(db, form_id, crate::report::tally::local_day(now, zone)).await?;
+    segment::fold(db, form_id, zone).await?;
     let txn = db.begin_write().await?;
     super::job::enqueue_at(
         &txn,

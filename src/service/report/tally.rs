@@ -137,18 +137,18 @@ pub async fn all_time_counts(
         Condition::all()
             .add(tally::Column::Grain.eq(Grain::All as i16))
             .add(tally::Column::Day.eq(all_time()))
-            .add(subjects(counted)),
+            .add(tally_subjects(counted)),
     )
     .await
 }
 
 /// The rows of the response itself and of the questions counted (every row without keys),
-/// without times and total scores unless counted.
-fn subjects(counted: &Counted) -> Condition {
+/// without times and total scores unless counted, of a table of counts whose subject and
+/// measure columns are these.
+pub fn subjects<C: ColumnTrait>(subject: C, measure: C, counted: &Counted) -> Condition {
     let mut condition = Condition::all();
     if let Some(keys) = &counted.keys {
-        condition =
-            condition.add(tally::Column::Subject.is_in(std::iter::once(String::new()).chain(keys.iter().cloned())));
+        condition = condition.add(subject.is_in(std::iter::once(String::new()).chain(keys.iter().cloned())));
     }
     if !counted.times {
         // Named positively, so an index by (subject, measure) reads only these rows: a day
@@ -157,9 +157,13 @@ fn subjects(counted: &Counted) -> Condition {
             .into_iter()
             .filter(|m| !matches!(m, Measure::Duration | Measure::TotalScore))
             .map(Measure::as_str);
-        condition = condition.add(tally::Column::Measure.is_in(measures));
+        condition = condition.add(measure.is_in(measures));
     }
     condition
+}
+
+fn tally_subjects(counted: &Counted) -> Condition {
+    subjects(tally::Column::Subject, tally::Column::Measure, counted)
 }
 
 /// A form's counts on the rows `condition` selects, summed by (subject, measure, value); zero
@@ -209,19 +213,10 @@ fn last_of_month(day: NaiveDate) -> NaiveDate {
         .unwrap_or(day)
 }
 
-/// A form's counts over local days `from..=to` (either open), summed over slots: all-time
-/// rows without a range; otherwise month rows for the whole months inside it and day rows for
-/// the rest, so a range costs at most one row per month plus two months of days.
-pub async fn counts_between(
-    conn: &impl ConnectionTrait,
-    form_id: Uuid,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    counted: &Counted,
-) -> AppResult<Vec<(String, Measure, String, i64)>> {
-    if from.is_none() && to.is_none() {
-        return all_time_counts(conn, form_id, counted).await;
-    }
+/// The rows a range of local days `from..=to` (either open, not both) reads: (grain, first
+/// day, last day) of month rows for the whole months inside it and of day rows for the rest,
+/// so a range costs at most one row per month plus two months of days; empty parts left out.
+pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<(Grain, NaiveDate, NaiveDate)> {
     let (min, max) = bounds();
     let (from, to) = (from.unwrap_or(min).max(min), to.unwrap_or(max).min(max));
     let first_full = if from.day() == 1 {
@@ -234,8 +229,7 @@ pub async fn counts_between(
     } else {
         first_of_month(to).pred_opt().map(first_of_month).unwrap_or(min)
     };
-    // (grain, first day, last day) of each part, empty parts left out. Every bound stays
-    // within four-digit years: SQLite compares dates as text.
+    // Every bound stays within four-digit years: SQLite compares dates as text.
     let mut parts: Vec<(Grain, NaiveDate, NaiveDate)> = Vec::new();
     if first_full <= last_full {
         parts.push((Grain::Month, first_full, last_full));
@@ -249,18 +243,42 @@ pub async fn counts_between(
         parts.push((Grain::Day, from, to));
     }
     parts.retain(|(_, a, b)| a <= b);
+    parts
+}
+
+/// The condition on a table of counts (its grain and day columns) that reads `parts`.
+pub fn rows_of<C: ColumnTrait>(grain: C, day: C, parts: &[(Grain, NaiveDate, NaiveDate)]) -> Condition {
+    let mut condition = Condition::any();
+    for (g, a, b) in parts {
+        condition = condition.add(Condition::all().add(grain.eq(*g as i16)).add(day.between(*a, *b)));
+    }
+    condition
+}
+
+/// A form's counts over local days `from..=to` (either open), summed over slots: all-time
+/// rows without a range; otherwise month rows for the whole months inside it and day rows for
+/// the rest, so a range costs at most one row per month plus two months of days.
+pub async fn counts_between(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    counted: &Counted,
+) -> AppResult<Vec<(String, Measure, String, i64)>> {
+    if from.is_none() && to.is_none() {
+        return all_time_counts(conn, form_id, counted).await;
+    }
+    let parts = period_parts(from, to);
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let mut condition = Condition::any();
-    for (grain, a, b) in parts {
-        condition = condition.add(
-            Condition::all()
-                .add(tally::Column::Grain.eq(grain as i16))
-                .add(tally::Column::Day.between(a, b)),
-        );
-    }
-    summed_counts(conn, form_id, Condition::all().add(condition).add(subjects(counted))).await
+    let condition = rows_of(tally::Column::Grain, tally::Column::Day, &parts);
+    summed_counts(
+        conn,
+        form_id,
+        Condition::all().add(condition).add(tally_subjects(counted)),
+    )
+    .await
 }
 
 /// A form's counts per bucket of `from..=to`, the buckets starting on `starts` (ascending, the
@@ -322,7 +340,7 @@ pub async fn counts_by_bucket(
         .column_as(summed(), "count")
         .filter(tally::Column::FormId.eq(form_id))
         .filter(range)
-        .filter(subjects(counted))
+        .filter(tally_subjects(counted))
         // By the output name: a CASE with bound values would not match itself as a second
         // expression with its own parameters on PostgreSQL.
         .group_by(Expr::col(Alias::new("bucket")))
@@ -389,6 +407,8 @@ pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
         .filter(tally::Column::Measure.ne(Measure::Changes.as_str()))
         .exec(&txn)
         .await?;
+    // Segments count by local day and tenure: they are folded again after the rebuild.
+    super::segment::reset(&txn, form_id).await?;
     let mut total: std::collections::BTreeMap<Key, i64> = std::collections::BTreeMap::new();
     let mut after: Option<Uuid> = None;
     loop {

@@ -517,6 +517,7 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
         completed_at,
         duration_seconds: completed_at.map(|c| duration(started_at, c)),
         completed_day: completed_at.map(|c| local_day(c, context.zone)),
+        segmented: false,
     };
     let mut outcome = Outcome {
         response_id: row.id,

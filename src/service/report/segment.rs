@@ -1,0 +1,320 @@
+//! Counts by segment in storage (`segment_tallies`): what finished responses add to each
+//! value their respondents' attributes had at completion and to each month of tenure, folded
+//! in by a durable job (never on the write path), so a breakdown by an attribute or by
+//! tenure, and a filter naming one attribute's values, read a few rows instead of every
+//! response.
+//!
+//! Exact at every moment: a finished response is either folded (`responses.segmented`, set in
+//! the transaction that adds its counts) or read from the responses themselves with the
+//! others not folded yet (the tail, found by a partial index). Responses without the attribute
+//! (in progress, anonymous, declared later) are the form's tallies less every segment.
+//! Deleting a folded response takes its counts away in the deleting transaction; a rebuild of
+//! the tallies (a new time zone) empties the form's segments and folds again.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono_tz::Tz;
+use entity::{response, response_attribute, segment_tally};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
+};
+use uuid::Uuid;
+
+use super::{Counted, Period, tally as stored};
+use crate::{
+    db::Db,
+    error::AppResult,
+    form::{answer::Checked, response::ResponseStatus},
+    report::{
+        figures::Counts,
+        segment::{self as pure, Key, Snapshot},
+        tally::{Grain, Measure, all_time},
+    },
+    service::response::answers_of,
+};
+
+/// Responses folded per transaction.
+pub const FOLD_BATCH: u64 = 2_000;
+/// Finished responses not folded yet, read by one breakdown, past which it asks for a fold.
+pub const FOLD_AT: i64 = 500;
+/// Rows per statement: within every backend's limit on bound parameters.
+const CHUNK: usize = 500;
+
+/// Finished and not folded yet: the tail a read sums from the responses. Written with
+/// literals so that both backends see the partial index `ix_responses_form_unsegmented`.
+pub fn unfolded(backend: DbBackend) -> Sql {
+    let flag = match backend {
+        DbBackend::Sqlite => r#""responses"."segmented" = 0"#,
+        _ => r#""responses"."segmented" = false"#,
+    };
+    Sql::cust(flag).and(Sql::col((response::Entity, response::Column::Status)).is_in([
+        ResponseStatus::Completed.as_str(),
+        ResponseStatus::Disqualified.as_str(),
+    ]))
+}
+
+/// The attribute snapshots of responses, by response.
+async fn snapshots(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<(String, Snapshot)>>> {
+    let mut out: HashMap<Uuid, Vec<(String, Snapshot)>> = HashMap::new();
+    for part in ids.chunks(CHUNK) {
+        let rows = response_attribute::Entity::find()
+            .filter(response_attribute::Column::OrganizationId.eq(organization_id))
+            .filter(response_attribute::Column::ResponseId.is_in(part.to_vec()))
+            .all(conn)
+            .await?;
+        for row in rows {
+            let value = if let Some(t) = row.text_value {
+                Snapshot::Text(t)
+            } else if let Some(b) = row.bool_value {
+                Snapshot::Bool(b)
+            } else if let Some(d) = row.date_value {
+                Snapshot::Date(d)
+            } else if let Some(n) = row.number_value {
+                Snapshot::Number(n)
+            } else {
+                continue;
+            };
+            out.entry(row.response_id).or_default().push((row.name, value));
+        }
+    }
+    Ok(out)
+}
+
+/// What finished responses add (times `sign`) to their segments.
+fn counted_of(
+    rows: &[response::Model],
+    answers: &mut HashMap<Uuid, Vec<Checked>>,
+    snapshots: &mut HashMap<Uuid, Vec<(String, Snapshot)>>,
+    zone: Tz,
+    sign: i64,
+) -> AppResult<BTreeMap<Key, i64>> {
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (Some(day), Some(snapshot)) = (row.completed_day, snapshots.remove(&row.id)) else {
+            continue;
+        };
+        let entries = stored::contribution_of(row, &answers.remove(&row.id).unwrap_or_default())?;
+        pure::add(&mut out, &entries, &pure::segments_of(day, &snapshot), zone, sign);
+    }
+    Ok(out)
+}
+
+/// Adds counts to a form's segments, in key order (so concurrent writers lock rows in one
+/// order), zero counts left out.
+async fn upsert(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    form_id: Uuid,
+    counts: BTreeMap<Key, i64>,
+) -> AppResult<()> {
+    let rows: Vec<segment_tally::ActiveModel> = counts
+        .into_iter()
+        .filter(|(_, count)| *count != 0)
+        .map(
+            |((dimension, grain, subject, day, measure, value, segment), count)| segment_tally::ActiveModel {
+                organization_id: Set(organization_id),
+                form_id: Set(form_id),
+                dimension: Set(dimension),
+                grain: Set(grain as i16),
+                day: Set(day),
+                subject: Set(subject),
+                measure: Set(measure.as_str().to_owned()),
+                value: Set(value),
+                segment: Set(segment),
+                count: Set(count),
+            },
+        )
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        segment_tally::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    segment_tally::Column::OrganizationId,
+                    segment_tally::Column::FormId,
+                    segment_tally::Column::Dimension,
+                    segment_tally::Column::Grain,
+                    segment_tally::Column::Subject,
+                    segment_tally::Column::Day,
+                    segment_tally::Column::Measure,
+                    segment_tally::Column::Value,
+                    segment_tally::Column::Segment,
+                ])
+                .value(
+                    segment_tally::Column::Count,
+                    Sql::cust(r#""segment_tallies"."count" + "excluded"."count""#),
+                )
+                .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Folds a form's finished responses that are not folded yet into its segments, a batch per
+/// transaction, and returns how many it folded. Safe beside other folds and deletions: a
+/// batch locks its responses (on PostgreSQL skipping those another transaction holds; SQLite
+/// has one writer).
+pub async fn fold(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<u64> {
+    let backend = db.backend();
+    let mut folded = 0;
+    loop {
+        let txn = db.begin_write().await?;
+        let mut select = response::Entity::find()
+            .filter(response::Column::FormId.eq(form_id))
+            .filter(unfolded(backend))
+            .limit(FOLD_BATCH);
+        if backend == DbBackend::Postgres {
+            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = select.all(&txn).await?;
+        let Some(first) = rows.first() else {
+            txn.commit().await?;
+            return Ok(folded);
+        };
+        let organization_id = first.organization_id;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut answers = answers_of(&txn, ids.clone()).await?;
+        let mut snapshots = snapshots(&txn, organization_id, &ids).await?;
+        let counts = counted_of(&rows, &mut answers, &mut snapshots, zone, 1)?;
+        upsert(&txn, organization_id, form_id, counts).await?;
+        for part in ids.chunks(CHUNK) {
+            response::Entity::update_many()
+                .col_expr(response::Column::Segmented, Sql::value(true))
+                .filter(response::Column::Id.is_in(part.to_vec()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        folded += rows.len() as u64;
+        if (rows.len() as u64) < FOLD_BATCH {
+            return Ok(folded);
+        }
+    }
+}
+
+/// Takes a folded response's counts away from its segments, in the caller's transaction (the
+/// response locked, about to be deleted with its answers and snapshot).
+pub async fn take_away(
+    txn: &impl ConnectionTrait,
+    row: &response::Model,
+    answers: Vec<Checked>,
+    zone: Tz,
+) -> AppResult<()> {
+    if !row.segmented {
+        return Ok(());
+    }
+    let mut snapshots = snapshots(txn, row.organization_id, &[row.id]).await?;
+    let mut answers = HashMap::from([(row.id, answers)]);
+    let counts = counted_of(std::slice::from_ref(row), &mut answers, &mut snapshots, zone, -1)?;
+    upsert(txn, row.organization_id, row.form_id, counts).await
+}
+
+/// Empties a form's segments and marks its responses not folded, in the caller's transaction
+/// (a rebuild of its counts; the fold that follows counts them again).
+pub async fn reset(txn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<()> {
+    segment_tally::Entity::delete_many()
+        .filter(segment_tally::Column::FormId.eq(form_id))
+        .exec(txn)
+        .await?;
+    response::Entity::update_many()
+        .col_expr(response::Column::Segmented, Sql::value(false))
+        .filter(response::Column::FormId.eq(form_id))
+        .filter(response::Column::Segmented.eq(true))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A form's folded counts of `dimension` over `period`, by segment (only the segments `only`
+/// names, if given), as the tallies count them: (segment, counts). `None` when the period needs
+/// day rows the dimension does not keep (tenure is kept by month and all time).
+pub async fn folded_counts(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    form_id: Uuid,
+    dimension: &str,
+    only: Option<&[String]>,
+    period: Period,
+    counted: &Counted,
+) -> AppResult<Option<BTreeMap<String, Counts>>> {
+    let daily = dimension.starts_with("a:");
+    let range = if period.from.is_none() && period.to.is_none() {
+        vec![(Grain::All, all_time(), all_time())]
+    } else {
+        stored::period_parts(period.from, period.to)
+    };
+    if range.is_empty() {
+        return Ok(Some(BTreeMap::new()));
+    }
+    if !daily && range.iter().any(|(grain, _, _)| *grain == Grain::Day) {
+        return Ok(None);
+    }
+    let mut condition = Condition::all()
+        .add(segment_tally::Column::OrganizationId.eq(organization_id))
+        .add(segment_tally::Column::FormId.eq(form_id))
+        .add(segment_tally::Column::Dimension.eq(dimension))
+        .add(stored::rows_of(
+            segment_tally::Column::Grain,
+            segment_tally::Column::Day,
+            &range,
+        ))
+        .add(stored::subjects(
+            segment_tally::Column::Subject,
+            segment_tally::Column::Measure,
+            counted,
+        ));
+    if let Some(only) = only {
+        condition = condition.add(segment_tally::Column::Segment.is_in(only.iter().cloned()));
+    }
+    let summed = Sql::from(Func::sum(Sql::col(segment_tally::Column::Count))).cast_as(Alias::new("BIGINT"));
+    let rows: Vec<(String, String, String, String, i64)> = segment_tally::Entity::find()
+        .select_only()
+        .column(segment_tally::Column::Segment)
+        .column(segment_tally::Column::Subject)
+        .column(segment_tally::Column::Measure)
+        .column(segment_tally::Column::Value)
+        .column_as(summed, "count")
+        .filter(condition)
+        .group_by(segment_tally::Column::Segment)
+        .group_by(segment_tally::Column::Subject)
+        .group_by(segment_tally::Column::Measure)
+        .group_by(segment_tally::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for (segment, subject, measure, value, count) in rows {
+        if count == 0 {
+            continue;
+        }
+        if let Some(measure) = Measure::parse(&measure) {
+            out.entry(segment).or_default().push((subject, measure, value, count));
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `total` less every group's counts (the responses in none of the groups), zero counts left
+/// out; the freshness stamp's changes are not counts of responses.
+pub fn rest_of<'a>(total: Counts, groups: impl IntoIterator<Item = &'a Counts>) -> Counts {
+    let mut left: BTreeMap<(String, Measure, String), i64> = BTreeMap::new();
+    for (subject, measure, value, count) in total {
+        if measure != Measure::Changes {
+            *left.entry((subject, measure, value)).or_default() += count;
+        }
+    }
+    for counts in groups {
+        for (subject, measure, value, count) in counts {
+            *left.entry((subject.clone(), *measure, value.clone())).or_default() -= count;
+        }
+    }
+    left.into_iter()
+        .filter(|(_, count)| *count != 0)
+        .map(|((subject, measure, value), count)| (subject, measure, value, count))
+        .collect()
+}
