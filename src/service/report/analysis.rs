@@ -130,7 +130,7 @@ pub async fn series(
                     }
                 }
             }
-            Some(_) => {
+            Some(f) => {
                 let zone = zone_of(conn, form).await?;
                 let instants: Vec<Sql> = starts[1..]
                     .iter()
@@ -151,7 +151,27 @@ pub async fn series(
                     by_start: band_index(Sql::col((response::Entity, response::Column::StartedAt)), instants),
                     by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
                 };
-                let sql = condition(state, form, filter).await?;
+                let mut sql = condition(state, form, filter).await?;
+                if let Some((dimension, values)) = f.segment().filter(|_| !counted.times) {
+                    // One segment's folded counts, and the responses not folded yet.
+                    for (i, subject, measure, value, count) in segment::folded_by_bucket(
+                        conn,
+                        form.organization_id,
+                        form.id,
+                        &dimension,
+                        &values,
+                        &starts,
+                        (from, to),
+                        &counted,
+                    )
+                    .await?
+                    {
+                        if let Some(bucket) = per_bucket.get_mut(i) {
+                            bucket.push((subject, measure, value, count));
+                        }
+                    }
+                    sql = sql.map(|s| s.and(segment::unfolded(state.db.backend())));
+                }
                 let period = Period {
                     from: Some(from),
                     to: Some(to),

@@ -34,7 +34,7 @@ use crate::{
     error::{AppError, AppResult},
     form::{Problem, model::FormDef},
     logic::{
-        check::{Catalogue, check_filter},
+        check::{Catalogue, Scalar, check_filter},
         expr::Expr,
     },
     report::figures::{FormFigures, figures},
@@ -292,6 +292,36 @@ impl Filter {
 }
 
 impl Filter {
+    /// The segment a filter selects, when it is exactly "this text or boolean attribute had one
+    /// of these values at completion": (dimension, values). Such a filter reads the folded
+    /// counts by segment and the responses not folded yet.
+    pub fn segment(&self) -> Option<(String, Vec<String>)> {
+        use crate::logic::expr::{CompareOp, Operand, SetOp, Value};
+        let (name, values) = match &self.expr {
+            Expr::Compare {
+                subject: Operand::Attribute(name),
+                op: CompareOp::Eq,
+                value,
+            } => (name, std::slice::from_ref(value)),
+            Expr::Contains {
+                subject: Operand::Attribute(name),
+                op: SetOp::ContainsAny,
+                values,
+            } => (name, values.as_slice()),
+            _ => return None,
+        };
+        let scalar = self.catalogue.get(name)?;
+        let texts = values
+            .iter()
+            .map(|v| match (scalar, v) {
+                (Scalar::Text, Value::Text(t)) => Some(t.clone()),
+                (Scalar::Bool, Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>()?;
+        Some((crate::report::segment::attribute_dimension(name), texts))
+    }
+
     /// The SQL condition on a response row that holds when the filter does, for `form`.
     pub async fn sql(
         &self,
@@ -348,6 +378,27 @@ pub async fn form_figures(
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
+                if let Some((dimension, values)) = filter.segment().filter(|_| !counted.times) {
+                    let folded = segment::folded_counts(
+                        conn,
+                        form.organization_id,
+                        form.id,
+                        &dimension,
+                        Some(&values),
+                        period,
+                        &counted,
+                    )
+                    .await?;
+                    if let Some(folded) = folded {
+                        use sea_orm::sea_query::ExprTrait;
+                        // The responses not folded yet that the filter selects, and the folded.
+                        let tail = condition.and(segment::unfolded(state.db.backend()));
+                        let mut counts =
+                            self::filter::counts(conn, form.id, Some(&tail), period, zone, &counted).await?;
+                        counts.extend(folded.into_values().flatten());
+                        return Ok(self::filter::merge(counts));
+                    }
+                }
                 self::filter::counts(conn, form.id, Some(&condition), period, zone, &counted).await
             }
         }

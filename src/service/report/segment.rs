@@ -318,3 +318,60 @@ pub fn rest_of<'a>(total: Counts, groups: impl IntoIterator<Item = &'a Counts>) 
         .map(|((subject, measure, value), count)| (subject, measure, value, count))
         .collect()
 }
+
+/// A form's folded counts of the segments `only` of a dimension kept by day, per bucket of
+/// `from..=to` (buckets starting on `starts`, as [`stored::counts_by_bucket`]): (bucket index,
+/// subject, measure, value, count), zero counts left out.
+#[allow(clippy::too_many_arguments)]
+pub async fn folded_by_bucket(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    form_id: Uuid,
+    dimension: &str,
+    only: &[String],
+    starts: &[chrono::NaiveDate],
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    counted: &Counted,
+) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
+    let bucket = stored::bucket_of(Sql::col((segment_tally::Entity, segment_tally::Column::Day)), starts);
+    let summed = Sql::from(Func::sum(Sql::col(segment_tally::Column::Count))).cast_as(Alias::new("BIGINT"));
+    let rows: Vec<(i32, String, String, String, i64)> = segment_tally::Entity::find()
+        .select_only()
+        .column_as(bucket, "bucket")
+        .column(segment_tally::Column::Subject)
+        .column(segment_tally::Column::Measure)
+        .column(segment_tally::Column::Value)
+        .column_as(summed, "count")
+        .filter(segment_tally::Column::OrganizationId.eq(organization_id))
+        .filter(segment_tally::Column::FormId.eq(form_id))
+        .filter(segment_tally::Column::Dimension.eq(dimension))
+        .filter(segment_tally::Column::Grain.eq(Grain::Day as i16))
+        .filter(segment_tally::Column::Day.between(from, to))
+        .filter(segment_tally::Column::Segment.is_in(only.iter().cloned()))
+        .filter(stored::subjects(
+            segment_tally::Column::Subject,
+            segment_tally::Column::Measure,
+            counted,
+        ))
+        // By the output name, as the tallies' buckets are grouped.
+        .group_by(Sql::col(Alias::new("bucket")))
+        .group_by(segment_tally::Column::Subject)
+        .group_by(segment_tally::Column::Measure)
+        .group_by(segment_tally::Column::Value)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.4 != 0)
+        .filter_map(|(bucket, subject, measure, value, count)| {
+            Some((
+                usize::try_from(bucket).ok()?,
+                subject,
+                Measure::parse(&measure)?,
+                value,
+                count,
+            ))
+        })
+        .collect())
+}

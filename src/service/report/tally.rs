@@ -281,6 +281,19 @@ pub async fn counts_between(
     .await
 }
 
+/// The index of the bucket a `day` column falls in, the buckets starting on `starts`
+/// (ascending; the first bucket takes every day before the second).
+pub fn bucket_of(day: Expr, starts: &[NaiveDate]) -> Expr {
+    let mut bucket = sea_orm::sea_query::CaseStatement::new();
+    for (i, start) in starts.iter().enumerate().skip(1) {
+        bucket = bucket.case(
+            sea_orm::sea_query::ExprTrait::lt(day.clone(), *start),
+            Expr::val((i - 1) as i32),
+        );
+    }
+    Expr::Case(Box::new(bucket.finally(Expr::val((starts.len().max(1) - 1) as i32))))
+}
+
 /// A form's counts per bucket of `from..=to`, the buckets starting on `starts` (ascending, the
 /// first at or before `from`), summed over slots and days in the database: (bucket index,
 /// subject, measure, value, count), zero counts left out. Where every bucket starts on the
@@ -293,15 +306,7 @@ pub async fn counts_by_bucket(
     (from, to): (NaiveDate, NaiveDate),
     counted: &Counted,
 ) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
-    let day = Expr::col((tally::Entity, tally::Column::Day));
-    let mut bucket = sea_orm::sea_query::CaseStatement::new();
-    for (i, start) in starts.iter().enumerate().skip(1) {
-        bucket = bucket.case(
-            sea_orm::sea_query::ExprTrait::lt(day.clone(), *start),
-            Expr::val((i - 1) as i32),
-        );
-    }
-    let bucket = Expr::Case(Box::new(bucket.finally(Expr::val((starts.len().max(1) - 1) as i32))));
+    let bucket = bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts);
     let monthly = starts.iter().all(|s| s.day() == 1);
     let first_full = if from.day() == 1 {
         from
