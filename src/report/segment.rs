@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
 use super::tally::{Entry, Grain, Measure, all_time, local_day};
+use crate::logic::expr::Value;
 
 /// Days in a month of tenure (a Gregorian year's average).
 pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
@@ -50,15 +51,6 @@ pub fn tenure_dimension(name: &str) -> String {
     format!("t:{name}")
 }
 
-/// A value an attribute had at completion, as the snapshot keeps it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Snapshot {
-    Text(String),
-    Bool(bool),
-    Number(f64),
-    Date(NaiveDate),
-}
-
 /// A segment a response belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Segment {
@@ -72,26 +64,26 @@ pub struct Segment {
 /// The segments of a response completed on `completed_day` whose attributes were `snapshot`:
 /// a text or boolean attribute by its value, a date attribute by the tenure it gave (numbers
 /// are not segmented: their values are too many).
-pub fn segments_of(completed_day: NaiveDate, snapshot: &[(String, Snapshot)]) -> Vec<Segment> {
+pub fn segments_of(completed_day: NaiveDate, snapshot: &[(String, Value)]) -> Vec<Segment> {
     let mut out: Vec<Segment> = snapshot
         .iter()
         .filter_map(|(name, value)| match value {
-            Snapshot::Text(text) => Some(Segment {
+            Value::Text(text) => Some(Segment {
                 dimension: attribute_dimension(name),
                 value: text.clone(),
                 daily: true,
             }),
-            Snapshot::Bool(b) => Some(Segment {
+            Value::Bool(b) => Some(Segment {
                 dimension: attribute_dimension(name),
                 value: b.to_string(),
                 daily: true,
             }),
-            Snapshot::Date(since) => Some(Segment {
+            Value::Date(since) => Some(Segment {
                 dimension: tenure_dimension(name),
                 value: tenure_months((completed_day - *since).num_days()).to_string(),
                 daily: false,
             }),
-            Snapshot::Number(_) => None,
+            Value::Number(_) => None,
         })
         .collect();
     out.sort();
@@ -172,12 +164,12 @@ mod tests {
             .to_utc();
         let day = local_day(at, chrono_tz::Asia::Tehran);
         let snapshot = [
-            ("plan".to_owned(), Snapshot::Text("pro".into())),
-            ("vip".to_owned(), Snapshot::Bool(true)),
-            ("seats".to_owned(), Snapshot::Number(12.0)),
+            ("plan".to_owned(), Value::Text("pro".into())),
+            ("vip".to_owned(), Value::Bool(true)),
+            ("seats".to_owned(), Value::Number(12.0)),
             (
                 "since".to_owned(),
-                Snapshot::Date(NaiveDate::from_ymd_opt(2025, 3, 21).unwrap()),
+                Value::Date(NaiveDate::from_ymd_opt(2025, 3, 21).unwrap()),
             ),
         ];
         let segments = segments_of(day, &snapshot);

@@ -812,30 +812,12 @@ pub async fn facts_of(
     conn: &impl ConnectionTrait,
     rows: &[response::Model],
 ) -> AppResult<HashMap<Uuid, crate::logic::eval::Facts>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut answers = crate::service::response::answers_of(conn, ids.clone()).await?;
-    let mut snapshots: HashMap<Uuid, Vec<(String, Value)>> = HashMap::new();
-    for part in ids.chunks(500) {
-        let found = response_attribute::Entity::find()
-            .filter(response_attribute::Column::ResponseId.is_in(part.to_vec()))
-            .all(conn)
-            .await?;
-        for row in found {
-            let value = if let Some(t) = row.text_value {
-                Value::Text(t)
-            } else if let Some(n) = row.number_value {
-                Value::Number(n)
-            } else if let Some(b) = row.bool_value {
-                Value::Bool(b)
-            } else if let Some(d) = row.date_value {
-                Value::Date(d)
-            } else {
-                continue;
-            };
-            snapshots.entry(row.response_id).or_default().push((row.name, value));
-        }
-    }
+    let mut snapshots = match rows.first() {
+        Some(first) => snapshots_of(conn, first.organization_id, &ids).await?,
+        None => HashMap::new(),
+    };
     let mut out = HashMap::new();
     for row in rows {
         let mut facts = crate::service::response::rules::facts(
@@ -855,6 +837,39 @@ pub async fn facts_of(
         ];
         facts.response = own.into_iter().filter_map(|(f, v)| Some((f, v?))).collect();
         out.insert(row.id, facts);
+    }
+    Ok(out)
+}
+
+/// The attribute snapshots of responses of one organization (the values their respondents
+/// had at completion), by response.
+pub async fn snapshots_of(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<(String, Value)>>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut out: HashMap<Uuid, Vec<(String, Value)>> = HashMap::new();
+    for part in ids.chunks(500) {
+        let found = response_attribute::Entity::find()
+            .filter(response_attribute::Column::OrganizationId.eq(organization_id))
+            .filter(response_attribute::Column::ResponseId.is_in(part.to_vec()))
+            .all(conn)
+            .await?;
+        for row in found {
+            let value = if let Some(t) = row.text_value {
+                Value::Text(t)
+            } else if let Some(n) = row.number_value {
+                Value::Number(n)
+            } else if let Some(b) = row.bool_value {
+                Value::Bool(b)
+            } else if let Some(d) = row.date_value {
+                Value::Date(d)
+            } else {
+                continue;
+            };
+            out.entry(row.response_id).or_default().push((row.name, value));
+        }
     }
     Ok(out)
 }

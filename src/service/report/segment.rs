@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
-use entity::{response, response_attribute, segment_tally};
+use entity::{response, segment_tally};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
@@ -25,9 +25,10 @@ use crate::{
     db::Db,
     error::AppResult,
     form::{answer::Checked, response::ResponseStatus},
+    logic::expr::Value,
     report::{
         figures::Counts,
-        segment::{self as pure, Key, Snapshot},
+        segment::{self as pure, Key},
         tally::{Grain, Measure, all_time},
     },
     service::response::answers_of,
@@ -53,42 +54,11 @@ pub fn unfolded(backend: DbBackend) -> Sql {
     ]))
 }
 
-/// The attribute snapshots of responses, by response.
-async fn snapshots(
-    conn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<(String, Snapshot)>>> {
-    let mut out: HashMap<Uuid, Vec<(String, Snapshot)>> = HashMap::new();
-    for part in ids.chunks(CHUNK) {
-        let rows = response_attribute::Entity::find()
-            .filter(response_attribute::Column::OrganizationId.eq(organization_id))
-            .filter(response_attribute::Column::ResponseId.is_in(part.to_vec()))
-            .all(conn)
-            .await?;
-        for row in rows {
-            let value = if let Some(t) = row.text_value {
-                Snapshot::Text(t)
-            } else if let Some(b) = row.bool_value {
-                Snapshot::Bool(b)
-            } else if let Some(d) = row.date_value {
-                Snapshot::Date(d)
-            } else if let Some(n) = row.number_value {
-                Snapshot::Number(n)
-            } else {
-                continue;
-            };
-            out.entry(row.response_id).or_default().push((row.name, value));
-        }
-    }
-    Ok(out)
-}
-
 /// What finished responses add (times `sign`) to their segments.
 fn counted_of(
     rows: &[response::Model],
     answers: &mut HashMap<Uuid, Vec<Checked>>,
-    snapshots: &mut HashMap<Uuid, Vec<(String, Snapshot)>>,
+    snapshots: &mut HashMap<Uuid, Vec<(String, Value)>>,
     zone: Tz,
     sign: i64,
 ) -> AppResult<BTreeMap<Key, i64>> {
@@ -179,7 +149,7 @@ pub async fn fold(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<u64> {
         let organization_id = first.organization_id;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut answers = answers_of(&txn, ids.clone()).await?;
-        let mut snapshots = snapshots(&txn, organization_id, &ids).await?;
+        let mut snapshots = super::filter::snapshots_of(&txn, organization_id, &ids).await?;
         let counts = counted_of(&rows, &mut answers, &mut snapshots, zone, 1)?;
         upsert(&txn, organization_id, form_id, counts).await?;
         for part in ids.chunks(CHUNK) {
@@ -208,7 +178,7 @@ pub async fn take_away(
     if !row.segmented {
         return Ok(());
     }
-    let mut snapshots = snapshots(txn, row.organization_id, &[row.id]).await?;
+    let mut snapshots = super::filter::snapshots_of(txn, row.organization_id, &[row.id]).await?;
     let mut answers = HashMap::from([(row.id, answers)]);
     let counts = counted_of(std::slice::from_ref(row), &mut answers, &mut snapshots, zone, -1)?;
     upsert(txn, row.organization_id, row.form_id, counts).await
