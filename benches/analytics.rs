@@ -168,9 +168,12 @@ async fn main() {
             "filtered report: plan = pro, NPS answered, last 90 days (all 20 questions)",
             report.clone(),
             json!({ "id": form, "f": { "text": filter } }),
+            // Every question's values and every option's count, of the responses selected once.
             format!(
-                "SELECT a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
-                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' GROUP BY a.number_value"
+                "WITH sel AS MATERIALIZED (SELECT r.id FROM responses r JOIN answers n ON n.response_id = r.id AND n.question_key = 'nps' {plan_join} \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro') \
+                 SELECT a.question_key, a.number_value, COUNT(*) FROM sel JOIN answers a ON a.response_id = sel.id GROUP BY a.question_key, a.number_value \
+                 UNION ALL SELECT c.question_key, NULL, COUNT(*) FROM sel JOIN answer_choices c ON c.response_id = sel.id GROUP BY c.question_key, c.value"
             ),
         ),
         (
@@ -225,6 +228,16 @@ async fn main() {
             format!(
                 "SELECT a.number_value, COUNT(*) FROM answers a WHERE a.form_id = {fid} AND a.question_key = 'nps' \
                  AND a.completed_at IS NOT NULL GROUP BY a.number_value"
+            ),
+        ),
+        (
+            "filtered report: the filter of case 1, NPS only",
+            "query($id: ID!, $f: ConditionInput) { formReport(formId: $id, filter: $f) { nps { score n marginOfError distribution { value count percent } } } }"
+                .to_owned(),
+            json!({ "id": form, "f": { "text": filter } }),
+            format!(
+                "SELECT a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' GROUP BY a.number_value"
             ),
         ),
     ];

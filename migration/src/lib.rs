@@ -14,6 +14,7 @@ mod m20261201_000008_list_orders;
 mod m20261201_000009_analytics;
 mod m20261201_000010_settled_counts;
 mod m20261202_000011_segments;
+mod m20261202_000012_segment_reads;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_analytics::Migration),
             Box::new(m20261201_000010_settled_counts::Migration),
             Box::new(m20261202_000011_segments::Migration),
+            Box::new(m20261202_000012_segment_reads::Migration),
         ]
     }
 }

@@ -152,6 +152,7 @@ pub async fn series(
                     by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
                 };
                 let mut sql = condition(state, form, filter).await?;
+                let mut tail = true;
                 if let Some((dimension, values)) = f.segment().filter(|_| !counted.times) {
                     // One segment's folded counts, and the responses not folded yet.
                     for (i, subject, measure, value, count) in segment::folded_by_bucket(
@@ -171,14 +172,18 @@ pub async fn series(
                         }
                     }
                     sql = sql.map(|s| s.and(segment::unfolded(state.db.backend())));
+                    tail = segment::any_unfolded(conn, form.id).await?;
                 }
                 let period = Period {
                     from: Some(from),
                     to: Some(to),
                 };
-                for (key, counts) in
+                let rest = if tail {
                     filter::grouped_counts(conn, form.id, sql.as_ref(), period, zone, Some(&grouping), &counted).await?
-                {
+                } else {
+                    Default::default()
+                };
+                for (key, counts) in rest {
                     if let Some(i) = key.and_then(|k| k.parse::<usize>().ok())
                         && i < per_bucket.len()
                     {
@@ -537,10 +542,13 @@ async fn by_segment(
         groups.entry(Some(key)).or_default().extend(counts);
     }
     let tail = segment::unfolded(state.db.backend());
-    let mut unfolded = 0;
-    for (key, counts) in
+    let rest = if segment::any_unfolded(conn, form.id).await? {
         filter::grouped_counts(conn, form.id, Some(&tail), period, zone, Some(grouping), counted).await?
-    {
+    } else {
+        Default::default()
+    };
+    let mut unfolded = 0;
+    for (key, counts) in rest {
         unfolded += counts
             .iter()
             .filter(|(s, m, _, _)| s.is_empty() && matches!(m, Measure::Completed | Measure::Disqualified))

@@ -393,8 +393,11 @@ pub async fn form_figures(
                         use sea_orm::sea_query::ExprTrait;
                         // The responses not folded yet that the filter selects, and the folded.
                         let tail = condition.and(segment::unfolded(state.db.backend()));
-                        let mut counts =
-                            self::filter::counts(conn, form.id, Some(&tail), period, zone, &counted).await?;
+                        let mut counts = if segment::any_unfolded(conn, form.id).await? {
+                            self::filter::counts(conn, form.id, Some(&tail), period, zone, &counted).await?
+                        } else {
+                            Vec::new()
+                        };
                         counts.extend(folded.into_values().flatten());
                         return Ok(self::filter::merge(counts));
                     }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono_tz::Tz;
 use entity::{response, segment_tally};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
 };
 use uuid::Uuid;
@@ -44,14 +44,43 @@ const CHUNK: usize = 500;
 /// Finished and not folded yet: the tail a read sums from the responses. Written with
 /// literals so that both backends see the partial index `ix_responses_form_unsegmented`.
 pub fn unfolded(backend: DbBackend) -> Sql {
-    let flag = match backend {
-        DbBackend::Sqlite => r#""responses"."segmented" = 0"#,
-        _ => r#""responses"."segmented" = false"#,
-    };
-    Sql::cust(flag).and(Sql::col((response::Entity, response::Column::Status)).is_in([
+    unfolded_flag(backend).and(Sql::col((response::Entity, response::Column::Status)).is_in([
         ResponseStatus::Completed.as_str(),
         ResponseStatus::Disqualified.as_str(),
     ]))
+}
+
+/// Not folded yet, as the partial index's predicate reads (a literal, not a parameter).
+fn unfolded_flag(backend: DbBackend) -> Sql {
+    Sql::cust(match backend {
+        DbBackend::Sqlite => r#""responses"."segmented" = 0"#,
+        _ => r#""responses"."segmented" = false"#,
+    })
+}
+
+/// Whether a form has finished responses not folded yet, so a read skips the scan of the tail
+/// when there is none. One seek of the partial index per finished status: ordered by its last
+/// column, so that the planner reads the index rather than the table (it cannot tell that
+/// almost no finished response is unfolded).
+pub async fn any_unfolded(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<bool> {
+    let flag = unfolded_flag(conn.get_database_backend());
+    for status in [ResponseStatus::Completed, ResponseStatus::Disqualified] {
+        let found: Option<Uuid> = response::Entity::find()
+            .select_only()
+            .column(response::Column::Id)
+            .filter(response::Column::FormId.eq(form_id))
+            .filter(response::Column::Status.eq(status.as_str()))
+            .filter(flag.clone())
+            .order_by_asc(response::Column::CompletedDay)
+            .limit(1)
+            .into_tuple()
+            .one(conn)
+            .await?;
+        if found.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What finished responses add (times `sign`) to their segments.
