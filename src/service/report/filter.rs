@@ -624,18 +624,37 @@ pub async fn grouped_counts(
             statement.union(sea_orm::sea_query::UnionType::All, select);
         }
     }
+    let backend = conn.get_database_backend();
+    // The selected responses drive the passes over answers and options: SQLite takes the left
+    // table of a CROSS JOIN (its condition in the WHERE clause) as the outer loop, where it
+    // would otherwise skip-scan every answer of the form in a question's index (a report of a
+    // few questions) and look each up in `sel`. PostgreSQL plans an inner join freely.
+    let joined = |select: &mut SelectStatement, table: sea_orm::sea_query::TableRef, alias: Alias, on: Sql| {
+        use sea_orm::sea_query::JoinType;
+        match backend {
+            // A cross join ignores the condition given here: it goes to the WHERE clause.
+            sea_orm::DbBackend::Sqlite => {
+                select
+                    .join_as(JoinType::CrossJoin, table, alias, on.clone())
+                    .and_where(on);
+            }
+            _ => {
+                select.join_as(JoinType::InnerJoin, table, alias, on);
+            }
+        }
+    };
     if !keys.is_some_and(|k| k.is_empty()) {
         // Answers of completed responses: one pass, grouped by everything a count reads.
         let a = Alias::new("ca");
         let col = |c: answer::Column| Sql::col((a.clone(), c));
         let mut answers = from_sel();
+        joined(
+            &mut answers,
+            sea_orm::sea_query::IntoTableRef::into_table_ref(answer::Entity),
+            a.clone(),
+            col(answer::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
+        );
         answers
-            .join_as(
-                sea_orm::sea_query::JoinType::InnerJoin,
-                answer::Entity,
-                a.clone(),
-                col(answer::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
-            )
             .and_where(finished_in(sel_of, period, &completed))
             .and_where(col(answer::Column::Kind).ne(QuestionKind::Hidden.as_str()));
         if let Some(keys) = keys {
@@ -668,14 +687,13 @@ pub async fn grouped_counts(
             let c = Alias::new("cc");
             let col = |x: answer_choice::Column| Sql::col((c.clone(), x));
             let mut options = from_sel();
-            options
-                .join_as(
-                    sea_orm::sea_query::JoinType::InnerJoin,
-                    answer_choice::Entity,
-                    c.clone(),
-                    col(answer_choice::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
-                )
-                .and_where(finished_in(sel_of, period, &completed));
+            joined(
+                &mut options,
+                sea_orm::sea_query::IntoTableRef::into_table_ref(answer_choice::Entity),
+                c.clone(),
+                col(answer_choice::Column::ResponseId).equals((Alias::new("sel"), Alias::new("id"))),
+            );
+            options.and_where(finished_in(sel_of, period, &completed));
             if let Some(keys) = keys {
                 options.and_where(col(answer_choice::Column::QuestionKey).is_in(keys.iter().cloned()));
             }
@@ -693,7 +711,6 @@ pub async fn grouped_counts(
     let mut cte = sea_orm::sea_query::CommonTableExpression::from_select(chosen);
     // PostgreSQL plans the joins of an unfiltered `sel` better inline (hash joins over the
     // form's rows); SQLite, joining by nested loops, gains from computing it once either way.
-    let backend = conn.get_database_backend();
     cte.table_name(Alias::new("sel"))
         .materialized(filter.is_some() || backend == sea_orm::DbBackend::Sqlite);
     let with = sea_orm::sea_query::WithClause::new().cte(cte).to_owned();
