@@ -243,14 +243,14 @@ pub async fn folded_counts(
 ) -> AppResult<Option<BTreeMap<String, Counts>>> {
     let daily = dimension.starts_with("a:");
     let range = if period.from.is_none() && period.to.is_none() {
-        vec![(Grain::All, all_time(), all_time())]
+        vec![(Grain::All, all_time(), all_time(), 1)]
     } else {
         stored::period_parts(period.from, period.to)
     };
     if range.is_empty() {
         return Ok(Some(BTreeMap::new()));
     }
-    if !daily && range.iter().any(|(grain, _, _)| *grain == Grain::Day) {
+    if !daily && range.iter().any(|(grain, _, _, _)| *grain == Grain::Day) {
         return Ok(None);
     }
     let mut condition = Condition::all()
@@ -270,7 +270,12 @@ pub async fn folded_counts(
     if let Some(only) = only {
         condition = condition.add(segment_tally::Column::Segment.is_in(only.iter().cloned()));
     }
-    let summed = Sql::from(Func::sum(Sql::col(segment_tally::Column::Count))).cast_as(Alias::new("BIGINT"));
+    let summed = stored::signed_sum(
+        segment_tally::Column::Grain,
+        segment_tally::Column::Day,
+        segment_tally::Column::Count,
+        &range,
+    );
     let rows: Vec<(String, String, String, String, i64)> = segment_tally::Entity::find()
         .select_only()
         .column(segment_tally::Column::Segment)

@@ -138,6 +138,7 @@ pub async fn all_time_counts(
             .add(tally::Column::Grain.eq(Grain::All as i16))
             .add(tally::Column::Day.eq(all_time()))
             .add(tally_subjects(counted)),
+        summed(),
     )
     .await
 }
@@ -172,13 +173,14 @@ async fn summed_counts(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
     condition: Condition,
+    sum: sea_orm::sea_query::SimpleExpr,
 ) -> AppResult<Vec<(String, Measure, String, i64)>> {
     let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
         .select_only()
         .column(tally::Column::Subject)
         .column(tally::Column::Measure)
         .column(tally::Column::Value)
-        .column_as(summed(), "count")
+        .column_as(sum, "count")
         .filter(tally::Column::FormId.eq(form_id))
         .filter(condition)
         .group_by(tally::Column::Subject)
@@ -213,10 +215,20 @@ fn last_of_month(day: NaiveDate) -> NaiveDate {
         .unwrap_or(day)
 }
 
-/// The rows a range of local days `from..=to` (either open, not both) reads: (grain, first
-/// day, last day) of month rows for the whole months inside it and of day rows for the rest,
-/// so a range costs at most one row per month plus two months of days; empty parts left out.
-pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<(Grain, NaiveDate, NaiveDate)> {
+/// What a month's row costs to read against a day's, in day rows: a month holds more distinct
+/// values (times to complete above all) than one day.
+const MONTH_IN_DAYS: i64 = 4;
+
+/// One part of a range of local days: the rows of `grain` from the first day to the last,
+/// added (`1`) or taken away (`-1`).
+pub type Part = (Grain, NaiveDate, NaiveDate, i64);
+
+/// The rows a range of local days `from..=to` (either open, not both) reads: month rows for
+/// the whole months inside it and day rows for the rest; where a partial month covers most of
+/// its month, that month's row less the days outside the range (a month's row is always the
+/// sum of its days'). So a range costs at most one row per month plus about a month of days
+/// in all; empty parts left out.
+pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Part> {
     let (min, max) = bounds();
     let (from, to) = (from.unwrap_or(min).max(min), to.unwrap_or(max).min(max));
     let first_full = if from.day() == 1 {
@@ -230,29 +242,65 @@ pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<(Grai
         first_of_month(to).pred_opt().map(first_of_month).unwrap_or(min)
     };
     // Every bound stays within four-digit years: SQLite compares dates as text.
-    let mut parts: Vec<(Grain, NaiveDate, NaiveDate)> = Vec::new();
+    let mut days: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
     if first_full <= last_full {
-        parts.push((Grain::Month, first_full, last_full));
-        parts.push((Grain::Day, from, first_full.pred_opt().unwrap_or(min)));
-        parts.push((
-            Grain::Day,
-            last_of_month(last_full).succ_opt().unwrap_or(max).min(max),
-            to,
-        ));
+        parts.push((Grain::Month, first_full, last_full, 1));
+        days.push((from, first_full.pred_opt().unwrap_or(min)));
+        days.push((last_of_month(last_full).succ_opt().unwrap_or(max).min(max), to));
+    } else if first_of_month(from) == first_of_month(to) {
+        days.push((from, to));
     } else {
-        parts.push((Grain::Day, from, to));
+        // Parts of two neighbouring months.
+        days.push((from, last_of_month(from)));
+        days.push((first_of_month(to), to));
     }
-    parts.retain(|(_, a, b)| a <= b);
+    for (a, b) in days.into_iter().filter(|(a, b)| a <= b) {
+        // Each run of days lies within one month.
+        let (start, end) = (first_of_month(a), last_of_month(a));
+        let inside = (b - a).num_days() + 1;
+        let outside = (a - start).num_days() + (end - b).num_days();
+        if outside + MONTH_IN_DAYS < inside {
+            parts.push((Grain::Month, start, start, 1));
+            if let Some(before) = a.pred_opt().filter(|d| *d >= start) {
+                parts.push((Grain::Day, start, before, -1));
+            }
+            if let Some(after) = b.succ_opt().filter(|d| *d <= end) {
+                parts.push((Grain::Day, after, end, -1));
+            }
+        } else {
+            parts.push((Grain::Day, a, b, 1));
+        }
+    }
+    parts.retain(|(_, a, b, _)| a <= b);
     parts
 }
 
-/// The condition on a table of counts (its grain and day columns) that reads `parts`.
-pub fn rows_of<C: ColumnTrait>(grain: C, day: C, parts: &[(Grain, NaiveDate, NaiveDate)]) -> Condition {
+/// The condition on a table of counts (its grain and day columns) that reads `parts`, added
+/// or taken away alike.
+pub fn rows_of<C: ColumnTrait>(grain: C, day: C, parts: &[Part]) -> Condition {
     let mut condition = Condition::any();
-    for (g, a, b) in parts {
+    for (g, a, b, _) in parts {
         condition = condition.add(Condition::all().add(grain.eq(*g as i16)).add(day.between(*a, *b)));
     }
     condition
+}
+
+/// The sum of a table's `count` over `parts` as a 64-bit integer: the rows of parts taken
+/// away count negatively.
+pub fn signed_sum<C: ColumnTrait>(grain: C, day: C, count: C, parts: &[Part]) -> sea_orm::sea_query::SimpleExpr {
+    let away: Vec<Part> = parts.iter().filter(|p| p.3 < 0).copied().collect();
+    let counted = if away.is_empty() {
+        Expr::col(count)
+    } else {
+        Expr::case(
+            rows_of(grain, day, &away),
+            sea_orm::sea_query::ExprTrait::sub(Expr::val(0), Expr::col(count)),
+        )
+        .finally(Expr::col(count))
+        .into()
+    };
+    Func::cast_as(Func::sum(counted), Alias::new("BIGINT")).into()
 }
 
 /// A form's counts over local days `from..=to` (either open), summed over slots: all-time
@@ -273,10 +321,12 @@ pub async fn counts_between(
         return Ok(Vec::new());
     }
     let condition = rows_of(tally::Column::Grain, tally::Column::Day, &parts);
+    let sum = signed_sum(tally::Column::Grain, tally::Column::Day, tally::Column::Count, &parts);
     summed_counts(
         conn,
         form_id,
         Condition::all().add(condition).add(tally_subjects(counted)),
+        sum,
     )
     .await
 }
@@ -529,4 +579,62 @@ pub async fn settle(db: &Db, form_id: Uuid, today: NaiveDate) -> AppResult<()> {
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// How many times the parts count `day`: month parts count every day of their months.
+    fn times_counted(parts: &[Part], day: NaiveDate) -> i64 {
+        parts
+            .iter()
+            .filter(|(grain, a, b, _)| match grain {
+                Grain::Month => first_of_month(day) >= *a && first_of_month(day) <= *b,
+                _ => day >= *a && day <= *b,
+            })
+            .map(|p| p.3)
+            .sum()
+    }
+
+    #[test]
+    fn the_parts_of_a_range_count_each_of_its_days_once_and_no_other() {
+        let mut rng = StdRng::seed_from_u64(16);
+        let origin = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut took_away = 0;
+        for _ in 0..2_000 {
+            let from = origin + chrono::Duration::days(rng.random_range(0..700));
+            let to = from + chrono::Duration::days(rng.random_range(0..200));
+            let (from, to) = match rng.random_range(0..6) {
+                0 => (None, Some(to)),
+                1 => (Some(from), None),
+                _ => (Some(from), Some(to)),
+            };
+            let parts = period_parts(from, to);
+            took_away += parts.iter().filter(|p| p.3 < 0).count();
+            // Months past one part of a month are read whole, so at most a month of days.
+            let day_rows: i64 = parts
+                .iter()
+                .filter(|p| p.0 == Grain::Day)
+                .map(|(_, a, b, _)| (*b - *a).num_days() + 1)
+                .sum();
+            assert!(day_rows <= 2 * (15 + MONTH_IN_DAYS), "{from:?}..{to:?}: {parts:?}");
+            let window = (
+                origin - chrono::Duration::days(40),
+                origin + chrono::Duration::days(960),
+            );
+            let mut day = window.0;
+            while day <= window.1 {
+                let inside = from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t);
+                assert_eq!(
+                    times_counted(&parts, day),
+                    i64::from(inside),
+                    "{day} in {from:?}..{to:?}: {parts:?}"
+                );
+                day = day.succ_opt().unwrap();
+            }
+        }
+        assert!(took_away > 100, "ranges taking days away from a month: {took_away}");
+    }
 }
