@@ -1701,11 +1701,13 @@ async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
     };
     compare("nothing folded").await;
 
-    // In batches of 7: a batch ends inside a day, the next takes the rest of that day.
-    let folded = nazar::service::report::segment::fold_in_batches(&app.db, form_id, Tehran, 7)
+    // In pages of 7, 3 a transaction: a page ends inside a day, the next takes the rest of it;
+    // a transaction sums its pages' counts.
+    use nazar::service::report::segment::{Batches, fold_in_batches};
+    let folded = fold_in_batches(&app.db, form_id, Tehran, Batches { page: 7, pages: 3 })
         .await
         .unwrap();
-    assert!(folded > 7, "{folded}");
+    assert!(folded > 21, "{folded}");
     let finished = crate::collect::count_rows(
         &app,
         "SELECT COUNT(*) FROM responses WHERE status <> 'IN_PROGRESS' AND segmented = TRUE",

@@ -34,8 +34,8 @@ use crate::{
     service::response::answers_of,
 };
 
-/// Responses folded per transaction.
-pub const FOLD_BATCH: u64 = 2_000;
+/// Responses a fold reads at a time.
+pub const FOLD_PAGE: u64 = 2_000;
 /// Finished responses not folded yet, read by one breakdown, past which it asks for a fold.
 pub const FOLD_AT: i64 = 500;
 /// Rows per statement: within every backend's limit on bound parameters.
@@ -83,23 +83,23 @@ pub async fn any_unfolded(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResu
     Ok(false)
 }
 
-/// What finished responses add (times `sign`) to their segments.
+/// Adds to `out` what finished responses add (times `sign`) to their segments.
 fn counted_of(
     rows: &[response::Model],
     answers: &mut HashMap<Uuid, Vec<Checked>>,
     snapshots: &mut HashMap<Uuid, Vec<(String, Value)>>,
     zone: Tz,
     sign: i64,
-) -> AppResult<BTreeMap<Key, i64>> {
-    let mut out = BTreeMap::new();
+    out: &mut BTreeMap<Key, i64>,
+) -> AppResult<()> {
     for row in rows {
         let (Some(day), Some(snapshot)) = (row.completed_day, snapshots.remove(&row.id)) else {
             continue;
         };
         let entries = stored::contribution_of(row, &answers.remove(&row.id).unwrap_or_default())?;
-        pure::add(&mut out, &entries, &pure::segments_of(day, &snapshot), zone, sign);
+        pure::add(out, &entries, &pure::segments_of(day, &snapshot), zone, sign);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Adds counts to a form's segments, in key order (so concurrent writers lock rows in one
@@ -154,64 +154,101 @@ async fn upsert(
     Ok(())
 }
 
-/// Folds a form's finished responses that are not folded yet into its segments, a batch per
-/// transaction, and returns how many it folded. Safe beside other folds and deletions: a
-/// batch locks its responses (on PostgreSQL skipping those another transaction holds; SQLite
-/// has one writer).
-///
-/// Status by status, each in order of completion day (the order of the partial index, so a
-/// batch is one seek, not a sort of the whole tail): a batch then adds to the rows of a few
-/// days rather than of every day the history spans, which is what makes a first fold of a
-/// long history fast.
-pub async fn fold(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<u64> {
-    fold_in_batches(db, form_id, zone, FOLD_BATCH).await
+/// How a fold reads and writes: `page` responses read at a time, `pages` pages per
+/// transaction, their counts summed in memory and written once at its end.
+#[derive(Clone, Copy, Debug)]
+pub struct Batches {
+    pub page: u64,
+    pub pages: u64,
 }
 
-/// [`fold`], `batch` responses per transaction.
-pub async fn fold_in_batches(db: &Db, form_id: Uuid, zone: Tz, batch: u64) -> AppResult<u64> {
+impl Batches {
+    /// The fold's batches on `backend`. On PostgreSQL ten pages a transaction: every page adds
+    /// to the same all-time and month rows, which are then written once per ten pages (at a
+    /// million responses most of a fold's writes). SQLite has one writer: a fold holds it for
+    /// one page at a time, so that submissions wait no longer.
+    pub fn of(backend: DbBackend) -> Batches {
+        Batches {
+            page: FOLD_PAGE,
+            pages: if backend == DbBackend::Postgres { 10 } else { 1 },
+        }
+    }
+}
+
+/// Folds a form's finished responses that are not folded yet into its segments, a few pages
+/// per transaction ([`Batches::of`]), and returns how many it folded. Safe beside other folds
+/// and deletions: a page locks its responses (on PostgreSQL skipping those another
+/// transaction holds; SQLite has one writer).
+///
+/// Status by status, each in order of completion day (the order of the partial index, so a
+/// page is one seek, not a sort of the whole tail): a transaction then adds to the rows of a
+/// few days rather than of every day the history spans, which is what makes a first fold of a
+/// long history fast.
+pub async fn fold(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<u64> {
+    fold_in_batches(db, form_id, zone, Batches::of(db.backend())).await
+}
+
+/// [`fold`] in the given batches.
+pub async fn fold_in_batches(db: &Db, form_id: Uuid, zone: Tz, batches: Batches) -> AppResult<u64> {
+    let batches = Batches {
+        page: Ord::max(batches.page, 1),
+        pages: Ord::max(batches.pages, 1),
+    };
     let mut folded = 0;
     for status in [ResponseStatus::Completed, ResponseStatus::Disqualified] {
-        folded += fold_status(db, form_id, status, zone, Ord::max(batch, 1)).await?;
+        folded += fold_status(db, form_id, status, zone, batches).await?;
     }
     Ok(folded)
 }
 
 /// [`fold`] of the responses of one finished status.
-async fn fold_status(db: &Db, form_id: Uuid, status: ResponseStatus, zone: Tz, batch: u64) -> AppResult<u64> {
+async fn fold_status(db: &Db, form_id: Uuid, status: ResponseStatus, zone: Tz, batches: Batches) -> AppResult<u64> {
     let backend = db.backend();
     let mut folded = 0;
     loop {
         let txn = db.begin_write().await?;
-        let mut select = response::Entity::find()
-            .filter(response::Column::FormId.eq(form_id))
-            .filter(response::Column::Status.eq(status.as_str()))
-            .filter(unfolded_flag(backend))
-            .order_by_asc(response::Column::CompletedDay)
-            .limit(batch);
-        if backend == DbBackend::Postgres {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        let mut counts = BTreeMap::new();
+        let mut organization_id = None;
+        let mut done = false;
+        for _ in 0..batches.pages {
+            // The responses of the pages before are folded now: the partial index has them no more.
+            let mut select = response::Entity::find()
+                .filter(response::Column::FormId.eq(form_id))
+                .filter(response::Column::Status.eq(status.as_str()))
+                .filter(unfolded_flag(backend))
+                .order_by_asc(response::Column::CompletedDay)
+                .limit(batches.page);
+            if backend == DbBackend::Postgres {
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            let rows = select.all(&txn).await?;
+            let Some(first) = rows.first() else {
+                done = true;
+                break;
+            };
+            organization_id = Some(first.organization_id);
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            let mut answers = answers_of(&txn, ids.clone()).await?;
+            let mut snapshots = super::filter::snapshots_of(&txn, first.organization_id, &ids).await?;
+            counted_of(&rows, &mut answers, &mut snapshots, zone, 1, &mut counts)?;
+            for part in ids.chunks(CHUNK) {
+                response::Entity::update_many()
+                    .col_expr(response::Column::Segmented, Sql::value(true))
+                    .filter(response::Column::Id.is_in(part.to_vec()))
+                    .exec(&txn)
+                    .await?;
+            }
+            folded += rows.len() as u64;
+            if (rows.len() as u64) < batches.page {
+                done = true;
+                break;
+            }
         }
-        let rows = select.all(&txn).await?;
-        let Some(first) = rows.first() else {
-            txn.commit().await?;
-            return Ok(folded);
-        };
-        let organization_id = first.organization_id;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut answers = answers_of(&txn, ids.clone()).await?;
-        let mut snapshots = super::filter::snapshots_of(&txn, organization_id, &ids).await?;
-        let counts = counted_of(&rows, &mut answers, &mut snapshots, zone, 1)?;
-        upsert(&txn, organization_id, form_id, counts).await?;
-        for part in ids.chunks(CHUNK) {
-            response::Entity::update_many()
-                .col_expr(response::Column::Segmented, Sql::value(true))
-                .filter(response::Column::Id.is_in(part.to_vec()))
-                .exec(&txn)
-                .await?;
+        if let Some(organization_id) = organization_id {
+            upsert(&txn, organization_id, form_id, counts).await?;
         }
         txn.commit().await?;
-        folded += rows.len() as u64;
-        if (rows.len() as u64) < batch {
+        if done {
             return Ok(folded);
         }
     }
@@ -230,7 +267,8 @@ pub async fn take_away(
     }
     let mut snapshots = super::filter::snapshots_of(txn, row.organization_id, &[row.id]).await?;
     let mut answers = HashMap::from([(row.id, answers)]);
-    let counts = counted_of(std::slice::from_ref(row), &mut answers, &mut snapshots, zone, -1)?;
+    let mut counts = BTreeMap::new();
+    counted_of(std::slice::from_ref(row), &mut answers, &mut snapshots, zone, -1, &mut counts)?;
     upsert(txn, row.organization_id, row.form_id, counts).await
 }
 
