@@ -364,29 +364,44 @@ pub async fn revoke_user_sessions(conn: &impl ConnectionTrait, organization_id: 
 }
 
 /// Resolves an access token to a member, reading membership and session from the database so
-/// that removal, a lowered role or a sign-out take effect at the next request.
+/// that removal, a lowered role or a sign-out take effect at the next request: one statement
+/// (the session, with the member's role beside it), as every request of a member runs it.
 pub async fn authenticate(conn: &impl ConnectionTrait, keys: &JwtKeys, access_token: &str) -> AppResult<Principal> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{ExprTrait, Query},
+    };
     let claims = keys.verify(access_token)?;
     let ended = || AppError::Unauthenticated("session ended; sign in again".to_owned());
-    let session = session::Entity::find_by_id(claims.sid)
+    let role = Query::select()
+        .column(membership::Column::Role)
+        .from(membership::Entity)
+        .and_where(Expr::col((membership::Entity, membership::Column::OrganizationId)).eq(claims.org))
+        .and_where(Expr::col((membership::Entity, membership::Column::UserId)).eq(claims.sub))
+        .limit(1)
+        .to_owned();
+    let found: Option<(Option<DateTime<Utc>>, DateTime<Utc>, Option<String>)> = session::Entity::find_by_id(claims.sid)
+        .select_only()
+        .column(session::Column::RevokedAt)
+        .column(session::Column::ExpiresAt)
+        .column_as(Expr::SubQuery(
+                None,
+                Box::new(sea_orm::sea_query::SubQueryStatement::SelectStatement(role)),
+            ), "role")
         .filter(session::Column::OrganizationId.eq(claims.org))
         .filter(session::Column::UserId.eq(claims.sub))
+        .into_tuple()
         .one(conn)
-        .await?
-        .ok_or_else(ended)?;
-    if session.revoked_at.is_some() || session.expires_at <= now() {
+        .await?;
+    let (revoked_at, expires_at, role) = found.ok_or_else(ended)?;
+    if revoked_at.is_some() || expires_at <= now() {
         return Err(ended());
     }
-    let membership = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(claims.org))
-        .filter(membership::Column::UserId.eq(claims.sub))
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("no longer a member of this organization".to_owned()))?;
+    let role = role.ok_or_else(|| AppError::Unauthenticated("no longer a member of this organization".to_owned()))?;
     Ok(Principal::Member {
         user_id: claims.sub,
         organization_id: claims.org,
-        role: parse_role(&membership.role)?,
+        role: parse_role(&role)?,
         session_id: claims.sid,
     })
 }
