@@ -193,7 +193,14 @@ pub async fn version_for_evaluation(
 /// an entry is never stale and instances need not share it; concurrent misses of one version
 /// load it once.
 #[derive(Clone)]
-pub struct PublishedVersions(moka::future::Cache<Uuid, (Uuid, Arc<FormDef>)>);
+pub struct PublishedVersions {
+    versions: moka::future::Cache<Uuid, (Uuid, Arc<FormDef>)>,
+    /// What a report filter of a form may read while a version is its published one, by
+    /// (form, published version): that version's questions, then those only versions published
+    /// before it have. Never stale: a version becomes published only by being published as the
+    /// form's current version (see [`publish`]), so the versions published before it are fixed.
+    filterable: moka::future::Cache<(Uuid, Uuid), Arc<FormDef>>,
+}
 
 impl Default for PublishedVersions {
     fn default() -> Self {
@@ -203,7 +210,24 @@ impl Default for PublishedVersions {
 
 impl PublishedVersions {
     pub fn new() -> Self {
-        PublishedVersions(moka::future::Cache::builder().max_capacity(2_000).build())
+        PublishedVersions {
+            versions: moka::future::Cache::builder().max_capacity(2_000).build(),
+            filterable: moka::future::Cache::builder().max_capacity(2_000).build(),
+        }
+    }
+
+    /// What a report filter of `form_id` may read while `published` is its published version:
+    /// from this process, else `load`ed once however many requests wait for it.
+    pub async fn filterable(
+        &self,
+        form_id: Uuid,
+        published: Uuid,
+        load: impl std::future::Future<Output = AppResult<Arc<FormDef>>>,
+    ) -> AppResult<Arc<FormDef>> {
+        self.filterable
+            .try_get_with((form_id, published), load)
+            .await
+            .map_err(|err| (*err).clone())
     }
 
     /// The content of `version_id` if it is a published version of `form_id`; NOT_FOUND
@@ -227,7 +251,7 @@ impl PublishedVersions {
             Ok::<_, AppError>((version.form_id, Arc::new(def)))
         };
         let (owner, def) = self
-            .0
+            .versions
             .try_get_with(version_id, load)
             .await
             .map_err(|err| (*err).clone())?;

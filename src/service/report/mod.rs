@@ -207,6 +207,23 @@ async fn filter_def(
     versions: &PublishedVersions,
     form: &form::Model,
 ) -> AppResult<Arc<FormDef>> {
+    match form.published_version_id {
+        Some(published) => {
+            versions
+                // Boxed: the read's future is large, and the cache's wraps it.
+                .filterable(form.id, published, Box::pin(filter_def_read(conn, versions, form)))
+                .await
+        }
+        None => Box::pin(filter_def_read(conn, versions, form)).await,
+    }
+}
+
+/// [`filter_def`] read from the database.
+async fn filter_def_read(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    form: &form::Model,
+) -> AppResult<Arc<FormDef>> {
     use entity::form_version;
     use sea_orm::{QueryOrder, QuerySelect};
     let (current, def) = match version_of(conn, versions, form).await? {
