@@ -234,7 +234,8 @@ pub fn answers(rng: &mut StdRng) -> Vec<(&'static str, Given, Option<String>)> {
 }
 
 /// Writes `count` more generated responses of the form, with their answers, chosen options
-/// and counts, in transactions of a few thousand responses.
+/// and counts, in transactions of a few thousand responses, completed over the last two years
+/// in the order they are written.
 pub async fn generate(bench: &Bench, target: &Target<'_>, count: usize, seed: u64) {
     let Target {
         form_id,
@@ -258,8 +259,13 @@ pub async fn generate(bench: &Bench, target: &Target<'_>, count: usize, seed: u6
         let mut answer_rows = Vec::with_capacity(n * 15);
         let mut choice_rows = Vec::with_capacity(n * 4);
         let mut snapshots: Vec<response_attribute::ActiveModel> = Vec::new();
-        for _ in 0..n {
-            let completed = now - chrono::Duration::seconds(rng.random_range(0..two_years));
+        for k in 0..n {
+            // Responses arrive over two years in the order they are written, each within a few
+            // hours of its place: as in production, where rows (and their ids) follow time, so
+            // the responses of a period lie together.
+            let place = two_years - (two_years as f64 * (written + k) as f64 / count as f64) as i64;
+            let back = (place - rng.random_range(0..3 * 3600)).clamp(0, two_years - 1);
+            let completed = now - chrono::Duration::seconds(back);
             let seconds = rng.random_range(20..1_200);
             let started = completed - chrono::Duration::seconds(seconds);
             let id = Uuid::now_v7();
