@@ -84,6 +84,13 @@ fn order(value: &mut Value, sets: &[&SelectionSet], fragments: &Fragments) {
 fn apply(value: &mut Value, plan: &[(&Name, Vec<&SelectionSet>)], fragments: &Fragments) {
     match value {
         Value::Object(map) => {
+            // Already in order (most objects are: their fields are ready at once): only below.
+            if map.len() == plan.len() && map.keys().zip(plan).all(|(key, (wanted, _))| key == *wanted) {
+                for (inner, (_, sets)) in map.values_mut().zip(plan) {
+                    order(inner, sets, fragments);
+                }
+                return;
+            }
             let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
             for (key, sets) in plan {
                 if let Some((name, mut inner)) = map.shift_remove_entry(*key) {
@@ -132,5 +139,17 @@ mod tests {
         assert_eq!(keys(&map["b"]), ["e", "d", "c"]);
         let Value::List(items) = &map["a"] else { panic!() };
         assert!(items.iter().all(|i| keys(i) == ["z", "w"]));
+
+        // In order at the top, not below it.
+        let mut data = Value::from_json(serde_json::json!({
+            "b": { "c": 1, "d": 2, "e": 3 },
+            "a": [{ "w": 1, "z": 2 }],
+        }))
+        .unwrap();
+        in_request_order(&doc, Some("Q"), &mut data);
+        let Value::Object(map) = &data else { panic!() };
+        assert_eq!(keys(&map["b"]), ["e", "d", "c"]);
+        let Value::List(items) = &map["a"] else { panic!() };
+        assert_eq!(keys(&items[0]), ["z", "w"]);
     }
 }
