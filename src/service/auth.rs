@@ -384,10 +384,13 @@ pub async fn authenticate(conn: &impl ConnectionTrait, keys: &JwtKeys, access_to
         .select_only()
         .column(session::Column::RevokedAt)
         .column(session::Column::ExpiresAt)
-        .column_as(Expr::SubQuery(
+        .column_as(
+            Expr::SubQuery(
                 None,
                 Box::new(sea_orm::sea_query::SubQueryStatement::SelectStatement(role)),
-            ), "role")
+            ),
+            "role",
+        )
         .filter(session::Column::OrganizationId.eq(claims.org))
         .filter(session::Column::UserId.eq(claims.sub))
         .into_tuple()

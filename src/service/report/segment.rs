@@ -268,7 +268,14 @@ pub async fn take_away(
     let mut snapshots = super::filter::snapshots_of(txn, row.organization_id, &[row.id]).await?;
     let mut answers = HashMap::from([(row.id, answers)]);
     let mut counts = BTreeMap::new();
-    counted_of(std::slice::from_ref(row), &mut answers, &mut snapshots, zone, -1, &mut counts)?;
+    counted_of(
+        std::slice::from_ref(row),
+        &mut answers,
+        &mut snapshots,
+        zone,
+        -1,
+        &mut counts,
+    )?;
     upsert(txn, row.organization_id, row.form_id, counts).await
 }
 
