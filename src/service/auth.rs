@@ -363,6 +363,9 @@ pub async fn revoke_user_sessions(conn: &impl ConnectionTrait, organization_id: 
     Ok(())
 }
 
+/// A session's revocation and expiry, and the member's role if still a member.
+type SessionRole = (Option<DateTime<Utc>>, DateTime<Utc>, Option<String>);
+
 /// Resolves an access token to a member, reading membership and session from the database so
 /// that removal, a lowered role or a sign-out take effect at the next request: one statement
 /// (the session, with the member's role beside it), as every request of a member runs it.
@@ -380,7 +383,7 @@ pub async fn authenticate(conn: &impl ConnectionTrait, keys: &JwtKeys, access_to
         .and_where(Expr::col((membership::Entity, membership::Column::UserId)).eq(claims.sub))
         .limit(1)
         .to_owned();
-    let found: Option<(Option<DateTime<Utc>>, DateTime<Utc>, Option<String>)> = session::Entity::find_by_id(claims.sid)
+    let found: Option<SessionRole> = session::Entity::find_by_id(claims.sid)
         .select_only()
         .column(session::Column::RevokedAt)
         .column(session::Column::ExpiresAt)
