@@ -335,6 +335,7 @@ pub async fn generate(bench: &Bench, target: &Target<'_>, count: usize, seed: u6
                         number_value: Set(None),
                         bool_value: Set(None),
                         date_value: Set(date),
+                        completed_day: Set(completed_at.map(|at| nazar::report::tally::local_day(at, zone))),
                     });
                 }
             }

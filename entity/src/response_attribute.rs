@@ -17,6 +17,9 @@ pub struct Model {
     pub number_value: Option<f64>,
     pub bool_value: Option<bool>,
     pub date_value: Option<Date>,
+    /// The local day the response was finished on (the response's own `completed_day`), so
+    /// the snapshots of a value over a period lie together in one index range.
+    pub completed_day: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261201_000009_analytics;
 mod m20261201_000010_settled_counts;
 mod m20261202_000011_segments;
 mod m20261202_000012_segment_reads;
+mod m20261202_000013_attribute_days;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_settled_counts::Migration),
             Box::new(m20261202_000011_segments::Migration),
             Box::new(m20261202_000012_segment_reads::Migration),
+            Box::new(m20261202_000013_attribute_days::Migration),
         ]
     }
 }

@@ -479,6 +479,78 @@ async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() 
     assert!(selective >= 150, "only {selective} filters split the responses");
 }
 
+/// Filters whose conjunction bounds the completion day and reads attributes: the snapshots
+/// are read by the day bounds of the conjunction they sit in (inside `OR` and `NOT` too), on
+/// every day of the data and with every comparison, and select what the evaluator selects.
+#[tokio::test]
+async fn day_bounds_of_a_conjunction_reach_its_attribute_parts_exactly() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let data = fill(&app, &owner, 80, 41).await;
+    let form_id = crate::reports::uuid_of(&data.form.form_id);
+    let conn = app.db.conn();
+    let form = entity::form::Entity::find_by_id(form_id)
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = entity::response::Entity::find()
+        .filter(entity::response::Column::FormId.eq(form_id))
+        .all(conn)
+        .await
+        .unwrap();
+    let facts = nazar::service::report::filter::facts_of(conn, &rows).await.unwrap();
+    let versions = nazar::service::form::PublishedVersions::default();
+    let mut days: Vec<chrono::NaiveDate> = rows.iter().filter_map(|r| r.completed_day).collect();
+    days.sort();
+    days.dedup();
+    assert!(days.len() >= 10, "{} days", days.len());
+    let shapes = [
+        "attribute(tier) IS ANSWERED AND {d}",
+        "{d} AND NOT (attribute(seats) > 10)",
+        "(attribute(tier) = \"gold\" OR answer(nps) >= 7) AND {d}",
+        "{d} AND (attribute(vip) IS NOT ANSWERED OR NOT (attribute(tier) CONTAINS ANY (\"gold\", \"silver\")))",
+        "{d} AND response(completed_on) <= date({last}) AND attribute(since) IS ANSWERED",
+        "response(completed_on) BETWEEN (date({first}), date({last})) AND ({d} AND attribute(seats) <= 30)",
+    ];
+    let (mut checked, mut selective) = (0, 0);
+    for day in &days {
+        for op in ["=", ">=", ">", "<=", "<"] {
+            let bound = format!("response(completed_on) {op} date({day})");
+            for shape in shapes {
+                let text = shape
+                    .replace("{d}", &bound)
+                    .replace("{first}", &days[days.len() / 4].to_string())
+                    .replace("{last}", &days[days.len() / 2].to_string());
+                let expr = nazar::logic::expr::parse(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+                let got: HashSet<Uuid> =
+                    match nazar::service::report::select(conn, &versions, &form, expr.clone()).await {
+                        Ok(ids) => ids.into_iter().collect(),
+                        // A bound past the data may make a filter contradict itself.
+                        Err(nazar::error::AppError::Problems { .. }) => continue,
+                        Err(err) => panic!("{text}: {err:?}"),
+                    };
+                let want: HashSet<Uuid> = rows
+                    .iter()
+                    .filter(|r| nazar::logic::eval::holds(&expr, &facts[&r.id]))
+                    .map(|r| r.id)
+                    .collect();
+                assert_eq!(got, want, "{text}");
+                checked += 1;
+                if !got.is_empty() {
+                    selective += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= days.len() * 20, "checked {checked}");
+    assert!(
+        selective >= checked / 3,
+        "only {selective} of {checked} selected anything"
+    );
+}
+
 #[tokio::test]
 async fn attributes_are_read_as_they_were_when_the_response_was_completed() {
     let app = spawn_app().await;

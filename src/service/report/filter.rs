@@ -2,8 +2,9 @@
 //!
 //! A filter is a condition of the logic language (see `logic::expr`), checked against the form
 //! and the attribute catalogue first (`logic::check::check_filter`). [`compile`] turns it into
-//! one SQL condition on the `responses` row: answers, chosen options and attribute snapshots
-//! become correlated `EXISTS` subqueries, the response's own fields its columns. Each piece is
+//! one SQL condition on the `responses` row: answers and chosen options become
+//! correlated `EXISTS` subqueries, attribute snapshots an `IN` over the form's snapshots (with
+//! the bounds the filter puts on the completion day), the response's own fields its columns. Each piece is
 //! two-valued (never NULL), so `NOT` means what the condition evaluator means, and the
 //! responses selected are exactly those for which `logic::eval::holds` is true (a property
 //! test holds the two together on both backends).
@@ -122,29 +123,106 @@ fn answer_column(shape: Shape) -> Sql {
     }
 }
 
-/// The attribute snapshot rows of the filtered response named `name` that hold a value of
-/// `shape`'s type.
-fn attribute_rows(name: &str, shape: Shape) -> SelectStatement {
+/// The snapshots of `form_id`'s responses named `name` that hold a value of `shape`'s type,
+/// on the days `days` allows, with `test` on the value column: the responses they belong to
+/// (a subquery of response ids). Uncorrelated, so either backend may read it first from the
+/// snapshots' index (form, name, text value, day, response) and look the responses up, or
+/// check each response against it, whichever its planner finds cheaper.
+fn attribute_ids(form_id: Uuid, name: &str, shape: Shape, days: Days, test: Option<Sql>) -> SelectStatement {
     let r = attribute_alias();
-    Query::select()
-        .expr(Sql::val(1))
+    let col = |c: response_attribute::Column| Sql::col((r.clone(), c));
+    let mut select = Query::select()
+        .expr(col(response_attribute::Column::ResponseId))
         .from_as(response_attribute::Entity, r.clone())
-        .and_where(
-            Sql::col((r.clone(), response_attribute::Column::OrganizationId))
-                .equals((response::Entity, response::Column::OrganizationId)),
-        )
-        // Implied by the response, and what the form's index on the snapshots starts with.
-        .and_where(
-            Sql::col((r.clone(), response_attribute::Column::FormId))
-                .equals((response::Entity, response::Column::FormId)),
-        )
-        .and_where(
-            Sql::col((r.clone(), response_attribute::Column::ResponseId))
-                .equals((response::Entity, response::Column::Id)),
-        )
-        .and_where(Sql::col((r.clone(), response_attribute::Column::Name)).eq(name))
-        .and_where(Sql::col((r, attribute_column(shape))).is_not_null())
-        .to_owned()
+        .and_where(col(response_attribute::Column::FormId).eq(form_id))
+        .and_where(col(response_attribute::Column::Name).eq(name))
+        .and_where(col(attribute_column(shape)).is_not_null())
+        .to_owned();
+    if let Some(test) = test {
+        select.and_where(test);
+    }
+    // A snapshot carries its response's completion day: the bounds the rest of the filter
+    // puts on that day hold for the snapshot too.
+    if let Some(from) = days.from {
+        select.and_where(col(response_attribute::Column::CompletedDay).gte(from));
+    }
+    if let Some(to) = days.to {
+        select.and_where(col(response_attribute::Column::CompletedDay).lte(to));
+    }
+    select
+}
+
+/// Whether the response is one of `ids`.
+fn response_in(ids: SelectStatement) -> Sql {
+    responses_col(response::Column::Id).in_subquery(ids)
+}
+
+/// Bounds on the local completion day that hold wherever a part of a filter is evaluated: a
+/// conjunction's `completed_on` comparisons hold for each of its parts, so any part may add
+/// them to its own condition without changing what the whole selects (under a condition `D`,
+/// `B` and `B AND D` agree, inside `OR` and `NOT` alike).
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub struct Days {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Days {
+    /// These bounds and those `part` (a conjunct) puts on the completion day.
+    pub fn and(self, part: &Expr) -> Days {
+        let later = |a: Option<NaiveDate>, b: NaiveDate| Some(a.map_or(b, |a| Ord::max(a, b)));
+        let earlier = |a: Option<NaiveDate>, b: NaiveDate| Some(a.map_or(b, |a| Ord::min(a, b)));
+        let on_day = |subject: &Operand| matches!(subject, Operand::Response(ResponseField::CompletedOn));
+        match part {
+            Expr::Compare {
+                subject,
+                op,
+                value: Value::Date(day),
+            } if on_day(subject) => {
+                let day = *day;
+                match op {
+                    CompareOp::Eq => Days {
+                        from: later(self.from, day),
+                        to: earlier(self.to, day),
+                    },
+                    CompareOp::Ge => Days {
+                        from: later(self.from, day),
+                        ..self
+                    },
+                    CompareOp::Gt => match day.succ_opt() {
+                        Some(next) => Days {
+                            from: later(self.from, next),
+                            ..self
+                        },
+                        None => self,
+                    },
+                    CompareOp::Le => Days {
+                        to: earlier(self.to, day),
+                        ..self
+                    },
+                    CompareOp::Lt => match day.pred_opt() {
+                        Some(before) => Days {
+                            to: earlier(self.to, before),
+                            ..self
+                        },
+                        None => self,
+                    },
+                    CompareOp::Ne => self,
+                }
+            }
+            Expr::Between {
+                subject,
+                low: Value::Date(low),
+                high: Value::Date(high),
+            } if on_day(subject) => Days {
+                from: later(self.from, *low),
+                to: earlier(self.to, *high),
+            },
+            // A conjunction inside a conjunction.
+            Expr::And(children) => children.iter().fold(self, |days, c| days.and(c)),
+            _ => self,
+        }
+    }
 }
 
 fn value_sql(value: &Value) -> Sql {
@@ -183,23 +261,30 @@ fn column_present(col: &Sql, finished: bool) -> Sql {
     }
 }
 
+/// Where a part of a filter is compiled: for which form, under which day bounds.
+#[derive(Clone, Copy)]
+struct Scope {
+    form_id: Uuid,
+    days: Days,
+}
+
 /// Whether the filtered response has the operand at all.
-fn present(source: &Source, shape: Shape) -> Sql {
+fn present(scope: Scope, source: &Source, shape: Shape) -> Sql {
     match source {
         Source::Column { col, finished } => column_present(col, *finished),
         Source::Answer(key) => Sql::exists(answer_rows(key)),
-        Source::Attribute(name) => Sql::exists(attribute_rows(name, shape)),
+        Source::Attribute(name) => response_in(attribute_ids(scope.form_id, name, shape, scope.days, None)),
     }
 }
 
 /// Whether the operand is present and its value satisfies `test` (given the value's column).
-fn holds_on(source: &Source, shape: Shape, test: impl Fn(Sql) -> Sql) -> Sql {
+fn holds_on(scope: Scope, source: &Source, shape: Shape, test: impl Fn(Sql) -> Sql) -> Sql {
     match source {
         Source::Column { col, finished } => column_present(col, *finished).and(test(col.clone())),
         Source::Answer(key) => Sql::exists(answer_rows(key).and_where(test(answer_column(shape))).to_owned()),
         Source::Attribute(name) => {
             let col = Sql::col((attribute_alias(), attribute_column(shape)));
-            Sql::exists(attribute_rows(name, shape).and_where(test(col)).to_owned())
+            response_in(attribute_ids(scope.form_id, name, shape, scope.days, Some(test(col))))
         }
     }
 }
@@ -253,6 +338,8 @@ fn texts(values: &[Value]) -> Vec<String> {
 
 /// What the compiler knows of the form and the organization.
 pub struct Types<'a> {
+    /// The form whose responses are filtered.
+    pub form_id: Uuid,
     pub def: &'a FormDef,
     pub catalogue: &'a Catalogue,
 }
@@ -316,13 +403,37 @@ impl Types<'_> {
 /// response (its answers, attribute snapshot, hidden fields and own fields). `expr` must have
 /// passed `check_filter` against `types`.
 pub fn compile(expr: &Expr, types: &Types) -> AppResult<Sql> {
+    let scope = Scope {
+        form_id: types.form_id,
+        days: Days::default(),
+    };
+    compile_in(expr, types, scope)
+}
+
+fn compile_in(expr: &Expr, types: &Types, scope: Scope) -> AppResult<Sql> {
     Ok(match expr {
-        Expr::And(children) => all_of(children.iter().map(|c| compile(c, types)).collect::<AppResult<_>>()?),
-        Expr::Or(children) => any_of(children.iter().map(|c| compile(c, types)).collect::<AppResult<_>>()?),
-        Expr::Not(inner) => compile(inner, types)?.not(),
+        Expr::And(children) => {
+            let inner = Scope {
+                days: scope.days.and(expr),
+                ..scope
+            };
+            all_of(
+                children
+                    .iter()
+                    .map(|c| compile_in(c, types, inner))
+                    .collect::<AppResult<_>>()?,
+            )
+        }
+        Expr::Or(children) => any_of(
+            children
+                .iter()
+                .map(|c| compile_in(c, types, scope))
+                .collect::<AppResult<_>>()?,
+        ),
+        Expr::Not(inner) => compile_in(inner, types, scope)?.not(),
         Expr::Answered { subject, answered } => {
             let (source, shape) = types.operand(subject)?;
-            let here = present(&source, shape);
+            let here = present(scope, &source, shape);
             if *answered { here } else { here.not() }
         }
         Expr::Compare { subject, op, value } => {
@@ -335,16 +446,16 @@ pub fn compile(expr: &Expr, types: &Types) -> AppResult<Sql> {
                     let exactly = chose(key, std::slice::from_ref(v)).and(chosen_count(key).eq(1));
                     match op {
                         CompareOp::Eq => exactly,
-                        CompareOp::Ne => present(&source, shape).and(exactly.not()),
+                        CompareOp::Ne => present(scope, &source, shape).and(exactly.not()),
                         _ => return Err(AppError::Internal("a choice compared by order".into())),
                     }
                 }
-                _ => holds_on(&source, shape, |col| compare(col, *op, value)),
+                _ => holds_on(scope, &source, shape, |col| compare(col, *op, value)),
             }
         }
         Expr::Between { subject, low, high } => {
             let (source, shape) = types.operand(subject)?;
-            holds_on(&source, shape, |col| {
+            holds_on(scope, &source, shape, |col| {
                 col.clone().gte(value_sql(low)).and(col.lte(value_sql(high)))
             })
         }
@@ -355,15 +466,15 @@ pub fn compile(expr: &Expr, types: &Types) -> AppResult<Sql> {
                 (Source::Answer(key), Shape::Choices) => match op {
                     SetOp::ContainsAny => chose(key, &wanted),
                     SetOp::ContainsAll => all_of(wanted.iter().map(|w| chose(key, std::slice::from_ref(w))).collect()),
-                    SetOp::ContainsNone => present(&source, shape).and(chose(key, &wanted).not()),
+                    SetOp::ContainsNone => present(scope, &source, shape).and(chose(key, &wanted).not()),
                 },
                 // A text is a set of one value.
                 _ => match op {
-                    SetOp::ContainsAny => holds_on(&source, shape, |col| col.is_in(wanted.clone())),
-                    SetOp::ContainsAll => holds_on(&source, shape, |col| {
+                    SetOp::ContainsAny => holds_on(scope, &source, shape, |col| col.is_in(wanted.clone())),
+                    SetOp::ContainsAll => holds_on(scope, &source, shape, |col| {
                         all_of(wanted.iter().map(|w| col.clone().eq(w.clone())).collect())
                     }),
-                    SetOp::ContainsNone => holds_on(&source, shape, |col| col.is_not_in(wanted.clone())),
+                    SetOp::ContainsNone => holds_on(scope, &source, shape, |col| col.is_not_in(wanted.clone())),
                 },
             }
         }

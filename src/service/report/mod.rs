@@ -350,6 +350,7 @@ impl Filter {
         filter::compile(
             &self.expr,
             &filter::Types {
+                form_id: form.id,
                 def: &def,
                 catalogue: &self.catalogue,
             },

@@ -491,7 +491,14 @@ pub async fn rebuild(db: &Db, form_id: Uuid, zone: Tz) -> AppResult<()> {
         for (day, ids) in moved {
             response::Entity::update_many()
                 .col_expr(response::Column::CompletedDay, Expr::value(day))
-                .filter(response::Column::Id.is_in(ids))
+                .filter(response::Column::Id.is_in(ids.clone()))
+                .exec(&txn)
+                .await?;
+            // The attribute snapshots carry the day too (filters find them by it).
+            entity::response_attribute::Entity::update_many()
+                .col_expr(entity::response_attribute::Column::CompletedDay, Expr::value(day))
+                .filter(entity::response_attribute::Column::OrganizationId.eq(last.organization_id))
+                .filter(entity::response_attribute::Column::ResponseId.is_in(ids))
                 .exec(&txn)
                 .await?;
         }

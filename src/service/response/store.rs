@@ -52,6 +52,7 @@ pub async fn snapshot_attributes(txn: &impl ConnectionTrait, row: &response::Mod
         .column(value::Column::NumberValue)
         .column(value::Column::BoolValue)
         .column(value::Column::DateValue)
+        .expr(Expr::val(row.completed_day))
         .from(value::Entity)
         .and_where(Expr::col(value::Column::RespondentId).eq(respondent_id))
         .and_where(Expr::col(value::Column::OrganizationId).eq(row.organization_id))
@@ -67,6 +68,7 @@ pub async fn snapshot_attributes(txn: &impl ConnectionTrait, row: &response::Mod
             snapshot::Column::NumberValue,
             snapshot::Column::BoolValue,
             snapshot::Column::DateValue,
+            snapshot::Column::CompletedDay,
         ])
         .select_from(select)
         .map_err(|e| AppError::internal("attribute snapshot", e))?
