@@ -551,6 +551,80 @@ async fn day_bounds_of_a_conjunction_reach_its_attribute_parts_exactly() {
     );
 }
 
+/// A time-zone change moves a response's local completion day and its snapshots' day with it:
+/// a filter by attribute and day finds the response on its new day only.
+#[tokio::test]
+async fn a_zone_change_moves_the_day_of_attribute_snapshots_with_their_response() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 0, 7).await;
+    let gold = Attributes {
+        tier: Some("gold".into()),
+        ..Attributes::default()
+    };
+    let id = upsert(&app, &token, "crm-0", &gold).await;
+    // 22:00 UTC: the next day in Tehran (UTC+03:30), the same day in Los Angeles.
+    let at = (Utc::now() - Duration::days(2))
+        .date_naive()
+        .and_hms_opt(22, 0, 0)
+        .unwrap()
+        .and_utc();
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+            json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                "respondentId": id, "channel": "PHONE", "answers": [answer("nps", json!({ "number": 9 }))],
+                "startedAt": (at - Duration::minutes(3)).to_rfc3339(), "completedAt": at.to_rfc3339() } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let on = |day: NaiveDate| json!({ "text": format!("attribute(tier) = \"gold\" AND response(completed_on) = date({day})") });
+    let completed = |r: &Value| {
+        r["data"]["formReport"]["responses"]["completed"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{r}"))
+    };
+    let tehran = at.with_timezone(&Tehran).date_naive();
+    let la = at.with_timezone(&chrono_tz::America::Los_Angeles).date_naive();
+    assert_ne!(tehran, la);
+    assert_eq!(
+        completed(&filtered(&app, &token, &data.form, Value::Null, on(tehran)).await),
+        1
+    );
+    assert_eq!(
+        completed(&filtered(&app, &token, &data.form, Value::Null, on(la)).await),
+        0
+    );
+
+    let body = app
+        .gql(
+            Some(&token),
+            "mutation { updateOrganization(input: { timeZone: \"America/Los_Angeles\" }) { organization { timeZone } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.run_jobs().await;
+    assert_eq!(
+        completed(&filtered(&app, &token, &data.form, Value::Null, on(la)).await),
+        1
+    );
+    assert_eq!(
+        completed(&filtered(&app, &token, &data.form, Value::Null, on(tehran)).await),
+        0
+    );
+    // Every snapshot carries its response's day.
+    let apart = crate::collect::count_rows(
+        &app,
+        "SELECT COUNT(*) FROM response_attributes a JOIN responses r ON r.id = a.response_id \
+         WHERE a.completed_day IS NULL OR a.completed_day <> r.completed_day",
+    )
+    .await;
+    assert_eq!(apart, 0);
+}
+
 #[tokio::test]
 async fn attributes_are_read_as_they_were_when_the_response_was_completed() {
     let app = spawn_app().await;
