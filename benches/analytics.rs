@@ -166,6 +166,9 @@ async fn main() {
         "FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' \
          WHERE r.form_id = {fid} AND r.status = 'COMPLETED'"
     );
+    // The snapshots carry their response's day: the best SQL reads a plan's snapshots of a
+    // period from their index (form, name, value, day) as the server's filters do.
+    let plan_days = format!("AND p.form_id = {fid} AND p.completed_day >= '{day90}'");
     let plan_join = "JOIN response_attributes p ON p.organization_id = r.organization_id AND p.response_id = r.id AND p.name = 'plan'";
     let cases: Vec<(&str, String, Value, String)> = vec![
         (
@@ -175,7 +178,7 @@ async fn main() {
             // Every question's values and every option's count, of the responses selected once.
             format!(
                 "WITH sel AS MATERIALIZED (SELECT r.id FROM responses r JOIN answers n ON n.response_id = r.id AND n.question_key = 'nps' {plan_join} \
-                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro') \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' {plan_days}) \
                  SELECT a.question_key, a.number_value, COUNT(*) FROM sel JOIN answers a ON a.response_id = sel.id GROUP BY a.question_key, a.number_value \
                  UNION ALL SELECT c.question_key, NULL, COUNT(*) FROM sel JOIN answer_choices c ON c.response_id = sel.id GROUP BY c.question_key, c.value"
             ),
@@ -221,7 +224,8 @@ async fn main() {
             json!({ "id": form, "f": { "text": "attribute(plan) = \"pro\"" }, "p": { "from": from24.to_string(), "to": today.to_string() } }),
             format!(
                 "SELECT r.completed_day, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
-                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{from24}' AND p.text_value = 'pro' GROUP BY r.completed_day, a.number_value"
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{from24}' AND p.text_value = 'pro' \
+                 AND p.form_id = {fid} AND p.completed_day >= '{from24}' GROUP BY r.completed_day, a.number_value"
             ),
         ),
         (
@@ -241,7 +245,7 @@ async fn main() {
             json!({ "id": form, "f": { "text": filter } }),
             format!(
                 "SELECT a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' {plan_join} \
-                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' GROUP BY a.number_value"
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' {plan_days} GROUP BY a.number_value"
             ),
         ),
     ];

@@ -424,43 +424,57 @@ fn random_filter(rng: &mut StdRng, depth: u32) -> Expr {
     }
 }
 
-#[tokio::test]
-async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let app = spawn_app().await;
-    let owner = app.sign_up().await;
-    let data = fill(&app, &owner, 70, 33).await;
-    let form_id = crate::reports::uuid_of(&data.form.form_id);
-    let conn = app.db.conn();
-    let form = entity::form::Entity::find_by_id(form_id)
-        .one(conn)
-        .await
-        .unwrap()
-        .unwrap();
-    let rows = entity::response::Entity::find()
-        .filter(entity::response::Column::FormId.eq(form_id))
-        .all(conn)
-        .await
-        .unwrap();
-    let facts = nazar::service::report::filter::facts_of(conn, &rows).await.unwrap();
-    let versions = nazar::service::form::PublishedVersions::default();
-    let mut rng = StdRng::seed_from_u64(5);
-    let (mut checked, mut refused, mut selective) = (0, 0, 0);
-    for _ in 0..400 {
-        let expr = random_filter(&mut rng, 3).normalized();
-        let selected = match nazar::service::report::select(conn, &versions, &form, expr.clone()).await {
-            Ok(ids) => ids,
-            // Contradictions and conditions that never hold are refused before they run.
-            Err(nazar::error::AppError::Problems { .. }) => {
-                refused += 1;
-                continue;
-            }
-            Err(err) => panic!("{expr}: {err:?}"),
-        };
-        let got: HashSet<Uuid> = selected.into_iter().collect();
-        let want: HashSet<Uuid> = rows
+/// A form's filled responses read back, with what the condition evaluator reads of each.
+struct Selection {
+    app: TestApp,
+    form: entity::form::Model,
+    rows: Vec<entity::response::Model>,
+    facts: HashMap<Uuid, nazar::logic::eval::Facts>,
+    versions: nazar::service::form::PublishedVersions,
+}
+
+impl Selection {
+    async fn fill(count: usize, seed: u64) -> Selection {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let app = spawn_app().await;
+        let owner = app.sign_up().await;
+        let data = fill(&app, &owner, count, seed).await;
+        let form_id = crate::reports::uuid_of(&data.form.form_id);
+        let conn = app.db.conn();
+        let form = entity::form::Entity::find_by_id(form_id)
+            .one(conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let rows = entity::response::Entity::find()
+            .filter(entity::response::Column::FormId.eq(form_id))
+            .all(conn)
+            .await
+            .unwrap();
+        let facts = nazar::service::report::filter::facts_of(conn, &rows).await.unwrap();
+        Selection {
+            app,
+            form,
+            rows,
+            facts,
+            versions: Default::default(),
+        }
+    }
+
+    /// The responses `expr` selects in SQL, checked equal to those the evaluator selects;
+    /// `None` when the filter is refused (a contradiction, a condition that never holds).
+    async fn checked(&self, expr: &Expr) -> Option<HashSet<Uuid>> {
+        let conn = self.app.db.conn();
+        let got: HashSet<Uuid> =
+            match nazar::service::report::select(conn, &self.versions, &self.form, expr.clone()).await {
+                Ok(ids) => ids.into_iter().collect(),
+                Err(nazar::error::AppError::Problems { .. }) => return None,
+                Err(err) => panic!("{expr}: {err:?}"),
+            };
+        let want: HashSet<Uuid> = self
+            .rows
             .iter()
-            .filter(|r| nazar::logic::eval::holds(&expr, &facts[&r.id]))
+            .filter(|r| nazar::logic::eval::holds(expr, &self.facts[&r.id]))
             .map(|r| r.id)
             .collect();
         assert_eq!(
@@ -470,8 +484,23 @@ async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() 
             got.len(),
             want.len()
         );
+        Some(got)
+    }
+}
+
+#[tokio::test]
+async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() {
+    let data = Selection::fill(70, 33).await;
+    let mut rng = StdRng::seed_from_u64(5);
+    let (mut checked, mut refused, mut selective) = (0, 0, 0);
+    for _ in 0..400 {
+        let expr = random_filter(&mut rng, 3).normalized();
+        let Some(got) = data.checked(&expr).await else {
+            refused += 1;
+            continue;
+        };
         checked += 1;
-        if !got.is_empty() && got.len() < rows.len() {
+        if !got.is_empty() && got.len() < data.rows.len() {
             selective += 1;
         }
     }
@@ -484,25 +513,8 @@ async fn the_sql_of_random_filters_selects_exactly_what_the_evaluator_selects() 
 /// every day of the data and with every comparison, and select what the evaluator selects.
 #[tokio::test]
 async fn day_bounds_of_a_conjunction_reach_its_attribute_parts_exactly() {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let app = spawn_app().await;
-    let owner = app.sign_up().await;
-    let data = fill(&app, &owner, 80, 41).await;
-    let form_id = crate::reports::uuid_of(&data.form.form_id);
-    let conn = app.db.conn();
-    let form = entity::form::Entity::find_by_id(form_id)
-        .one(conn)
-        .await
-        .unwrap()
-        .unwrap();
-    let rows = entity::response::Entity::find()
-        .filter(entity::response::Column::FormId.eq(form_id))
-        .all(conn)
-        .await
-        .unwrap();
-    let facts = nazar::service::report::filter::facts_of(conn, &rows).await.unwrap();
-    let versions = nazar::service::form::PublishedVersions::default();
-    let mut days: Vec<chrono::NaiveDate> = rows.iter().filter_map(|r| r.completed_day).collect();
+    let data = Selection::fill(80, 41).await;
+    let mut days: Vec<NaiveDate> = data.rows.iter().filter_map(|r| r.completed_day).collect();
     days.sort();
     days.dedup();
     assert!(days.len() >= 10, "{} days", days.len());
@@ -524,19 +536,8 @@ async fn day_bounds_of_a_conjunction_reach_its_attribute_parts_exactly() {
                     .replace("{first}", &days[days.len() / 4].to_string())
                     .replace("{last}", &days[days.len() / 2].to_string());
                 let expr = nazar::logic::expr::parse(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
-                let got: HashSet<Uuid> =
-                    match nazar::service::report::select(conn, &versions, &form, expr.clone()).await {
-                        Ok(ids) => ids.into_iter().collect(),
-                        // A bound past the data may make a filter contradict itself.
-                        Err(nazar::error::AppError::Problems { .. }) => continue,
-                        Err(err) => panic!("{text}: {err:?}"),
-                    };
-                let want: HashSet<Uuid> = rows
-                    .iter()
-                    .filter(|r| nazar::logic::eval::holds(&expr, &facts[&r.id]))
-                    .map(|r| r.id)
-                    .collect();
-                assert_eq!(got, want, "{text}");
+                // A bound past the data may make a filter contradict itself.
+                let Some(got) = data.checked(&expr).await else { continue };
                 checked += 1;
                 if !got.is_empty() {
                     selective += 1;
