@@ -2,9 +2,9 @@
 //!
 //! A filter is a condition of the logic language (see `logic::expr`), checked against the form
 //! and the attribute catalogue first (`logic::check::check_filter`). [`compile`] turns it into
-//! one SQL condition on the `responses` row: answers and chosen options become
-//! correlated `EXISTS` subqueries, attribute snapshots an `IN` over the form's snapshots (with
-//! the bounds the filter puts on the completion day), the response's own fields its columns. Each piece is
+//! one SQL condition on the `responses` row: answers and chosen options become correlated
+//! `EXISTS` subqueries, attribute snapshots an `IN` over the form's snapshots (with the bounds
+//! the filter puts on the completion day), the response's own fields its columns. Each piece is
 //! two-valued (never NULL), so `NOT` means what the condition evaluator means, and the
 //! responses selected are exactly those for which `logic::eval::holds` is true (a property
 //! test holds the two together on both backends).
@@ -162,16 +162,26 @@ fn response_in(ids: SelectStatement) -> Sql {
 /// them to its own condition without changing what the whole selects (under a condition `D`,
 /// `B` and `B AND D` agree, inside `OR` and `NOT` alike).
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
-pub struct Days {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+struct Days {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
 }
 
 impl Days {
+    /// These bounds narrowed to `from..=to` (either open).
+    fn within(self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Days {
+        let pick = |a: Option<NaiveDate>, b: Option<NaiveDate>, f: fn(NaiveDate, NaiveDate) -> NaiveDate| match (a, b) {
+            (Some(a), Some(b)) => Some(f(a, b)),
+            (a, b) => a.or(b),
+        };
+        Days {
+            from: pick(self.from, from, Ord::max),
+            to: pick(self.to, to, Ord::min),
+        }
+    }
+
     /// These bounds and those `part` (a conjunct) puts on the completion day.
-    pub fn and(self, part: &Expr) -> Days {
-        let later = |a: Option<NaiveDate>, b: NaiveDate| Some(a.map_or(b, |a| Ord::max(a, b)));
-        let earlier = |a: Option<NaiveDate>, b: NaiveDate| Some(a.map_or(b, |a| Ord::min(a, b)));
+    fn and(self, part: &Expr) -> Days {
         let on_day = |subject: &Operand| matches!(subject, Operand::Response(ResponseField::CompletedOn));
         match part {
             Expr::Compare {
@@ -180,44 +190,21 @@ impl Days {
                 value: Value::Date(day),
             } if on_day(subject) => {
                 let day = *day;
-                match op {
-                    CompareOp::Eq => Days {
-                        from: later(self.from, day),
-                        to: earlier(self.to, day),
-                    },
-                    CompareOp::Ge => Days {
-                        from: later(self.from, day),
-                        ..self
-                    },
-                    CompareOp::Gt => match day.succ_opt() {
-                        Some(next) => Days {
-                            from: later(self.from, next),
-                            ..self
-                        },
-                        None => self,
-                    },
-                    CompareOp::Le => Days {
-                        to: earlier(self.to, day),
-                        ..self
-                    },
-                    CompareOp::Lt => match day.pred_opt() {
-                        Some(before) => Days {
-                            to: earlier(self.to, before),
-                            ..self
-                        },
-                        None => self,
-                    },
-                    CompareOp::Ne => self,
-                }
+                let (from, to) = match op {
+                    CompareOp::Eq => (Some(day), Some(day)),
+                    CompareOp::Ge => (Some(day), None),
+                    CompareOp::Gt => (day.succ_opt(), None),
+                    CompareOp::Le => (None, Some(day)),
+                    CompareOp::Lt => (None, day.pred_opt()),
+                    CompareOp::Ne => (None, None),
+                };
+                self.within(from, to)
             }
             Expr::Between {
                 subject,
                 low: Value::Date(low),
                 high: Value::Date(high),
-            } if on_day(subject) => Days {
-                from: later(self.from, *low),
-                to: earlier(self.to, *high),
-            },
+            } if on_day(subject) => self.within(Some(*low), Some(*high)),
             // A conjunction inside a conjunction.
             Expr::And(children) => children.iter().fold(self, |days, c| days.and(c)),
             _ => self,
