@@ -16,6 +16,7 @@ mod m20261201_000010_settled_counts;
 mod m20261202_000011_segments;
 mod m20261202_000012_segment_reads;
 mod m20261202_000013_attribute_days;
+mod m20261202_000014_segment_times;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_segments::Migration),
             Box::new(m20261202_000012_segment_reads::Migration),
             Box::new(m20261202_000013_attribute_days::Migration),
+            Box::new(m20261202_000014_segment_times::Migration),
         ]
     }
 }

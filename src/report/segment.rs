@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
-use super::tally::{Entry, Grain, Measure, all_time, local_day};
-use crate::logic::expr::Value;
+use super::{
+    figures::Counts,
+    tally::{Entry, Grain, Measure, all_time, local_day},
+};
+use crate::{form::response::ResponseStatus, logic::expr::Value};
 
 /// Days in a month of tenure (a Gregorian year's average).
 pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
@@ -90,10 +93,22 @@ pub fn segments_of(completed_day: NaiveDate, snapshot: &[(String, Value)]) -> Ve
     out
 }
 
-/// Whether a measure is counted by segment: times to complete and total scores are not (their
-/// values are many; a breakdown asking for them reads the responses).
-pub fn segmented(measure: Measure) -> bool {
-    !matches!(measure, Measure::Duration | Measure::TotalScore | Measure::Changes)
+/// Whether a measure is counted in a segment: times to complete and total scores only in the
+/// segments counted by day, those of a text or boolean attribute's values (tenure segments
+/// are many, and a breakdown by tenure asking for times reads the responses); the freshness
+/// stamp's changes never.
+pub fn segmented(measure: Measure, daily: bool) -> bool {
+    match measure {
+        Measure::Changes => false,
+        Measure::Duration | Measure::TotalScore => daily,
+        _ => true,
+    }
+}
+
+/// Whether the segments of `dimension` count times to complete and total scores: those of an
+/// attribute's values do ([`attribute_dimension`]), tenure's do not.
+pub fn counts_times(dimension: &str) -> bool {
+    dimension.starts_with("a:")
 }
 
 /// Where a count by segment goes: (dimension, grain, subject, day, measure, value, segment),
@@ -102,10 +117,10 @@ pub type Key = (String, Grain, String, NaiveDate, Measure, String, String);
 
 /// Adds to `out` what a response with `entries` adds (times `sign`) to each of `segments`.
 pub fn add(out: &mut BTreeMap<Key, i64>, entries: &[Entry], segments: &[Segment], zone: Tz, sign: i64) {
-    for e in entries.iter().filter(|e| segmented(e.measure)) {
+    for e in entries.iter().filter(|e| e.measure != Measure::Changes) {
         let day = local_day(e.at, zone);
         let month = day.with_day(1).unwrap_or(day);
-        for s in segments {
+        for s in segments.iter().filter(|s| segmented(e.measure, s.daily)) {
             let grains: &[(Grain, NaiveDate)] = if s.daily {
                 &[(Grain::All, all_time()), (Grain::Month, month), (Grain::Day, day)]
             } else {
@@ -127,6 +142,53 @@ pub fn add(out: &mut BTreeMap<Key, i64>, entries: &[Entry], segments: &[Segment]
     }
 }
 
+/// The sum of the counts of (`subject`, `measure`), whatever their value.
+fn total(counts: &Counts, subject: &str, measure: Measure) -> i64 {
+    counts
+        .iter()
+        .filter(|(s, m, _, _)| s == subject && *m == measure)
+        .map(|(_, _, _, count)| count)
+        .sum()
+}
+
+/// Whether every finished response that `counts` count (the folded counts of one selection)
+/// was completed and answered each of the `questions` (key, whether its kind counts one value
+/// per answer): then also requiring those questions answered selects the same responses. A
+/// disqualified response's answers are not counted, so one among them proves nothing.
+pub fn all_answered(counts: &Counts, questions: &[(String, bool)]) -> bool {
+    let completed = total(counts, "", Measure::Completed);
+    total(counts, "", Measure::Disqualified) == 0
+        && questions.iter().all(|(key, single)| {
+            let measure = if *single { Measure::Value } else { Measure::Answered };
+            total(counts, key, measure) == completed
+        })
+}
+
+/// `counts` of responses selected by the day they finished on, as a report over all time
+/// counts them: each selected response was started, and finished by its outcome, once,
+/// whichever day it started on (counts by segment put a start on its own day, which may lie
+/// before the days selected).
+pub fn over_all_time(counts: Counts) -> Counts {
+    let completed = total(&counts, "", Measure::Completed);
+    let disqualified = total(&counts, "", Measure::Disqualified);
+    let mut out: Counts = counts
+        .into_iter()
+        .filter(|(subject, measure, _, _)| {
+            !(subject.is_empty() && matches!(measure, Measure::Started | Measure::Finished))
+        })
+        .collect();
+    for (measure, value, count) in [
+        (Measure::Started, "", completed + disqualified),
+        (Measure::Finished, ResponseStatus::Completed.as_str(), completed),
+        (Measure::Finished, ResponseStatus::Disqualified.as_str(), disqualified),
+    ] {
+        if count != 0 {
+            out.push((String::new(), measure, value.to_owned(), count));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +196,54 @@ mod tests {
         form::{answer::Checked, kind::QuestionKind, response::ResponseStatus},
         report::tally::contribution,
     };
+
+    fn count(subject: &str, measure: Measure, value: &str, n: i64) -> (String, Measure, String, i64) {
+        (subject.to_owned(), measure, value.to_owned(), n)
+    }
+
+    #[test]
+    fn answered_by_all_only_when_every_completed_response_counts_an_answer() {
+        let mut counts = vec![
+            count("", Measure::Completed, "", 3),
+            count("nps", Measure::Value, "9", 2),
+            count("nps", Measure::Value, "4", 1),
+            count("why", Measure::Answered, "", 3),
+            count("csat", Measure::Value, "5", 2),
+        ];
+        assert!(all_answered(&counts, &[("nps".into(), true), ("why".into(), false)]));
+        assert!(all_answered(&counts, &[]));
+        assert!(!all_answered(&counts, &[("csat".into(), true)]));
+        // Answered counts only for kinds with several values per answer, values for the others.
+        assert!(!all_answered(&counts, &[("why".into(), true)]));
+        assert!(!all_answered(&counts, &[("nps".into(), false)]));
+        counts.push(count("", Measure::Disqualified, "", 1));
+        assert!(!all_answered(&counts, &[("nps".into(), true)]));
+    }
+
+    #[test]
+    fn over_all_time_starts_and_finishes_each_selected_response_once() {
+        let counts = vec![
+            count("", Measure::Started, "", 4),
+            count("", Measure::Finished, "COMPLETED", 4),
+            count("", Measure::Completed, "", 5),
+            count("", Measure::Disqualified, "", 2),
+            count("nps", Measure::Started, "", 9),
+            count("nps", Measure::Value, "9", 5),
+        ];
+        let mut out = over_all_time(counts);
+        out.sort();
+        let mut want = vec![
+            count("", Measure::Started, "", 7),
+            count("", Measure::Completed, "", 5),
+            count("", Measure::Disqualified, "", 2),
+            count("", Measure::Finished, "COMPLETED", 5),
+            count("", Measure::Finished, "DISQUALIFIED", 2),
+            count("nps", Measure::Started, "", 9),
+            count("nps", Measure::Value, "9", 5),
+        ];
+        want.sort();
+        assert_eq!(out, want);
+    }
 
     #[test]
     fn tenure_months_agree_with_every_band_bound() {
@@ -212,7 +322,24 @@ mod tests {
         assert_eq!(out[&key("a:plan", Grain::Day, day, "pro")], 1);
         assert_eq!(out[&key("t:since", Grain::All, all_time(), "12")], 1);
         assert!(!out.contains_key(&key("t:since", Grain::Day, day, "12")));
-        assert!(out.keys().all(|k| k.4 != Measure::Duration && k.4 != Measure::Changes));
+        assert!(out.keys().all(|k| k.4 != Measure::Changes));
+        // Times to complete by an attribute's values, by day too; not by tenure.
+        let duration = |dim: &str, grain, at, seg: &str| {
+            out.get(&(
+                dim.to_owned(),
+                grain,
+                String::new(),
+                at,
+                Measure::Duration,
+                "40".to_owned(),
+                seg.to_owned(),
+            ))
+            .copied()
+        };
+        assert_eq!(duration("a:plan", Grain::Day, day, "pro"), Some(1));
+        assert_eq!(duration("a:vip", Grain::All, all_time(), "true"), Some(1));
+        assert!(out.keys().all(|k| k.4 != Measure::Duration || counts_times(&k.0)));
+        assert!(!counts_times("t:since") && counts_times("a:plan"));
         add(&mut out, &entries, &segments, chrono_tz::Asia::Tehran, -1);
         assert!(out.values().all(|c| *c == 0));
     }

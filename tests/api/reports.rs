@@ -58,7 +58,7 @@ pub async fn raw(app: &TestApp, token: &str, form: &Published) -> Vec<Value> {
     }
 }
 
-fn local_day(at: &Value, zone: Tz) -> Option<NaiveDate> {
+pub fn local_day(at: &Value, zone: Tz) -> Option<NaiveDate> {
     let at = DateTime::parse_from_rfc3339(at.as_str()?).ok()?.to_utc();
     Some(at.with_timezone(&zone).date_naive())
 }

@@ -153,7 +153,10 @@ pub async fn series(
                 };
                 let mut sql = condition(state, form, filter).await?;
                 let mut tail = true;
-                if let Some((dimension, values)) = f.segment().filter(|_| !counted.times) {
+                if let Some((dimension, values)) = f
+                    .segment()
+                    .filter(|(dimension, _)| !counted.times || segment_model::counts_times(dimension))
+                {
                     // One segment's folded counts, and the responses not folded yet.
                     for (i, subject, measure, value, count) in segment::folded_by_bucket(
                         conn,
@@ -488,28 +491,28 @@ fn keyed(
 }
 
 /// The folded dimension that answers a breakdown, if one does: (dimension, tenure bounds in
-/// months). An unfiltered breakdown by a text or boolean attribute's values, or by tenure,
-/// that does not ask for times to complete or total scores (which segments do not count).
+/// months). An unfiltered breakdown by a text or boolean attribute's values, or by tenure
+/// when it does not ask for times to complete or total scores (which tenure segments do not
+/// count).
 fn folded_dimension(
     dimension: &Dimension,
     catalogue: &std::collections::HashMap<String, Scalar>,
     filter: Option<&Filter>,
     counted: &Counted,
 ) -> Option<(String, Option<Vec<u32>>)> {
-    if filter.is_some() || counted.times {
+    if filter.is_some() {
         return None;
     }
-    match dimension {
+    let (name, tenure) = match dimension {
         Dimension::Attribute { name, bands }
             if bands.is_empty() && matches!(catalogue.get(name), Some(Scalar::Text | Scalar::Bool)) =>
         {
-            Some((segment_model::attribute_dimension(name), None))
+            (segment_model::attribute_dimension(name), None)
         }
-        Dimension::Tenure { attribute, months } => {
-            Some((segment_model::tenure_dimension(attribute), Some(months.clone())))
-        }
-        _ => None,
-    }
+        Dimension::Tenure { attribute, months } => (segment_model::tenure_dimension(attribute), Some(months.clone())),
+        _ => return None,
+    };
+    (!counted.times || segment_model::counts_times(&name)).then_some((name, tenure))
 }
 
 /// A breakdown's counts by group from the folded segments, the responses not folded yet and

@@ -182,33 +182,51 @@ impl Days {
 
     /// These bounds and those `part` (a conjunct) puts on the completion day.
     fn and(self, part: &Expr) -> Days {
-        let on_day = |subject: &Operand| matches!(subject, Operand::Response(ResponseField::CompletedOn));
         match part {
-            Expr::Compare {
-                subject,
-                op,
-                value: Value::Date(day),
-            } if on_day(subject) => {
-                let day = *day;
-                let (from, to) = match op {
-                    CompareOp::Eq => (Some(day), Some(day)),
-                    CompareOp::Ge => (Some(day), None),
-                    CompareOp::Gt => (day.succ_opt(), None),
-                    CompareOp::Le => (None, Some(day)),
-                    CompareOp::Lt => (None, day.pred_opt()),
-                    CompareOp::Ne => (None, None),
-                };
-                self.within(from, to)
-            }
-            Expr::Between {
-                subject,
-                low: Value::Date(low),
-                high: Value::Date(high),
-            } if on_day(subject) => self.within(Some(*low), Some(*high)),
             // A conjunction inside a conjunction.
             Expr::And(children) => children.iter().fold(self, |days, c| days.and(c)),
-            _ => self,
+            _ => match day_term(part) {
+                Some((from, to)) => self.within(from, to),
+                None => self,
+            },
         }
+    }
+}
+
+/// Local completion days from..=to, either open.
+pub type DayBounds = (Option<NaiveDate>, Option<NaiveDate>);
+
+/// Both bounds at once: the days within `a` and `b`.
+pub fn narrowed(a: DayBounds, b: DayBounds) -> DayBounds {
+    let days = Days { from: a.0, to: a.1 }.within(b.0, b.1);
+    (days.from, days.to)
+}
+
+/// The completion days `part` selects, when it is exactly a bound on them (`completed_on`
+/// compared with a day by `=`, `<`, `<=`, `>`, `>=`, or `BETWEEN` two days): (from, to), either
+/// open. `None` for anything else, a `!=` and a bound past the last representable day among
+/// them, so that a filter made of such parts selects exactly the responses completed in them.
+pub fn day_term(part: &Expr) -> Option<DayBounds> {
+    let on_day = |subject: &Operand| matches!(subject, Operand::Response(ResponseField::CompletedOn));
+    match part {
+        Expr::Compare {
+            subject,
+            op,
+            value: Value::Date(day),
+        } if on_day(subject) => match op {
+            CompareOp::Eq => Some((Some(*day), Some(*day))),
+            CompareOp::Ge => Some((Some(*day), None)),
+            CompareOp::Gt => Some((Some(day.succ_opt()?), None)),
+            CompareOp::Le => Some((None, Some(*day))),
+            CompareOp::Lt => Some((None, Some(day.pred_opt()?))),
+            CompareOp::Ne => None,
+        },
+        Expr::Between {
+            subject,
+            low: Value::Date(low),
+            high: Value::Date(high),
+        } if on_day(subject) => Some((Some(*low), Some(*high))),
+        _ => None,
     }
 }
 

@@ -308,35 +308,99 @@ impl Filter {
     }
 }
 
+/// A filter the counts by segment can answer ([`Filter::segment_read`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRead {
+    /// The segments' dimension (an attribute's values).
+    pub dimension: String,
+    /// The segments selected: the attribute's values.
+    pub values: Vec<String>,
+    /// The completion days the filter bounds, when it bounds them.
+    pub days: Option<filter::DayBounds>,
+    /// The keys of the questions the filter requires answered.
+    pub answered: Vec<String>,
+}
+
+/// The parts of a conjunction, conjunctions inside it opened.
+fn conjuncts(children: &[Expr]) -> Vec<&Expr> {
+    children
+        .iter()
+        .flat_map(|c| match c {
+            Expr::And(inner) => conjuncts(inner),
+            other => vec![other],
+        })
+        .collect()
+}
+
 impl Filter {
     /// The segment a filter selects, when it is exactly "this text or boolean attribute had one
     /// of these values at completion": (dimension, values). Such a filter reads the folded
     /// counts by segment and the responses not folded yet.
     pub fn segment(&self) -> Option<(String, Vec<String>)> {
+        self.segment_read()
+            .filter(|read| read.days.is_none() && read.answered.is_empty())
+            .map(|read| (read.dimension, read.values))
+    }
+
+    /// How the counts by segment may answer the filter: when it is one conjunction of exactly
+    /// one test "this text or boolean attribute had one of these values at completion", any
+    /// bounds on the completion day and any questions required answered (`plan = "pro" AND
+    /// answer(nps) IS ANSWERED AND response(completed_on) >= date(…)`).
+    pub fn segment_read(&self) -> Option<SegmentRead> {
         use crate::logic::expr::{CompareOp, Operand, SetOp, Value};
-        let (name, values) = match &self.expr {
-            Expr::Compare {
-                subject: Operand::Attribute(name),
-                op: CompareOp::Eq,
-                value,
-            } => (name, std::slice::from_ref(value)),
-            Expr::Contains {
-                subject: Operand::Attribute(name),
-                op: SetOp::ContainsAny,
-                values,
-            } => (name, values.as_slice()),
-            _ => return None,
+        let parts = match &self.expr {
+            Expr::And(children) => conjuncts(children),
+            other => vec![other],
         };
-        let scalar = self.catalogue.get(name)?;
-        let texts = values
-            .iter()
-            .map(|v| match (scalar, v) {
-                (Scalar::Text, Value::Text(t)) => Some(t.clone()),
-                (Scalar::Bool, Value::Bool(b)) => Some(b.to_string()),
-                _ => None,
-            })
-            .collect::<Option<Vec<String>>>()?;
-        Some((crate::report::segment::attribute_dimension(name), texts))
+        let mut segment = None;
+        let mut days: Option<filter::DayBounds> = None;
+        let mut answered = Vec::new();
+        for part in parts {
+            let (name, values) = match part {
+                Expr::Compare {
+                    subject: Operand::Attribute(name),
+                    op: CompareOp::Eq,
+                    value,
+                } => (name, std::slice::from_ref(value)),
+                Expr::Contains {
+                    subject: Operand::Attribute(name),
+                    op: SetOp::ContainsAny,
+                    values,
+                } => (name, values.as_slice()),
+                Expr::Answered {
+                    subject: Operand::Answer(key),
+                    answered: true,
+                } => {
+                    answered.push(key.clone());
+                    continue;
+                }
+                _ => {
+                    let bounds = filter::day_term(part)?;
+                    days = Some(days.map_or(bounds, |d| filter::narrowed(d, bounds)));
+                    continue;
+                }
+            };
+            let scalar = self.catalogue.get(name)?;
+            let texts = values
+                .iter()
+                .map(|v| match (scalar, v) {
+                    (Scalar::Text, Value::Text(t)) => Some(t.clone()),
+                    (Scalar::Bool, Value::Bool(b)) => Some(b.to_string()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()?;
+            if segment.is_some() {
+                return None;
+            }
+            segment = Some((crate::report::segment::attribute_dimension(name), texts));
+        }
+        let (dimension, values) = segment?;
+        Some(SegmentRead {
+            dimension,
+            values,
+            days,
+            answered,
+        })
     }
 
     /// The SQL condition on a response row that holds when the filter does, for `form`.
@@ -396,29 +460,12 @@ pub async fn form_figures(
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
-                if let Some((dimension, values)) = filter.segment().filter(|_| !counted.times) {
-                    let folded = segment::folded_counts(
-                        conn,
-                        form.organization_id,
-                        form.id,
-                        &dimension,
-                        Some(&values),
-                        period,
-                        &counted,
-                    )
-                    .await?;
-                    if let Some(folded) = folded {
-                        use sea_orm::sea_query::ExprTrait;
-                        // The responses not folded yet that the filter selects, and the folded.
-                        let tail = condition.and(segment::unfolded(state.db.backend()));
-                        let mut counts = if segment::any_unfolded(conn, form.id).await? {
-                            self::filter::counts(conn, form.id, Some(&tail), period, zone, &counted).await?
-                        } else {
-                            Vec::new()
-                        };
-                        counts.extend(folded.into_values().flatten());
-                        return Ok(self::filter::merge(counts));
-                    }
+                if let Some(read) = filter.segment_read()
+                    && let Some(counts) =
+                        segment::filtered_counts(conn, (form, &def), &read, &condition, (period, zone), &counted)
+                            .await?
+                {
+                    return Ok(counts);
                 }
                 self::filter::counts(conn, form.id, Some(&condition), period, zone, &counted).await
             }

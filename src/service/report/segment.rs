@@ -13,23 +13,23 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
-use entity::{response, segment_tally};
+use entity::{form, response, segment_tally};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
 };
 use uuid::Uuid;
 
-use super::{Counted, Period, tally as stored};
+use super::{Counted, Period, SegmentRead, tally as stored};
 use crate::{
     db::Db,
     error::AppResult,
-    form::{answer::Checked, response::ResponseStatus},
+    form::{answer::Checked, model::FormDef, response::ResponseStatus},
     logic::expr::Value,
     report::{
         figures::Counts,
         segment::{self as pure, Key},
-        tally::{Grain, Measure, all_time},
+        tally::{Grain, Measure, all_time, single_valued},
     },
     service::response::answers_of,
 };
@@ -367,6 +367,77 @@ pub async fn folded_counts(
         }
     }
     Ok(Some(out))
+}
+
+/// The counts of the responses a filter selects, over `period`, from the counts by segment
+/// when they can answer it ([`SegmentRead`], from `Filter::segment_read`), else `None`:
+/// - a filter naming one segment: the segment's counts over `period`;
+/// - over all time (no `period`), a filter also bounding the completion day and requiring
+///   questions answered: the segment's counts over those days, when they prove that every
+///   folded response there was completed and answered the questions (else `None`: the caller
+///   reads the responses), counted as over all time ([`pure::over_all_time`]);
+///
+/// and, either way, the responses not folded yet that the whole filter (`condition`) selects.
+pub async fn filtered_counts(
+    conn: &impl ConnectionTrait,
+    (form, def): (&form::Model, &FormDef),
+    read: &SegmentRead,
+    condition: &Sql,
+    (period, zone): (Period, Tz),
+    counted: &Counted,
+) -> AppResult<Option<Counts>> {
+    if counted.times && !pure::counts_times(&read.dimension) {
+        return Ok(None);
+    }
+    let narrowed = read.days.is_some() || !read.answered.is_empty();
+    let over = match (narrowed, period.from.is_some() || period.to.is_some()) {
+        (false, _) => period,
+        (true, false) => {
+            let (from, to) = read.days.unwrap_or_default();
+            Period { from, to }
+        }
+        (true, true) => return Ok(None),
+    };
+    let mut questions = Vec::new();
+    for key in &read.answered {
+        let Some(question) = def.questions().find(|q| q.key == *key) else {
+            return Ok(None);
+        };
+        questions.push((key.clone(), single_valued(question.rules.kind())));
+    }
+    // The questions to prove answered are read too, and left out of what is returned.
+    let mut reading = counted.clone();
+    if let Some(keys) = &mut reading.keys {
+        keys.extend(read.answered.iter().cloned());
+    }
+    let Some(folded) = folded_counts(
+        conn,
+        form.organization_id,
+        form.id,
+        &read.dimension,
+        Some(&read.values),
+        over,
+        &reading,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut counts: Counts = folded.into_values().flatten().collect();
+    if narrowed {
+        if !pure::all_answered(&counts, &questions) {
+            return Ok(None);
+        }
+        counts = pure::over_all_time(counts);
+    }
+    if let Some(keys) = &counted.keys {
+        counts.retain(|(subject, _, _, _)| subject.is_empty() || keys.contains(subject));
+    }
+    if any_unfolded(conn, form.id).await? {
+        let tail = condition.clone().and(unfolded(conn.get_database_backend()));
+        counts.extend(super::filter::counts(conn, form.id, Some(&tail), period, zone, counted).await?);
+    }
+    Ok(Some(super::filter::merge(counts)))
 }
 
 /// `total` less every group's counts (the responses in none of the groups), zero counts left
