@@ -248,6 +248,19 @@ async fn main() {
                  WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' {plan_days} GROUP BY a.number_value"
             ),
         ),
+        (
+            // The counts by segment cannot prove "why" answered (a detractor's optional
+            // question): the filter is evaluated over the responses.
+            "filtered report: plan = pro, why answered, last 90 days, NPS only (read from the responses)",
+            "query($id: ID!, $f: ConditionInput) { formReport(formId: $id, filter: $f) { nps { score n marginOfError distribution { value count percent } } } }"
+                .to_owned(),
+            json!({ "id": form, "f": { "text": filter.replace("answer(nps)", "answer(why)") } }),
+            format!(
+                "SELECT a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id AND a.question_key = 'nps' \
+                 JOIN answers w ON w.response_id = r.id AND w.question_key = 'why' {plan_join} \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' {plan_days} GROUP BY a.number_value"
+            ),
+        ),
     ];
     println!(
         "analytics: {}, {size} responses of the 20-question form (generated in {:.1} s, past counts settled in {:.1} s, folded by segment in {:.1} s); {uncached} uncached and {cached} cached requests per case",

@@ -460,9 +460,10 @@ pub async fn form_figures(
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
+                let readable = filter_def(conn, &state.versions, form).await?;
                 if let Some(read) = filter.segment_read()
                     && let Some(counts) =
-                        segment::filtered_counts(conn, (form, &def), &read, &condition, (period, zone), &counted)
+                        segment::filtered_counts(conn, (form, &readable), &read, &condition, (period, zone), &counted)
                             .await?
                 {
                     return Ok(counts);

@@ -328,11 +328,7 @@ pub async fn folded_counts(
             segment_tally::Column::Day,
             &range,
         ))
-        .add(stored::subjects(
-            segment_tally::Column::Subject,
-            segment_tally::Column::Measure,
-            counted,
-        ));
+        .add(read_of(counted));
     if let Some(only) = only {
         condition = condition.add(segment_tally::Column::Segment.is_in(only.iter().cloned()));
     }
@@ -369,8 +365,26 @@ pub async fn folded_counts(
     Ok(Some(out))
 }
 
+/// The rows of `counted` a read by segment takes: its questions' (every one without keys) and
+/// the response's, each measure named (times to complete and total scores only when counted),
+/// so that the index (…, segment, subject, measure, day) reads each measure's days as one
+/// range rather than every time to complete of every day.
+fn read_of(counted: &Counted) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(keys) = &counted.keys {
+        condition = condition
+            .add(segment_tally::Column::Subject.is_in(std::iter::once(String::new()).chain(keys.iter().cloned())));
+    }
+    let measures = Measure::ALL
+        .into_iter()
+        .filter(|m| *m != Measure::Changes && (counted.times || !matches!(m, Measure::Duration | Measure::TotalScore)))
+        .map(Measure::as_str);
+    condition.add(segment_tally::Column::Measure.is_in(measures))
+}
+
 /// The counts of the responses a filter selects, over `period`, from the counts by segment
-/// when they can answer it ([`SegmentRead`], from `Filter::segment_read`), else `None`:
+/// when they can answer it ([`SegmentRead`], from `Filter::segment_read`), else `None`. `def`
+/// is what the filter reads (every question of every published version, by key):
 /// - a filter naming one segment: the segment's counts over `period`;
 /// - over all time (no `period`), a filter also bounding the completion day and requiring
 ///   questions answered: the segment's counts over those days, when they prove that every
@@ -405,11 +419,13 @@ pub async fn filtered_counts(
         };
         questions.push((key.clone(), single_valued(question.rules.kind())));
     }
-    // The questions to prove answered are read too, and left out of what is returned.
+    // Every question named (so the read is one index range per question and measure), the
+    // questions to prove answered among them, which are left out of what is returned.
     let mut reading = counted.clone();
-    if let Some(keys) = &mut reading.keys {
-        keys.extend(read.answered.iter().cloned());
-    }
+    let keys = reading
+        .keys
+        .get_or_insert_with(|| def.questions().map(|q| q.key.clone()).collect());
+    keys.extend(read.answered.iter().cloned());
     let Some(folded) = folded_counts(
         conn,
         form.organization_id,
@@ -489,11 +505,7 @@ pub async fn folded_by_bucket(
         .filter(segment_tally::Column::Grain.eq(Grain::Day as i16))
         .filter(segment_tally::Column::Day.between(from, to))
         .filter(segment_tally::Column::Segment.is_in(only.iter().cloned()))
-        .filter(stored::subjects(
-            segment_tally::Column::Subject,
-            segment_tally::Column::Measure,
-            counted,
-        ))
+        .filter(read_of(counted))
         // By the output name, as the tallies' buckets are grouped.
         .group_by(Sql::col(Alias::new("bucket")))
         .group_by(segment_tally::Column::Subject)
