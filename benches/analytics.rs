@@ -270,7 +270,15 @@ async fn main() {
         folded.as_secs_f64()
     );
     println!("case | uncached p50 | uncached p99 | cached p50 | hand-written SQL p50 | uncached / SQL");
-    for (name, query, variables, sql) in cases {
+    // `--cases 1,8` (or `--cases 8`): only these cases, numbered from 1 as printed.
+    let only: Option<Vec<usize>> = o
+        .text("cases")
+        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .or_else(|| Some(vec![o.number("cases", 0)]).filter(|c| c[0] > 0));
+    for (i, (name, query, variables, sql)) in cases.into_iter().enumerate() {
+        if only.as_ref().is_some_and(|only| !only.contains(&(i + 1))) {
+            continue;
+        }
         timed(&bench, &query, &variables, 2, Some(row.id)).await;
         let cold = timed(&bench, &query, &variables, uncached, Some(row.id)).await;
         let warm = timed(&bench, &query, &variables, cached, None).await;
