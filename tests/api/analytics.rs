@@ -1921,7 +1921,7 @@ async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
             let dated = [
                 format!("attribute(tier) = \"gold\" AND response(completed_on) >= date({d9})"),
                 format!("attribute(vip) = true AND answer(nps) IS ANSWERED AND response(completed_on) < date({today})"),
-                format!("attribute(tier) = \"silver\" AND answer(features) IS ANSWERED"),
+                "attribute(tier) = \"silver\" AND answer(features) IS ANSWERED".to_owned(),
             ];
             for filter in [
                 "attribute(tier) = \"gold\"",
