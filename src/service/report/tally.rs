@@ -247,7 +247,9 @@ pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Part>
     if first_full <= last_full {
         parts.push((Grain::Month, first_full, last_full, 1));
         days.push((from, first_full.pred_opt().unwrap_or(min)));
-        days.push((last_of_month(last_full).succ_opt().unwrap_or(max).min(max), to));
+        if let Some(after) = last_of_month(last_full).succ_opt().filter(|d| *d <= to) {
+            days.push((after, to));
+        }
     } else if first_of_month(from) == first_of_month(to) {
         days.push((from, to));
     } else {
@@ -620,6 +622,14 @@ mod tests {
             };
             let parts = period_parts(from, to);
             took_away += parts.iter().filter(|p| p.3 < 0).count();
+            // An open end adds no part of days no response can have (past the last day).
+            let last = bounds().1;
+            assert!(
+                parts
+                    .iter()
+                    .all(|(grain, a, _, _)| *grain != Grain::Day || *a < first_of_month(last)),
+                "{from:?}..{to:?}: {parts:?}"
+            );
             // Months past one part of a month are read whole, so at most a month of days.
             let day_rows: i64 = parts
                 .iter()
