@@ -105,9 +105,10 @@ pub fn segmented(measure: Measure, daily: bool) -> bool {
     }
 }
 
-/// Whether the segments of `dimension` count times to complete and total scores: those of an
-/// attribute's values do ([`attribute_dimension`]), tenure's do not.
-pub fn counts_times(dimension: &str) -> bool {
+/// Whether the segments of `dimension` are counted by day, and so count times to complete and
+/// total scores ([`segmented`]): those of an attribute's values ([`attribute_dimension`]);
+/// tenure's are counted by month and all time only, without times.
+pub fn daily(dimension: &str) -> bool {
     dimension.starts_with("a:")
 }
 
@@ -338,8 +339,8 @@ mod tests {
         };
         assert_eq!(duration("a:plan", Grain::Day, day, "pro"), Some(1));
         assert_eq!(duration("a:vip", Grain::All, all_time(), "true"), Some(1));
-        assert!(out.keys().all(|k| k.4 != Measure::Duration || counts_times(&k.0)));
-        assert!(!counts_times("t:since") && counts_times("a:plan"));
+        assert!(out.keys().all(|k| k.4 != Measure::Duration || daily(&k.0)));
+        assert!(!daily("t:since") && daily("a:plan"));
         add(&mut out, &entries, &segments, chrono_tz::Asia::Tehran, -1);
         assert!(out.values().all(|c| *c == 0));
     }

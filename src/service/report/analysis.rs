@@ -155,7 +155,7 @@ pub async fn series(
                 let mut tail = true;
                 if let Some((dimension, values)) = f
                     .segment()
-                    .filter(|(dimension, _)| !counted.times || segment_model::counts_times(dimension))
+                    .filter(|(dimension, _)| !counted.times || segment_model::daily(dimension))
                 {
                     // One segment's folded counts, and the responses not folded yet.
                     for (i, subject, measure, value, count) in segment::folded_by_bucket(
@@ -512,7 +512,7 @@ fn folded_dimension(
         Dimension::Tenure { attribute, months } => (segment_model::tenure_dimension(attribute), Some(months.clone())),
         _ => return None,
     };
-    (!counted.times || segment_model::counts_times(&name)).then_some((name, tenure))
+    (!counted.times || segment_model::daily(&name)).then_some((name, tenure))
 }
 
 /// A breakdown's counts by group from the folded segments, the responses not folded yet and

@@ -460,13 +460,14 @@ pub async fn form_figures(
             Some(filter) => {
                 let zone = zone_of(conn, form).await?;
                 let condition = filter.sql(conn, &state.versions, form).await?;
-                let readable = filter_def(conn, &state.versions, form).await?;
-                if let Some(read) = filter.segment_read()
-                    && let Some(counts) =
-                        segment::filtered_counts(conn, (form, &readable), &read, &condition, (period, zone), &counted)
-                            .await?
-                {
-                    return Ok(counts);
+                if let Some(read) = filter.segment_read() {
+                    let readable = filter_def(conn, &state.versions, form).await?;
+                    let scope = (period, zone);
+                    if let Some(counts) =
+                        segment::filtered_counts(conn, (form, &readable), &read, &condition, scope, &counted).await?
+                    {
+                        return Ok(counts);
+                    }
                 }
                 self::filter::counts(conn, form.id, Some(&condition), period, zone, &counted).await
             }

@@ -308,7 +308,7 @@ pub async fn folded_counts(
     period: Period,
     counted: &Counted,
 ) -> AppResult<Option<BTreeMap<String, Counts>>> {
-    let daily = dimension.starts_with("a:");
+    let daily = pure::daily(dimension);
     let range = if period.from.is_none() && period.to.is_none() {
         vec![(Grain::All, all_time(), all_time(), 1)]
     } else {
@@ -394,14 +394,14 @@ pub async fn folded_counts(
 /// so that the index (…, segment, subject, measure, day) reads each measure's days as one
 /// range rather than every time to complete of every day.
 fn read_of(counted: &Counted) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(keys) = &counted.keys {
-        condition = condition
-            .add(segment_tally::Column::Subject.is_in(std::iter::once(String::new()).chain(keys.iter().cloned())));
+    let condition = stored::subjects(segment_tally::Column::Subject, segment_tally::Column::Measure, counted);
+    if !counted.times {
+        // The measures are named already.
+        return condition;
     }
     let measures = Measure::ALL
         .into_iter()
-        .filter(|m| *m != Measure::Changes && (counted.times || !matches!(m, Measure::Duration | Measure::TotalScore)))
+        .filter(|m| *m != Measure::Changes)
         .map(Measure::as_str);
     condition.add(segment_tally::Column::Measure.is_in(measures))
 }
@@ -424,7 +424,7 @@ pub async fn filtered_counts(
     (period, zone): (Period, Tz),
     counted: &Counted,
 ) -> AppResult<Option<Counts>> {
-    if counted.times && !pure::counts_times(&read.dimension) {
+    if counted.times && !pure::daily(&read.dimension) {
         return Ok(None);
     }
     let narrowed = read.days.is_some() || !read.answered.is_empty();
