@@ -12,7 +12,8 @@
 //! ```
 //! Options: `--size N` (default 100000), `--uncached N` (requests per case, default 20),
 //! `--cached N` (default 100), `--keep yes` (PostgreSQL: keep the database for inspection),
-//! `--reuse NAME` (PostgreSQL: measure a kept database again, without generating).
+//! `--reuse NAME` (PostgreSQL: measure a kept database again, without generating), `--dir PATH`
+//! (SQLite: the data directory, kept after the run; with `--reuse yes`, measured again).
 mod common;
 
 use std::time::{Duration, Instant};

@@ -103,16 +103,29 @@ pub struct Bench {
     postgres: Option<(DatabaseConnection, String)>,
     /// `--keep yes`: the PostgreSQL database stays for inspection (its name is printed).
     keep: bool,
-    _dir: tempfile::TempDir,
+    /// The SQLite data directory, removed at the end unless given (`--dir PATH`).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Bench {
     /// Starts the server (rate limits far above any load: their cost stays in each request).
     pub async fn start(o: &Options) -> Bench {
-        let dir = tempfile::tempdir().unwrap();
+        // `--dir PATH`: SQLite's data directory, kept after the run (with `--reuse yes`,
+        // measured again without generating).
+        let (dir, data_dir) = match o.text("dir") {
+            Some(path) => {
+                std::fs::create_dir_all(path).expect("data directory");
+                (None, std::path::PathBuf::from(path))
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().to_path_buf();
+                (Some(dir), path)
+            }
+        };
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().unwrap();
-        config.data_dir = dir.path().to_path_buf();
+        config.data_dir = data_dir;
         config.jwt_secret = Some(Secret::new("bench-secret-that-is-long-enough-for-hs256-0123456789"));
         config.log_filter = "warn".into();
         config.public_rate_limit_per_address = 1_000_000_000;

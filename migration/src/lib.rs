@@ -17,6 +17,7 @@ mod m20261202_000011_segments;
 mod m20261202_000012_segment_reads;
 mod m20261202_000013_attribute_days;
 mod m20261202_000014_segment_times;
+mod m20261203_000015_sqlite_counts;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_segment_reads::Migration),
             Box::new(m20261202_000013_attribute_days::Migration),
             Box::new(m20261202_000014_segment_times::Migration),
+            Box::new(m20261203_000015_sqlite_counts::Migration),
         ]
     }
 }

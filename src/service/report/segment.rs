@@ -320,68 +320,49 @@ pub async fn folded_counts(
     if !daily && range.iter().any(|(grain, _, _, _)| *grain == Grain::Day) {
         return Ok(None);
     }
-    // One plain range of rows per part, each summed with its sign, in one statement (`UNION
-    // ALL`), added up here: an `OR` of the parts let SQLite's planner (with its sampled
-    // statistics) read the whole dimension instead.
-    let mut statement: Option<sea_orm::sea_query::SelectStatement> = None;
-    for (grain, first, last, sign) in range {
-        let mut condition = Condition::all()
-            .add(segment_tally::Column::OrganizationId.eq(organization_id))
-            .add(segment_tally::Column::FormId.eq(form_id))
-            .add(segment_tally::Column::Dimension.eq(dimension))
-            .add(segment_tally::Column::Grain.eq(grain as i16))
-            .add(segment_tally::Column::Day.between(first, last))
-            .add(read_of(counted));
-        if let Some(only) = only {
-            condition = condition.add(segment_tally::Column::Segment.is_in(only.iter().cloned()));
-        }
-        let part = segment_tally::Entity::find()
-            .select_only()
-            .column(segment_tally::Column::Segment)
-            .column(segment_tally::Column::Subject)
-            .column(segment_tally::Column::Measure)
-            .column(segment_tally::Column::Value)
-            .column_as(
-                Sql::from(Func::cast_as(
-                    Func::sum(Sql::col(segment_tally::Column::Count)),
-                    Alias::new("BIGINT"),
-                ))
-                .mul(sign),
-                "count",
-            )
-            .filter(condition)
-            .group_by(segment_tally::Column::Segment)
-            .group_by(segment_tally::Column::Subject)
-            .group_by(segment_tally::Column::Measure)
-            .group_by(segment_tally::Column::Value)
-            .into_query();
-        match &mut statement {
-            None => statement = Some(part),
-            Some(all) => {
-                all.union(sea_orm::sea_query::UnionType::All, part);
+    // One plain range of rows per part, each summed with its sign, in one statement.
+    let parts = range
+        .into_iter()
+        .map(|(grain, first, last, sign)| {
+            let mut condition = Condition::all()
+                .add(segment_tally::Column::OrganizationId.eq(organization_id))
+                .add(segment_tally::Column::FormId.eq(form_id))
+                .add(segment_tally::Column::Dimension.eq(dimension))
+                .add(segment_tally::Column::Grain.eq(grain as i16))
+                .add(segment_tally::Column::Day.between(first, last))
+                .add(read_of(counted));
+            if let Some(only) = only {
+                condition = condition.add(segment_tally::Column::Segment.is_in(only.iter().cloned()));
             }
-        }
-    }
-    let mut summed: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
-    if let Some(statement) = statement {
-        for row in conn
-            .query_all_raw(conn.get_database_backend().build(&statement))
-            .await?
-        {
-            let key = (
+            segment_tally::Entity::find()
+                .select_only()
+                .column(segment_tally::Column::Segment)
+                .column(segment_tally::Column::Subject)
+                .column(segment_tally::Column::Measure)
+                .column(segment_tally::Column::Value)
+                .column_as(stored::signed_count(segment_tally::Column::Count, sign), "count")
+                .filter(condition)
+                .group_by(segment_tally::Column::Segment)
+                .group_by(segment_tally::Column::Subject)
+                .group_by(segment_tally::Column::Measure)
+                .group_by(segment_tally::Column::Value)
+                .into_query()
+        })
+        .collect();
+    let summed = stored::summed_union(conn, parts, |row| {
+        Ok((
+            (
                 row.try_get_by_index::<String>(0)?,
                 row.try_get_by_index::<String>(1)?,
                 row.try_get_by_index::<String>(2)?,
                 row.try_get_by_index::<String>(3)?,
-            );
-            *summed.entry(key).or_default() += row.try_get_by_index::<i64>(4)?;
-        }
-    }
+            ),
+            row.try_get_by_index::<i64>(4)?,
+        ))
+    })
+    .await?;
     let mut out: BTreeMap<String, Counts> = BTreeMap::new();
     for ((segment, subject, measure, value), count) in summed {
-        if count == 0 {
-            continue;
-        }
         if let Some(measure) = Measure::parse(&measure) {
             out.entry(segment).or_default().push((subject, measure, value, count));
         }

@@ -1,14 +1,15 @@
 //! Tallies in storage: written in the transaction that starts, completes or deletes a response
 //! (one statement), read summed over slots, rebuilt from the stored responses when what they
 //! depend on changes (the organization's time zone).
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use entity::{response, tally};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Alias, Expr, Func, OnConflict},
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Set,
+    sea_query::{Alias, Expr, Func, OnConflict, SelectStatement, UnionType},
 };
 use uuid::Uuid;
 
@@ -278,31 +279,89 @@ pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Part>
     parts
 }
 
-/// The condition on a table of counts (its grain and day columns) that reads `parts`, added
-/// or taken away alike.
-pub fn rows_of<C: ColumnTrait>(grain: C, day: C, parts: &[Part]) -> Condition {
-    let mut condition = Condition::any();
-    for (g, a, b, _) in parts {
-        condition = condition.add(Condition::all().add(grain.eq(*g as i16)).add(day.between(*a, *b)));
+/// Runs `parts` (each a plain range of rows summed with its sign) as one statement (`UNION
+/// ALL`) and adds their rows up by the key `row` reads (with the row's count); zero sums left
+/// out. One plain range per part, not an `OR` of them: SQLite's planner read a whole form's
+/// counts for an `OR` of a period's ranges.
+pub async fn summed_union<K: Ord>(
+    conn: &impl ConnectionTrait,
+    parts: Vec<SelectStatement>,
+    row: impl Fn(&QueryResult) -> Result<(K, i64), DbErr>,
+) -> AppResult<BTreeMap<K, i64>> {
+    let mut parts = parts.into_iter();
+    let mut summed: BTreeMap<K, i64> = BTreeMap::new();
+    let Some(mut statement) = parts.next() else {
+        return Ok(summed);
+    };
+    for part in parts {
+        statement.union(UnionType::All, part);
     }
-    condition
+    for result in conn
+        .query_all_raw(conn.get_database_backend().build(&statement))
+        .await?
+    {
+        let (key, count) = row(&result)?;
+        *summed.entry(key).or_default() += count;
+    }
+    summed.retain(|_, count| *count != 0);
+    Ok(summed)
 }
 
-/// The sum of a table's `count` over `parts` as a 64-bit integer: the rows of parts taken
-/// away count negatively.
-pub fn signed_sum<C: ColumnTrait>(grain: C, day: C, count: C, parts: &[Part]) -> sea_orm::sea_query::SimpleExpr {
-    let away: Vec<Part> = parts.iter().filter(|p| p.3 < 0).copied().collect();
-    let counted = if away.is_empty() {
-        Expr::col(count)
-    } else {
-        Expr::case(
-            rows_of(grain, day, &away),
-            sea_orm::sea_query::ExprTrait::sub(Expr::val(0), Expr::col(count)),
-        )
-        .finally(Expr::col(count))
-        .into()
-    };
-    Func::cast_as(Func::sum(counted), Alias::new("BIGINT")).into()
+/// The sum of a table's `count` column as a 64-bit integer (PostgreSQL sums BIGINT into
+/// NUMERIC), times `sign`.
+pub fn signed_count<C: ColumnTrait>(count: C, sign: i64) -> Expr {
+    sea_orm::sea_query::ExprTrait::mul(
+        Expr::from(Func::cast_as(Func::sum(Expr::col(count)), Alias::new("BIGINT"))),
+        sign,
+    )
+}
+
+/// A form's counted rows in `part`, summed with its sign by (the bucket of their day when
+/// `starts` is given, subject, measure, value).
+fn part_of(
+    form_id: Uuid,
+    (grain, first, last, sign): Part,
+    counted: &Counted,
+    starts: Option<&[NaiveDate]>,
+) -> SelectStatement {
+    let mut select = tally::Entity::find().select_only();
+    if let Some(starts) = starts {
+        select = select.column_as(
+            bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts),
+            "bucket",
+        );
+    }
+    select = select
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(signed_count(tally::Column::Count, sign), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Grain.eq(grain as i16))
+        .filter(tally::Column::Day.between(first, last))
+        .filter(tally_subjects(counted));
+    if starts.is_some() {
+        // By the output name: a CASE with bound values would not match itself as a second
+        // expression with its own parameters on PostgreSQL.
+        select = select.group_by(Expr::col(Alias::new("bucket")));
+    }
+    select
+        .group_by(tally::Column::Subject)
+        .group_by(tally::Column::Measure)
+        .group_by(tally::Column::Value)
+        .into_query()
+}
+
+/// (subject, measure, value) and the count of a row of [`part_of`], the bucket skipped.
+fn counted_row(row: &QueryResult, skip: usize) -> Result<((String, String, String), i64), DbErr> {
+    Ok((
+        (
+            row.try_get_by_index::<String>(skip)?,
+            row.try_get_by_index::<String>(skip + 1)?,
+            row.try_get_by_index::<String>(skip + 2)?,
+        ),
+        row.try_get_by_index::<i64>(skip + 3)?,
+    ))
 }
 
 /// A form's counts over local days `from..=to` (either open), summed over slots: all-time
@@ -318,19 +377,15 @@ pub async fn counts_between(
     if from.is_none() && to.is_none() {
         return all_time_counts(conn, form_id, counted).await;
     }
-    let parts = period_parts(from, to);
-    if parts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let condition = rows_of(tally::Column::Grain, tally::Column::Day, &parts);
-    let sum = signed_sum(tally::Column::Grain, tally::Column::Day, tally::Column::Count, &parts);
-    summed_counts(
-        conn,
-        form_id,
-        Condition::all().add(condition).add(tally_subjects(counted)),
-        sum,
-    )
-    .await
+    let parts = period_parts(from, to)
+        .into_iter()
+        .map(|part| part_of(form_id, part, counted, None))
+        .collect();
+    let summed = summed_union(conn, parts, |row| counted_row(row, 0)).await?;
+    Ok(summed
+        .into_iter()
+        .filter_map(|((subject, measure, value), count)| Some((subject, Measure::parse(&measure)?, value, count)))
+        .collect())
 }
 
 /// The index of the bucket a `day` column falls in, the buckets starting on `starts`
@@ -358,7 +413,6 @@ pub async fn counts_by_bucket(
     (from, to): (NaiveDate, NaiveDate),
     counted: &Counted,
 ) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
-    let bucket = bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts);
     let monthly = starts.iter().all(|s| s.day() == 1);
     let first_full = if from.day() == 1 {
         from
@@ -370,47 +424,32 @@ pub async fn counts_by_bucket(
     } else {
         first_of_month(to).pred_opt().map(first_of_month).unwrap_or(from)
     };
-    let rows_of = |grain: Grain, a: NaiveDate, b: NaiveDate| {
-        Condition::all()
-            .add(tally::Column::Grain.eq(grain as i16))
-            .add(tally::Column::Day.between(a, b))
-    };
-    let range = if monthly && first_full <= last_full {
-        Condition::any()
-            .add(rows_of(Grain::Month, first_full, last_full))
-            .add(
-                rows_of(Grain::Day, from, first_full.pred_opt().unwrap_or(from)).add(tally::Column::Day.lt(first_full)),
-            )
-            .add(
-                rows_of(Grain::Day, last_of_month(last_full).succ_opt().unwrap_or(to), to)
-                    .add(tally::Column::Day.gt(last_full)),
-            )
+    let mut parts: Vec<Part> = Vec::new();
+    if monthly && first_full <= last_full {
+        parts.push((Grain::Month, first_full, last_full, 1));
+        if let Some(before) = first_full.pred_opt() {
+            parts.push((Grain::Day, from, before, 1));
+        }
+        if let Some(after) = last_of_month(last_full).succ_opt() {
+            parts.push((Grain::Day, after, to, 1));
+        }
     } else {
-        Condition::all().add(rows_of(Grain::Day, from, to))
-    };
-    let rows: Vec<(i32, String, String, String, i64)> = tally::Entity::find()
-        .select_only()
-        .column_as(bucket, "bucket")
-        .column(tally::Column::Subject)
-        .column(tally::Column::Measure)
-        .column(tally::Column::Value)
-        .column_as(summed(), "count")
-        .filter(tally::Column::FormId.eq(form_id))
-        .filter(range)
-        .filter(tally_subjects(counted))
-        // By the output name: a CASE with bound values would not match itself as a second
-        // expression with its own parameters on PostgreSQL.
-        .group_by(Expr::col(Alias::new("bucket")))
-        .group_by(tally::Column::Subject)
-        .group_by(tally::Column::Measure)
-        .group_by(tally::Column::Value)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows
+        parts.push((Grain::Day, from, to, 1));
+    }
+    let parts = parts
         .into_iter()
-        .filter(|r| r.4 != 0)
-        .filter_map(|(bucket, subject, measure, value, count)| {
+        .filter(|(_, a, b, _)| a <= b)
+        .map(|part| part_of(form_id, part, counted, Some(starts)))
+        .collect();
+    let summed = summed_union(conn, parts, |row| {
+        let bucket = row.try_get_by_index::<i32>(0)?;
+        let (rest, count) = counted_row(row, 1)?;
+        Ok(((bucket, rest), count))
+    })
+    .await?;
+    Ok(summed
+        .into_iter()
+        .filter_map(|((bucket, (subject, measure, value)), count)| {
             Some((
                 usize::try_from(bucket).ok()?,
                 subject,
