@@ -24,8 +24,8 @@ use std::{
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel,
+    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
     sqlx::{
         ConnectOptions as _,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -129,6 +129,23 @@ impl Db {
 
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
+    }
+
+    /// Starts a read-only transaction over one snapshot of the database: every statement in it
+    /// sees the same committed state, so a computation that reads in several statements (counts
+    /// folded so far, then the responses not folded yet) never sees a change between them
+    /// twice or not at all. `REPEATABLE READ READ ONLY` on PostgreSQL; on SQLite a deferred
+    /// transaction on a reading connection, whose first read fixes its snapshot (WAL).
+    pub async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = match self.backend() {
+            DbBackend::Postgres => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..Default::default()
+            },
+            _ => TransactionOptions::default(),
+        };
+        self.conn.begin_with_options(options).await
     }
 
     /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite's writer connection.

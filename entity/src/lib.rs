@@ -20,6 +20,7 @@ pub mod respondent_attribute;
 pub mod respondent_attribute_value;
 pub mod response;
 pub mod response_attribute;
+pub mod segment_dimension;
 pub mod segment_tally;
 pub mod session;
 pub mod tally;

@@ -18,6 +18,7 @@ mod m20261202_000012_segment_reads;
 mod m20261202_000013_attribute_days;
 mod m20261202_000014_segment_times;
 mod m20261203_000015_sqlite_counts;
+mod m20261203_000016_segment_dimensions;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_attribute_days::Migration),
             Box::new(m20261202_000014_segment_times::Migration),
             Box::new(m20261203_000015_sqlite_counts::Migration),
+            Box::new(m20261203_000016_segment_dimensions::Migration),
         ]
     }
 }

@@ -347,10 +347,19 @@ async fn filtered_figures_match_an_independent_computation() {
     let cases: Vec<(String, Pick)> = cases.into_iter().map(|(t, p)| (t.to_owned(), p)).chain(dated).collect();
     for stage in ["nothing folded", "all folded"] {
         if stage == "all folded" {
-            use nazar::service::report::segment::{Batches, fold_in_batches};
-            let folded = fold_in_batches(&app.db, form_id, Tehran, Batches { page: 5, pages: 2 })
-                .await
-                .unwrap();
+            use nazar::service::report::segment::{Batches, MAX_SEGMENTS, fold_in_batches};
+            let folded = fold_in_batches(
+                &app.db,
+                form_id,
+                Tehran,
+                Batches {
+                    page: 5,
+                    pages: 2,
+                    segments: MAX_SEGMENTS,
+                },
+            )
+            .await
+            .unwrap();
             assert!(folded > 0, "{folded}");
             // Folding changes no figure, so cached results stay valid: move the stamp so that
             // this stage computes afresh.
@@ -1989,10 +1998,19 @@ async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
 
     // In pages of 7, 3 a transaction: a page ends inside a day, the next takes the rest of it;
     // a transaction sums its pages' counts.
-    use nazar::service::report::segment::{Batches, fold_in_batches};
-    let folded = fold_in_batches(&app.db, form_id, Tehran, Batches { page: 7, pages: 3 })
-        .await
-        .unwrap();
+    use nazar::service::report::segment::{Batches, MAX_SEGMENTS, fold_in_batches};
+    let folded = fold_in_batches(
+        &app.db,
+        form_id,
+        Tehran,
+        Batches {
+            page: 7,
+            pages: 3,
+            segments: MAX_SEGMENTS,
+        },
+    )
+    .await
+    .unwrap();
     assert!(folded > 21, "{folded}");
     let finished = crate::collect::count_rows(
         &app,
@@ -2045,4 +2063,227 @@ async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
         .await
         .unwrap();
     compare("rebuilt").await;
+}
+
+/// A fold commits while breakdowns and filtered reports read: each read takes the counts
+/// folded so far and the responses not folded yet from one snapshot, so whichever side of a
+/// fold's commit it lands on, it counts every response once. The fold here commits one
+/// response at a time; every read while it runs computes afresh (the stamp moves before it)
+/// and must equal the scan of every response made before the fold.
+#[tokio::test]
+async fn reads_during_a_fold_count_every_response_once() {
+    use nazar::service::report::segment::{Batches, MAX_SEGMENTS, fold_in_batches};
+
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 60, 47).await;
+    let form_id = crate::reports::uuid_of(&data.form.form_id);
+    let breakdown = BREAKDOWN.replace("REPORT_FIELDS", SEGMENT_FIELDS);
+    let report = format!(
+        "query($id: ID!, $filter: ConditionInput) {{ formReport(formId: $id, filter: $filter) {{ {SEGMENT_FIELDS} }} }}"
+    );
+    let by = json!({ "attribute": { "name": "tier" } });
+    let read = |filter: Value, segments: bool| {
+        let (app, token, breakdown, report, by) = (&app, &token, &breakdown, &report, &by);
+        let form = data.form.form_id.clone();
+        async move {
+            // The scan: a filter the counts by segment cannot answer.
+            let (breakdown_filter, report_filter) = if segments {
+                (Value::Null, filter)
+            } else {
+                (
+                    json!({ "text": EVERYONE }),
+                    json!({ "text": format!("({}) AND {EVERYONE}", filter["text"].as_str().unwrap()) }),
+                )
+            };
+            let vars = json!({ "id": form, "by": by, "period": Value::Null, "limit": 10, "filter": breakdown_filter });
+            let groups = app.gql(Some(token), breakdown, vars).await;
+            let vars = json!({ "id": form, "filter": report_filter });
+            let filtered = app.gql(Some(token), report, vars).await;
+            assert!(
+                groups["errors"].is_null() && filtered["errors"].is_null(),
+                "{groups} {filtered}"
+            );
+            (
+                groups["data"]["formBreakdown"]["groups"].clone(),
+                filtered["data"]["formReport"].clone(),
+            )
+        }
+    };
+    let gold = json!({ "text": "attribute(tier) = \"gold\"" });
+    let want = read(gold.clone(), false).await;
+    assert!(want.0.as_array().is_some_and(|g| g.len() > 1), "{:?}", want.0);
+    assert!(want.1["responses"]["completed"].as_u64().unwrap() > 0, "{}", want.1);
+
+    // Folds of every response, one at a time, each after the last was undone, until enough
+    // reads have run while one was under way.
+    let (mut reads, mut rounds) = (0, 0);
+    while reads < 20 && rounds < 40 {
+        let txn = app.db.begin_write().await.unwrap();
+        nazar::service::report::segment::reset(&txn, form_id).await.unwrap();
+        txn.commit().await.unwrap();
+        let db = app.db.clone();
+        let fold = tokio::spawn(async move {
+            let batches = Batches {
+                page: 1,
+                pages: 1,
+                segments: MAX_SEGMENTS,
+            };
+            fold_in_batches(&db, form_id, Tehran, batches).await.unwrap()
+        });
+        while !fold.is_finished() {
+            nazar::service::report::tally::apply(app.db.conn(), form_id, Tehran, &[], 1)
+                .await
+                .unwrap();
+            let got = read(gold.clone(), true).await;
+            for (name, w, g) in [("breakdown", &want.0, &got.0), ("filtered report", &want.1, &got.1)] {
+                let mut differences = Vec::new();
+                same(w, g, name, &mut differences);
+                assert!(differences.is_empty(), "read {reads} during a fold: {differences:#?}");
+            }
+            reads += 1;
+        }
+        assert!(fold.await.unwrap() > 30);
+        rounds += 1;
+    }
+    assert!(reads >= 20, "{reads} reads during {rounds} folds");
+}
+
+/// An attribute with more distinct values than the counts by segment keep (here 2: `tier` has
+/// three, `vip` two) loses its segments at the fold that finds the third value and is never
+/// folded again; breakdowns, filtered reports and series by it read the responses and equal
+/// the scan of every response, before and after deletions and new responses, while `vip`
+/// keeps its segments.
+#[tokio::test]
+async fn an_attribute_with_too_many_values_is_read_from_the_responses() {
+    use nazar::service::report::segment::{Batches, fold_in_batches};
+
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let token = owner.access_token.clone();
+    let data = fill(&app, &owner, 50, 53).await;
+    let form_id = crate::reports::uuid_of(&data.form.form_id);
+    let fold = || async {
+        let batches = Batches {
+            page: 7,
+            pages: 3,
+            segments: 2,
+        };
+        fold_in_batches(&app.db, form_id, Tehran, batches).await.unwrap();
+        // Folding changes no figure: move the stamp so that what follows computes afresh.
+        nazar::service::report::tally::apply(app.db.conn(), form_id, Tehran, &[], 1)
+            .await
+            .unwrap();
+    };
+    let rows_of = |dimension: &'static str| {
+        let app = &app;
+        async move {
+            crate::collect::count_rows(
+                app,
+                &format!("SELECT COUNT(*) FROM segment_tallies WHERE dimension = '{dimension}'"),
+            )
+            .await
+        }
+    };
+    let breakdown = BREAKDOWN.replace("REPORT_FIELDS", SEGMENT_FIELDS);
+    let report = format!(
+        "query($id: ID!, $filter: ConditionInput) {{ formReport(formId: $id, filter: $filter) {{ {SEGMENT_FIELDS} }} }}"
+    );
+    let series = SERIES.replace("REPORT_FIELDS", SEGMENT_FIELDS);
+    let today = Utc::now().with_timezone(&Tehran).date_naive();
+    let compare = |stage: &'static str| {
+        let (app, token, breakdown, report, series) = (&app, &token, &breakdown, &report, &series);
+        let form = data.form.form_id.clone();
+        async move {
+            let answer = |query: &str, vars: Value, path: [&'static str; 2]| {
+                let query = query.to_owned();
+                async move {
+                    let body = app.gql(Some(token), &query, vars).await;
+                    assert!(body["errors"].is_null(), "{body}");
+                    body["data"][path[0]][path[1]].clone()
+                }
+            };
+            for by in ["tier", "vip"] {
+                let vars = |filter: Value| {
+                    json!({ "id": form, "by": { "attribute": { "name": by } }, "period": Value::Null,
+                            "limit": 10, "filter": filter })
+                };
+                let want = answer(
+                    breakdown,
+                    vars(json!({ "text": EVERYONE })),
+                    ["formBreakdown", "groups"],
+                )
+                .await;
+                let got = answer(breakdown, vars(Value::Null), ["formBreakdown", "groups"]).await;
+                assert!(want.as_array().is_some_and(|g| g.len() > 1), "{want}");
+                let mut differences = Vec::new();
+                same(&want, &got, "groups", &mut differences);
+                assert!(differences.is_empty(), "{stage}, by {by}: {differences:#?}");
+            }
+            for filter in ["attribute(tier) = \"gold\"", "attribute(vip) = true"] {
+                let scan = json!({ "text": format!("({filter}) AND {EVERYONE}") });
+                let vars = |filter: Value| json!({ "id": form, "filter": filter });
+                let want = answer(report, vars(scan.clone()), ["formReport", "responses"]).await;
+                let got = answer(report, vars(json!({ "text": filter })), ["formReport", "responses"]).await;
+                assert!(want["completed"].as_u64().unwrap() > 0, "{want}");
+                assert_eq!(want, got, "{stage}, {filter}");
+                let vars = |filter: Value| {
+                    json!({ "id": form, "interval": "DAY", "calendar": "GREGORIAN",
+                            "period": period(Some(today - Duration::days(12)), Some(today)), "filter": filter })
+                };
+                let want = answer(series, vars(scan.clone()), ["formSeries", "buckets"]).await;
+                let got = answer(series, vars(json!({ "text": filter })), ["formSeries", "buckets"]).await;
+                let mut differences = Vec::new();
+                same(&want, &got, "series", &mut differences);
+                assert!(differences.is_empty(), "{stage}, {filter} by day: {differences:#?}");
+            }
+        }
+    };
+    compare("nothing folded").await;
+    fold().await;
+    assert_eq!(rows_of("a:tier").await, 0, "no segments of an attribute past the bound");
+    assert!(rows_of("a:vip").await > 0);
+    assert_eq!(
+        crate::collect::count_rows(
+            &app,
+            "SELECT COUNT(*) FROM segment_dimensions WHERE dimension = 'a:tier' AND overflowed = TRUE"
+        )
+        .await,
+        1
+    );
+    compare("folded").await;
+
+    // Deleted after the fold, and new responses folded again.
+    let mut recorded: Vec<&String> = data.snapshot.keys().collect();
+    recorded.sort();
+    for id in recorded.iter().take(3) {
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], **id, "{body}");
+    }
+    let mut rng = StdRng::seed_from_u64(59);
+    for i in 0..4 {
+        let someone = upsert(&app, &token, &format!("crm-later-{i}"), &Attributes::random(&mut rng)).await;
+        let finished = Utc::now() - Duration::minutes(rng.random_range(0..3 * 24 * 60));
+        let body = app
+            .gql(
+                Some(&token),
+                "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+                json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                    "respondentId": someone, "channel": "PHONE", "answers": random_answers(&mut rng),
+                    "startedAt": (finished - Duration::minutes(5)).to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    compare("changed, not folded").await;
+    fold().await;
+    assert_eq!(rows_of("a:tier").await, 0);
+    compare("folded again").await;
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use entity::{answer, answer_choice, form, response, response_attribute};
 use sea_orm::{
-    DbBackend,
+    ConnectionTrait, DbBackend,
     sea_query::{Alias, CaseStatement, Expr as Sql, ExprTrait},
 };
 
@@ -68,9 +68,14 @@ fn filter_key(filter: Option<&Filter>) -> String {
 }
 
 /// The SQL condition of a filter, if there is one.
-async fn condition(state: &AppState, form: &form::Model, filter: Option<&Filter>) -> AppResult<Option<Sql>> {
+async fn condition(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    form: &form::Model,
+    filter: Option<&Filter>,
+) -> AppResult<Option<Sql>> {
     match filter {
-        Some(f) => Ok(Some(f.sql(state.db.conn(), &state.versions, form).await?)),
+        Some(f) => Ok(Some(f.sql(conn, &state.versions, form).await?)),
         None => Ok(None),
     }
 }
@@ -118,7 +123,9 @@ pub async fn series(
     let counted = need.counted(&def);
     let starts: Vec<NaiveDate> = buckets.iter().map(|b| b.start).collect();
     let computed = parts(state, form, key, || async {
-        let conn = state.db.conn();
+        // One snapshot: counts folded by segment and the responses not folded yet agree.
+        let snapshot = state.db.begin_read().await?;
+        let conn = &snapshot;
         let mut per_bucket: Vec<Counts> = vec![Vec::new(); buckets.len()];
         match filter {
             None => {
@@ -151,14 +158,15 @@ pub async fn series(
                     by_start: band_index(Sql::col((response::Entity, response::Column::StartedAt)), instants),
                     by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
                 };
-                let mut sql = condition(state, form, filter).await?;
+                let mut sql = condition(conn, state, form, filter).await?;
                 let mut tail = true;
                 if let Some((dimension, values)) = f
                     .segment()
                     .filter(|(dimension, _)| !counted.times || segment_model::daily(dimension))
                 {
-                    // One segment's folded counts, and the responses not folded yet.
-                    for (i, subject, measure, value, count) in segment::folded_by_bucket(
+                    // One segment's folded counts, and the responses not folded yet (all of
+                    // them when the form keeps no segments of the attribute).
+                    if let Some(folded) = segment::folded_by_bucket(
                         conn,
                         form.organization_id,
                         form.id,
@@ -170,12 +178,14 @@ pub async fn series(
                     )
                     .await?
                     {
-                        if let Some(bucket) = per_bucket.get_mut(i) {
-                            bucket.push((subject, measure, value, count));
+                        for (i, subject, measure, value, count) in folded {
+                            if let Some(bucket) = per_bucket.get_mut(i) {
+                                bucket.push((subject, measure, value, count));
+                            }
                         }
+                        sql = sql.map(|s| s.and(segment::unfolded(conn.get_database_backend())));
+                        tail = segment::any_unfolded(conn, form.id).await?;
                     }
-                    sql = sql.map(|s| s.and(segment::unfolded(state.db.backend())));
-                    tail = segment::any_unfolded(conn, form.id).await?;
                 }
                 let period = Period {
                     from: Some(from),
@@ -195,6 +205,7 @@ pub async fn series(
                 }
             }
         }
+        snapshot.commit().await?;
         Ok(buckets
             .iter()
             .zip(per_bucket)
@@ -516,18 +527,17 @@ fn folded_dimension(
 }
 
 /// A breakdown's counts by group from the folded segments, the responses not folded yet and
-/// the tallies (the responses in no segment: the tallies less every group), or `None` when the
-/// period needs day rows the dimension does not keep. Asks for a fold when many responses
-/// were not folded yet.
+/// the tallies (the responses in no segment: the tallies less every group), all read through
+/// `conn` (one snapshot), and whether so many responses were not folded yet that a fold should
+/// run; `None` when the period needs day rows the dimension does not keep.
 async fn by_segment(
-    state: &AppState,
+    conn: &impl ConnectionTrait,
     form: &form::Model,
     (zone, period): (chrono_tz::Tz, Period),
     grouping: &Grouping,
     (dimension, tenure): (&str, Option<&[u32]>),
     counted: &Counted,
-) -> AppResult<Option<std::collections::BTreeMap<Option<String>, Counts>>> {
-    let conn = state.db.conn();
+) -> AppResult<Option<(std::collections::BTreeMap<Option<String>, Counts>, bool)>> {
     let Some(folded) =
         segment::folded_counts(conn, form.organization_id, form.id, dimension, None, period, counted).await?
     else {
@@ -544,7 +554,7 @@ async fn by_segment(
         };
         groups.entry(Some(key)).or_default().extend(counts);
     }
-    let tail = segment::unfolded(state.db.backend());
+    let tail = segment::unfolded(conn.get_database_backend());
     let rest = if segment::any_unfolded(conn, form.id).await? {
         filter::grouped_counts(conn, form.id, Some(&tail), period, zone, Some(grouping), counted).await?
     } else {
@@ -561,19 +571,6 @@ async fn by_segment(
         if key.is_some() {
             groups.entry(key).or_default().extend(counts);
         }
-    }
-    if unfolded >= segment::FOLD_AT {
-        let now = state.clock.now();
-        crate::service::job::ensure(
-            conn,
-            now,
-            now,
-            form.organization_id,
-            crate::service::job::Kind::FoldSegments,
-            form.id,
-        )
-        .await?;
-        state.jobs.wake();
     }
     let mut groups: std::collections::BTreeMap<Option<String>, Counts> = groups
         .into_iter()
@@ -593,7 +590,24 @@ async fn by_segment(
     if !rest.is_empty() {
         groups.insert(None, rest);
     }
-    Ok(Some(groups))
+    Ok(Some((groups, unfolded >= segment::FOLD_AT)))
+}
+
+/// Asks for a fold of a form's finished responses into its counts by segment (a durable job,
+/// once however often asked) and wakes the runner.
+async fn ask_fold(state: &AppState, form: &form::Model) -> AppResult<()> {
+    let now = state.clock.now();
+    crate::service::job::ensure(
+        state.db.conn(),
+        now,
+        now,
+        form.organization_id,
+        crate::service::job::Kind::FoldSegments,
+        form.id,
+    )
+    .await?;
+    state.jobs.wake();
+    Ok(())
 }
 
 /// A band's label: `< 7`, `7 to < 9`, `≥ 9` (with a unit after the numbers, if any).
@@ -638,11 +652,15 @@ pub async fn breakdown(
     let banded = keyed.bands.is_some();
     let folded = folded_dimension(dimension, &catalogue, filter, &counted);
     let computed = parts(state, form, key, || async {
+        // One snapshot: counts folded by segment, the responses not folded yet and the
+        // tallies agree.
+        let snapshot = state.db.begin_read().await?;
+        let conn = &snapshot;
         let zone = zone_of(conn, form).await?;
         let from_segments = match &folded {
             Some((name, tenure)) => {
                 by_segment(
-                    state,
+                    conn,
                     form,
                     (zone, period),
                     &keyed.grouping,
@@ -653,10 +671,11 @@ pub async fn breakdown(
             }
             None => None,
         };
-        let grouped = match from_segments {
+        let fold_wanted = from_segments.as_ref().is_some_and(|(_, wanted)| *wanted);
+        let grouped = match from_segments.map(|(groups, _)| groups) {
             Some(grouped) => grouped,
             None => {
-                let sql = condition(state, form, filter).await?;
+                let sql = condition(conn, state, form, filter).await?;
                 filter::grouped_counts(
                     conn,
                     form.id,
@@ -669,6 +688,10 @@ pub async fn breakdown(
                 .await?
             }
         };
+        snapshot.commit().await?;
+        if fold_wanted {
+            ask_fold(state, form).await?;
+        }
         // Keys that differ only in how the database spelled them are one group.
         let mut merged: std::collections::BTreeMap<Option<String>, Counts> = std::collections::BTreeMap::new();
         for (key, counts) in grouped {
@@ -813,7 +836,9 @@ pub async fn drop_off(
     let conn = state.db.conn();
     let zone = zone_of(conn, form).await?;
     let (from, until) = filter::instants(period, zone);
-    let sql = condition(state, form, filter).await?.unwrap_or_else(|| Sql::val(true));
+    let sql = condition(conn, state, form, filter)
+        .await?
+        .unwrap_or_else(|| Sql::val(true));
     let (_, current_def, _) = current(state, form).await?;
     let mut order: Vec<String> = current_def
         .questions()

@@ -455,23 +455,12 @@ pub async fn form_figures(
     };
     let counted = need.counted(&def);
     let count = || async {
-        match filter {
-            None => tally::counts_between(conn, form.id, period.from, period.to, &counted).await,
-            Some(filter) => {
-                let zone = zone_of(conn, form).await?;
-                let condition = filter.sql(conn, &state.versions, form).await?;
-                if let Some(read) = filter.segment_read() {
-                    let readable = filter_def(conn, &state.versions, form).await?;
-                    let scope = (period, zone);
-                    if let Some(counts) =
-                        segment::filtered_counts(conn, (form, &readable), &read, &condition, scope, &counted).await?
-                    {
-                        return Ok(counts);
-                    }
-                }
-                self::filter::counts(conn, form.id, Some(&condition), period, zone, &counted).await
-            }
-        }
+        // Counts folded by segment and the responses not folded yet are read in one snapshot,
+        // so a fold committing between them cannot count its responses twice or not at all.
+        let snapshot = state.db.begin_read().await?;
+        let counts = counts_of(&snapshot, &state.versions, form, period, filter, &counted).await;
+        snapshot.commit().await?;
+        counts
     };
     if form.published_version_id.is_none() {
         // A draft changes without a stamp; it has no responses to count anyway.
@@ -499,6 +488,36 @@ pub async fn form_figures(
             .map(|p| p.figures.clone())
             .unwrap_or_else(|| figures(&def, &Vec::new())),
     ))
+}
+
+/// A form's counts over `period` of the responses `filter` selects (all without one), read
+/// through `conn` (one snapshot): the tallies without a filter; with one, the counts by segment
+/// when they can answer it, else aggregate SQL over the responses.
+async fn counts_of(
+    conn: &impl ConnectionTrait,
+    versions: &PublishedVersions,
+    form: &form::Model,
+    period: Period,
+    filter: Option<&Filter>,
+    counted: &Counted,
+) -> AppResult<crate::report::figures::Counts> {
+    match filter {
+        None => tally::counts_between(conn, form.id, period.from, period.to, counted).await,
+        Some(filter) => {
+            let zone = zone_of(conn, form).await?;
+            let condition = filter.sql(conn, versions, form).await?;
+            if let Some(read) = filter.segment_read() {
+                let readable = filter_def(conn, versions, form).await?;
+                let scope = (period, zone);
+                if let Some(counts) =
+                    segment::filtered_counts(conn, (form, &readable), &read, &condition, scope, counted).await?
+                {
+                    return Ok(counts);
+                }
+            }
+            self::filter::counts(conn, form.id, Some(&condition), period, zone, counted).await
+        }
+    }
 }
 
 /// The organization's time zone, which local days are counted in.

@@ -10,13 +10,13 @@
 //! (in progress, anonymous, declared later) are the form's tallies less every segment.
 //! Deleting a folded response takes its counts away in the deleting transaction; a rebuild of
 //! the tallies (a new time zone) empties the form's segments and folds again.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono_tz::Tz;
-use entity::{form, response, segment_tally};
+use entity::{form, response, segment_dimension, segment_tally};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
     sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
 };
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::{Counted, Period, SegmentRead, tally as stored};
 use crate::{
     db::Db,
-    error::AppResult,
+    error::{AppError, AppResult},
     form::{answer::Checked, model::FormDef, response::ResponseStatus},
     logic::expr::Value,
     report::{
@@ -37,6 +37,10 @@ use crate::{
 
 /// Responses a fold reads at a time.
 pub const FOLD_PAGE: u64 = 2_000;
+/// Most distinct values of one attribute a form's counts by segment keep: past them the
+/// attribute (a name, an email) would add a form's counts again for nearly every response, so
+/// its segments are deleted and breakdowns and filters by it read the responses.
+pub const MAX_SEGMENTS: usize = 200;
 /// Finished responses not folded yet, read by one breakdown, past which it asks for a fold.
 pub const FOLD_AT: i64 = 500;
 /// Rows per statement: within every backend's limit on bound parameters.
@@ -161,6 +165,8 @@ async fn upsert(
 pub struct Batches {
     pub page: u64,
     pub pages: u64,
+    /// Most distinct values of one attribute kept ([`MAX_SEGMENTS`]).
+    pub segments: usize,
 }
 
 impl Batches {
@@ -172,6 +178,7 @@ impl Batches {
         Batches {
             page: FOLD_PAGE,
             pages: if backend == DbBackend::Postgres { 10 } else { 1 },
+            segments: MAX_SEGMENTS,
         }
     }
 }
@@ -194,6 +201,7 @@ pub async fn fold_in_batches(db: &Db, form_id: Uuid, zone: Tz, batches: Batches)
     let batches = Batches {
         page: Ord::max(batches.page, 1),
         pages: Ord::max(batches.pages, 1),
+        ..batches
     };
     let mut folded = 0;
     for status in [ResponseStatus::Completed, ResponseStatus::Disqualified] {
@@ -246,6 +254,7 @@ async fn fold_status(db: &Db, form_id: Uuid, status: ResponseStatus, zone: Tz, b
             }
         }
         if let Some(organization_id) = organization_id {
+            admit(&txn, organization_id, form_id, &mut counts, batches.segments).await?;
             upsert(&txn, organization_id, form_id, counts).await?;
         }
         txn.commit().await?;
@@ -253,6 +262,114 @@ async fn fold_status(db: &Db, form_id: Uuid, status: ResponseStatus, zone: Tz, b
             return Ok(folded);
         }
     }
+}
+
+/// Admits a fold's `counts` (in its transaction): the values of each attribute join those
+/// folded before; an attribute that now has more than `max` distinct values is overflowed (its
+/// segments deleted, never folded again) and its counts left out, as are those of an attribute
+/// overflowed before. Each attribute's row is locked (PostgreSQL; SQLite has one writer), so
+/// concurrent folds agree on its values.
+async fn admit(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    form_id: Uuid,
+    counts: &mut BTreeMap<Key, i64>,
+    max: usize,
+) -> AppResult<()> {
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for key in counts.keys().filter(|key| pure::daily(&key.0)) {
+        seen.entry(key.0.clone()).or_default().insert(key.6.clone());
+    }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    segment_dimension::Entity::insert_many(seen.keys().map(|dimension| segment_dimension::ActiveModel {
+        organization_id: Set(organization_id),
+        form_id: Set(form_id),
+        dimension: Set(dimension.clone()),
+        segments: Set("[]".to_owned()),
+        overflowed: Set(false),
+    }))
+    .on_conflict_do_nothing()
+    .exec_without_returning(txn)
+    .await?;
+    let mut select = segment_dimension::Entity::find()
+        .filter(segment_dimension::Column::OrganizationId.eq(organization_id))
+        .filter(segment_dimension::Column::FormId.eq(form_id))
+        .filter(segment_dimension::Column::Dimension.is_in(seen.keys().cloned()))
+        .order_by_asc(segment_dimension::Column::Dimension);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock(LockType::Update);
+    }
+    let mut gone = BTreeSet::new();
+    for row in select.all(txn).await? {
+        let Some(values) = seen.get(&row.dimension) else {
+            continue;
+        };
+        if row.overflowed {
+            gone.insert(row.dimension);
+            continue;
+        }
+        let mut known: BTreeSet<String> = serde_json::from_str(&row.segments).unwrap_or_default();
+        let before = known.len();
+        known.extend(values.iter().cloned());
+        let mut update = segment_dimension::ActiveModel {
+            organization_id: Set(row.organization_id),
+            form_id: Set(row.form_id),
+            dimension: Set(row.dimension.clone()),
+            ..Default::default()
+        };
+        if known.len() > max {
+            segment_tally::Entity::delete_many()
+                .filter(segment_tally::Column::OrganizationId.eq(organization_id))
+                .filter(segment_tally::Column::FormId.eq(form_id))
+                .filter(segment_tally::Column::Dimension.eq(row.dimension.as_str()))
+                .exec(txn)
+                .await?;
+            update.segments = Set("[]".to_owned());
+            update.overflowed = Set(true);
+            gone.insert(row.dimension);
+        } else if known.len() > before {
+            update.segments = Set(serde_json::to_string(&known).map_err(|e| AppError::Internal(e.to_string()))?);
+        } else {
+            continue;
+        }
+        update.update(txn).await?;
+    }
+    counts.retain(|key, _| !gone.contains(&key.0));
+    Ok(())
+}
+
+/// A form's attributes with too many values to keep segments of ([`admit`]).
+pub async fn overflowed(
+    conn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    form_id: Uuid,
+) -> AppResult<BTreeSet<String>> {
+    let rows: Vec<String> = segment_dimension::Entity::find()
+        .select_only()
+        .column(segment_dimension::Column::Dimension)
+        .filter(segment_dimension::Column::OrganizationId.eq(organization_id))
+        .filter(segment_dimension::Column::FormId.eq(form_id))
+        .filter(segment_dimension::Column::Overflowed.eq(true))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Whether a form keeps segments of `dimension` (not overflowed: [`admit`]).
+async fn kept(conn: &impl ConnectionTrait, organization_id: Uuid, form_id: Uuid, dimension: &str) -> AppResult<bool> {
+    let found: Option<bool> = segment_dimension::Entity::find()
+        .select_only()
+        .column(segment_dimension::Column::Overflowed)
+        .filter(segment_dimension::Column::OrganizationId.eq(organization_id))
+        .filter(segment_dimension::Column::FormId.eq(form_id))
+        .filter(segment_dimension::Column::Dimension.eq(dimension))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(found != Some(true))
 }
 
 /// Takes a folded response's counts away from its segments, in the caller's transaction (the
@@ -277,6 +394,8 @@ pub async fn take_away(
         -1,
         &mut counts,
     )?;
+    let gone = overflowed(txn, row.organization_id, row.form_id).await?;
+    counts.retain(|key, _| !gone.contains(&key.0));
     upsert(txn, row.organization_id, row.form_id, counts).await
 }
 
@@ -285,6 +404,12 @@ pub async fn take_away(
 pub async fn reset(txn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<()> {
     segment_tally::Entity::delete_many()
         .filter(segment_tally::Column::FormId.eq(form_id))
+        .exec(txn)
+        .await?;
+    // The values folded are folded again; an attribute with too many stays without segments.
+    segment_dimension::Entity::delete_many()
+        .filter(segment_dimension::Column::FormId.eq(form_id))
+        .filter(segment_dimension::Column::Overflowed.eq(false))
         .exec(txn)
         .await?;
     response::Entity::update_many()
@@ -309,6 +434,9 @@ pub async fn folded_counts(
     counted: &Counted,
 ) -> AppResult<Option<BTreeMap<String, Counts>>> {
     let daily = pure::daily(dimension);
+    if daily && !kept(conn, organization_id, form_id, dimension).await? {
+        return Ok(None);
+    }
     let range = if period.from.is_none() && period.to.is_none() {
         vec![(Grain::All, all_time(), all_time(), 1)]
     } else {
@@ -483,7 +611,8 @@ pub fn rest_of<'a>(total: Counts, groups: impl IntoIterator<Item = &'a Counts>) 
 
 /// A form's folded counts of the segments `only` of a dimension kept by day, per bucket of
 /// `from..=to` (buckets starting on `starts`, as [`stored::counts_by_bucket`]): (bucket index,
-/// subject, measure, value, count), zero counts left out.
+/// subject, measure, value, count), zero counts left out; `None` when the form keeps no
+/// segments of the dimension (too many values).
 #[allow(clippy::too_many_arguments)]
 pub async fn folded_by_bucket(
     conn: &impl ConnectionTrait,
@@ -494,7 +623,10 @@ pub async fn folded_by_bucket(
     starts: &[chrono::NaiveDate],
     (from, to): (chrono::NaiveDate, chrono::NaiveDate),
     counted: &Counted,
-) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
+) -> AppResult<Option<Vec<(usize, String, Measure, String, i64)>>> {
+    if !kept(conn, organization_id, form_id, dimension).await? {
+        return Ok(None);
+    }
     let bucket = stored::bucket_of(Sql::col((segment_tally::Entity, segment_tally::Column::Day)), starts);
     let summed = Sql::from(Func::sum(Sql::col(segment_tally::Column::Count))).cast_as(Alias::new("BIGINT"));
     let rows: Vec<(i32, String, String, String, i64)> = segment_tally::Entity::find()
@@ -519,17 +651,18 @@ pub async fn folded_by_bucket(
         .into_tuple()
         .all(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.4 != 0)
-        .filter_map(|(bucket, subject, measure, value, count)| {
-            Some((
-                usize::try_from(bucket).ok()?,
-                subject,
-                Measure::parse(&measure)?,
-                value,
-                count,
-            ))
-        })
-        .collect())
+    Ok(Some(
+        rows.into_iter()
+            .filter(|r| r.4 != 0)
+            .filter_map(|(bucket, subject, measure, value, count)| {
+                Some((
+                    usize::try_from(bucket).ok()?,
+                    subject,
+                    Measure::parse(&measure)?,
+                    value,
+                    count,
+                ))
+            })
+            .collect(),
+    ))
 }
