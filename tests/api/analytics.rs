@@ -84,6 +84,37 @@ async fn upsert(app: &TestApp, token: &str, external_id: &str, attributes: &Attr
         .to_owned()
 }
 
+/// Deletes the first `count` recorded responses (in order of id).
+async fn delete_recorded(app: &TestApp, token: &str, data: &Data, count: usize) {
+    let mut recorded: Vec<&String> = data.snapshot.keys().collect();
+    recorded.sort();
+    for id in recorded.into_iter().take(count) {
+        let body = app
+            .gql(
+                Some(token),
+                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], *id, "{body}");
+    }
+}
+
+/// Records a random response of `respondent` by phone, completed in the last three days.
+async fn record(app: &TestApp, token: &str, data: &Data, respondent: &str, rng: &mut StdRng) {
+    let finished = Utc::now() - Duration::minutes(rng.random_range(0..3 * 24 * 60));
+    let body = app
+        .gql(
+            Some(token),
+            "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
+            json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                "respondentId": respondent, "channel": "PHONE", "answers": random_answers(rng),
+                "startedAt": (finished - Duration::minutes(5)).to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
 async fn fill(app: &TestApp, owner: &Session, count: usize, seed: u64) -> Data {
     let token = owner.access_token.as_str();
     for (name, kind) in [
@@ -2029,32 +2060,11 @@ async fn breakdowns_by_segment_equal_the_scan_of_every_response() {
     compare("all folded").await;
 
     // Deleted after the fold, and new responses past it.
-    let mut recorded: Vec<&String> = data.snapshot.keys().collect();
-    recorded.sort();
-    for id in recorded.iter().take(4) {
-        let body = app
-            .gql(
-                Some(&token),
-                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
-                json!({ "id": id }),
-            )
-            .await;
-        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], **id, "{body}");
-    }
+    delete_recorded(&app, &token, &data, 4).await;
     let mut rng = StdRng::seed_from_u64(43);
     let someone = upsert(&app, &token, "crm-new", &Attributes::random(&mut rng)).await;
     for _ in 0..6 {
-        let finished = Utc::now() - Duration::minutes(rng.random_range(0..3 * 24 * 60));
-        let body = app
-            .gql(
-                Some(&token),
-                "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
-                json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
-                    "respondentId": someone, "channel": "PHONE", "answers": random_answers(&mut rng),
-                    "startedAt": (finished - Duration::minutes(5)).to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
-            )
-            .await;
-        assert!(body["errors"].is_null(), "{body}");
+        record(&app, &token, &data, &someone, &mut rng).await;
     }
     compare("deleted and added after the fold").await;
 
@@ -2255,32 +2265,11 @@ async fn an_attribute_with_too_many_values_is_read_from_the_responses() {
     compare("folded").await;
 
     // Deleted after the fold, and new responses folded again.
-    let mut recorded: Vec<&String> = data.snapshot.keys().collect();
-    recorded.sort();
-    for id in recorded.iter().take(3) {
-        let body = app
-            .gql(
-                Some(&token),
-                "mutation($id: ID!) { deleteResponse(input: { id: $id }) { deletedResponseId } }",
-                json!({ "id": id }),
-            )
-            .await;
-        assert_eq!(body["data"]["deleteResponse"]["deletedResponseId"], **id, "{body}");
-    }
+    delete_recorded(&app, &token, &data, 3).await;
     let mut rng = StdRng::seed_from_u64(59);
     for i in 0..4 {
         let someone = upsert(&app, &token, &format!("crm-later-{i}"), &Attributes::random(&mut rng)).await;
-        let finished = Utc::now() - Duration::minutes(rng.random_range(0..3 * 24 * 60));
-        let body = app
-            .gql(
-                Some(&token),
-                "mutation($input: RecordResponseInput!) { recordResponse(input: $input) { response { id } } }",
-                json!({ "input": { "formId": data.form.form_id, "idempotencyKey": Uuid::now_v7().to_string(),
-                    "respondentId": someone, "channel": "PHONE", "answers": random_answers(&mut rng),
-                    "startedAt": (finished - Duration::minutes(5)).to_rfc3339(), "completedAt": finished.to_rfc3339() } }),
-            )
-            .await;
-        assert!(body["errors"].is_null(), "{body}");
+        record(&app, &token, &data, &someone, &mut rng).await;
     }
     compare("changed, not folded").await;
     fold().await;

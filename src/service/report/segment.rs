@@ -448,7 +448,7 @@ pub async fn folded_counts(
     if !daily && range.iter().any(|(grain, _, _, _)| *grain == Grain::Day) {
         return Ok(None);
     }
-    // One plain range of rows per part, each summed with its sign, in one statement.
+    // One plain range of rows per part, its counts signed, summed in one statement.
     let parts = range
         .into_iter()
         .map(|(grain, first, last, sign)| {
@@ -470,14 +470,11 @@ pub async fn folded_counts(
                 .column(segment_tally::Column::Value)
                 .column_as(stored::signed_count(segment_tally::Column::Count, sign), "count")
                 .filter(condition)
-                .group_by(segment_tally::Column::Segment)
-                .group_by(segment_tally::Column::Subject)
-                .group_by(segment_tally::Column::Measure)
-                .group_by(segment_tally::Column::Value)
                 .into_query()
         })
         .collect();
-    let summed = stored::summed_union(conn, parts, |row| {
+    let keys = ["segment", "subject", "measure", "value"];
+    let summed = stored::summed_union(conn, parts, &keys, |row| {
         Ok((
             (
                 row.try_get_by_index::<String>(0)?,
