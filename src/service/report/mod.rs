@@ -455,6 +455,10 @@ pub async fn form_figures(
     };
     let counted = need.counted(&def);
     let count = || async {
+        if filter.is_none() {
+            // One statement over the tallies: consistent by itself, no transaction to open.
+            return counts_of(conn, &state.versions, form, period, None, &counted).await;
+        }
         // Counts folded by segment and the responses not folded yet are read in one snapshot,
         // so a fold committing between them cannot count its responses twice or not at all.
         let snapshot = state.db.begin_read().await?;
