@@ -17,7 +17,7 @@ use entity::{form, response, segment_dimension, segment_tally};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Set,
-    sea_query::{Alias, Expr as Sql, ExprTrait, Func, LockBehavior, LockType, OnConflict},
+    sea_query::{Expr as Sql, ExprTrait, LockBehavior, LockType, OnConflict},
 };
 use uuid::Uuid;
 
@@ -360,16 +360,7 @@ pub async fn overflowed(
 
 /// Whether a form keeps segments of `dimension` (not overflowed: [`admit`]).
 async fn kept(conn: &impl ConnectionTrait, organization_id: Uuid, form_id: Uuid, dimension: &str) -> AppResult<bool> {
-    let found: Option<bool> = segment_dimension::Entity::find()
-        .select_only()
-        .column(segment_dimension::Column::Overflowed)
-        .filter(segment_dimension::Column::OrganizationId.eq(organization_id))
-        .filter(segment_dimension::Column::FormId.eq(form_id))
-        .filter(segment_dimension::Column::Dimension.eq(dimension))
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(found != Some(true))
+    Ok(!overflowed(conn, organization_id, form_id).await?.contains(dimension))
 }
 
 /// Takes a folded response's counts away from its segments, in the caller's transaction (the
@@ -624,15 +615,16 @@ pub async fn folded_by_bucket(
     if !kept(conn, organization_id, form_id, dimension).await? {
         return Ok(None);
     }
-    let bucket = stored::bucket_of(Sql::col((segment_tally::Entity, segment_tally::Column::Day)), starts);
-    let summed = Sql::from(Func::sum(Sql::col(segment_tally::Column::Count))).cast_as(Alias::new("BIGINT"));
-    let rows: Vec<(i32, String, String, String, i64)> = segment_tally::Entity::find()
+    let part = segment_tally::Entity::find()
         .select_only()
-        .column_as(bucket, "bucket")
+        .column_as(
+            stored::bucket_of(Sql::col((segment_tally::Entity, segment_tally::Column::Day)), starts),
+            "bucket",
+        )
         .column(segment_tally::Column::Subject)
         .column(segment_tally::Column::Measure)
         .column(segment_tally::Column::Value)
-        .column_as(summed, "count")
+        .column_as(stored::signed_count(segment_tally::Column::Count, 1), "count")
         .filter(segment_tally::Column::OrganizationId.eq(organization_id))
         .filter(segment_tally::Column::FormId.eq(form_id))
         .filter(segment_tally::Column::Dimension.eq(dimension))
@@ -640,26 +632,6 @@ pub async fn folded_by_bucket(
         .filter(segment_tally::Column::Day.between(from, to))
         .filter(segment_tally::Column::Segment.is_in(only.iter().cloned()))
         .filter(read_of(counted))
-        // By the output name, as the tallies' buckets are grouped.
-        .group_by(Sql::col(Alias::new("bucket")))
-        .group_by(segment_tally::Column::Subject)
-        .group_by(segment_tally::Column::Measure)
-        .group_by(segment_tally::Column::Value)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(Some(
-        rows.into_iter()
-            .filter(|r| r.4 != 0)
-            .filter_map(|(bucket, subject, measure, value, count)| {
-                Some((
-                    usize::try_from(bucket).ok()?,
-                    subject,
-                    Measure::parse(&measure)?,
-                    value,
-                    count,
-                ))
-            })
-            .collect(),
-    ))
+        .into_query();
+    stored::summed_by_bucket(conn, vec![part]).await.map(Some)
 }

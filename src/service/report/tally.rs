@@ -441,6 +441,15 @@ pub async fn counts_by_bucket(
         .filter(|(_, a, b, _)| a <= b)
         .map(|part| part_of(form_id, part, counted, Some(starts)))
         .collect();
+    summed_by_bucket(conn, parts).await
+}
+
+/// Runs `parts` (each selecting bucket, subject, measure, value and a signed count) with
+/// [`summed_union`]: (bucket index, subject, measure, value, count), zero counts left out.
+pub async fn summed_by_bucket(
+    conn: &impl ConnectionTrait,
+    parts: Vec<SelectStatement>,
+) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
     let summed = summed_union(conn, parts, &["bucket", "subject", "measure", "value"], |row| {
         let bucket = row.try_get_by_index::<i32>(0)?;
         let (rest, count) = counted_row(row, 1)?;
