@@ -19,6 +19,7 @@ mod m20261202_000013_attribute_days;
 mod m20261202_000014_segment_times;
 mod m20261203_000015_sqlite_counts;
 mod m20261203_000016_segment_dimensions;
+mod m20261203_000017_kept_times;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_segment_times::Migration),
             Box::new(m20261203_000015_sqlite_counts::Migration),
             Box::new(m20261203_000016_segment_dimensions::Migration),
+            Box::new(m20261203_000017_kept_times::Migration),
         ]
     }
 }

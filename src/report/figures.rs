@@ -10,6 +10,7 @@ use super::{
     metrics::{self, Ces, Csat, Nps},
     stats::Distribution,
     tally::{Measure, OTHER, single_valued},
+    times,
 };
 use crate::{
     form::response::ResponseStatus,
@@ -193,6 +194,21 @@ fn value_counts(offered: &[String], counted: &[(String, u64)], numeric: bool) ->
     out
 }
 
+/// Times to complete: from their bins, sums and the median's exact seconds where the tallies
+/// gave them ([`super::times`]), else from every exact second, by the same arithmetic.
+fn times_of(g: &Gathered) -> Summary {
+    let bins = g.values("", Measure::DurationBin);
+    let exact = g.distribution("", Measure::Duration);
+    if bins.is_empty() {
+        return times::summary(&times::Kept::of(&exact), &exact);
+    }
+    let kept = times::Kept::new(
+        bins.iter().filter_map(|(v, c)| Some((v.parse().ok()?, *c))),
+        g.values("", Measure::DurationSum),
+    );
+    times::summary(&kept, &exact)
+}
+
 /// The report of a form whose current version is `def`, from its counts.
 pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
     let g = Gathered::new(counts);
@@ -310,7 +326,7 @@ pub fn figures(def: &FormDef, counts: &Counts) -> FormFigures {
                 .sum::<u64>();
             done as f64 / started as f64 * 100.0
         }),
-        time_to_complete: Summary::of(&g.distribution("", Measure::Duration)),
+        time_to_complete: times_of(&g),
         total_score: Summary::of(&g.distribution("", Measure::TotalScore)),
         nps,
         csat,

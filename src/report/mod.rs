@@ -8,3 +8,4 @@ pub mod metrics;
 pub mod segment;
 pub mod stats;
 pub mod tally;
+pub mod times;

@@ -29,8 +29,15 @@ pub enum Measure {
     /// started: the cohort of a period's started responses, whose completion rate never
     /// exceeds 1 and whose responses still in progress are started − finished.
     Finished,
-    /// Completed responses by whole seconds to complete.
+    /// Completed responses by whole seconds to complete. In the tallies these counts lie in
+    /// the exact grains, under their bin (see [`super::times`]).
     Duration,
+    /// Completed responses by bin of their seconds to complete (the value: the bin's lower
+    /// bound); tallies only.
+    DurationBin,
+    /// Sums of completed responses' seconds to complete ([`super::times::SUM`]) and of their
+    /// squares (in two parts); tallies only.
+    DurationSum,
     /// Completed responses by total score.
     TotalScore,
     /// Changes to the form's responses: the freshness stamp of cached reports.
@@ -46,12 +53,14 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 12] = [
         Measure::Started,
         Measure::Completed,
         Measure::Disqualified,
         Measure::Finished,
         Measure::Duration,
+        Measure::DurationBin,
+        Measure::DurationSum,
         Measure::TotalScore,
         Measure::Changes,
         Measure::Answered,
@@ -66,6 +75,8 @@ impl Measure {
             Measure::Disqualified => "DISQUALIFIED",
             Measure::Finished => "FINISHED",
             Measure::Duration => "DURATION",
+            Measure::DurationBin => "DURATION_BIN",
+            Measure::DurationSum => "DURATION_SUM",
             Measure::TotalScore => "TOTAL_SCORE",
             Measure::Changes => "CHANGES",
             Measure::Answered => "ANSWERED",
@@ -77,14 +88,43 @@ impl Measure {
     pub fn parse(value: &str) -> Option<Measure> {
         Measure::ALL.into_iter().find(|m| m.as_str() == value)
     }
+
+    /// Whether it counts times to complete or total scores (read only when a report asks
+    /// for them).
+    pub fn is_time(self) -> bool {
+        matches!(
+            self,
+            Measure::Duration | Measure::DurationBin | Measure::DurationSum | Measure::TotalScore
+        )
+    }
 }
 
-/// The granularity of a count.
+/// The granularity of a count. The exact grains hold only the exact seconds to complete,
+/// under their bin (the subject): a period's read of the other grains never passes them, and a
+/// median's bin is one range of them.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grain {
     All = 0,
     Month = 1,
     Day = 2,
+    ExactAll = 3,
+    ExactMonth = 4,
+    ExactDay = 5,
+}
+
+impl Grain {
+    /// The grain of the exact seconds to complete of this one's period.
+    pub fn exact(self) -> Grain {
+        match self {
+            Grain::All | Grain::ExactAll => Grain::ExactAll,
+            Grain::Month | Grain::ExactMonth => Grain::ExactMonth,
+            Grain::Day | Grain::ExactDay => Grain::ExactDay,
+        }
+    }
+
+    pub fn is_exact(self) -> bool {
+        self.exact() == self
+    }
 }
 
 /// The day that stands for "all time".
@@ -218,15 +258,36 @@ pub type Key = (Grain, NaiveDate, String, Measure, String);
 
 /// The counts to add for `entries` (times `sign`: 1 to add a response, −1 to take it away),
 /// by key in ascending order (the order rows are written in, so concurrent writers lock them
-/// in the same order and cannot deadlock), plus one change for the freshness stamp.
+/// in the same order and cannot deadlock), plus one change for the freshness stamp. A time
+/// to complete counts its bin, its sums and, in the exact grains, its seconds under its bin
+/// ([`super::times`]).
 pub fn counts(entries: &[Entry], zone: Tz, sign: i64) -> BTreeMap<Key, i64> {
     let mut out: BTreeMap<Key, i64> = BTreeMap::new();
     for e in entries {
         let day = local_day(e.at, zone);
         let month = day.with_day(1).unwrap_or(day);
         for (grain, at) in [(Grain::All, all_time()), (Grain::Month, month), (Grain::Day, day)] {
-            *out.entry((grain, at, e.subject.clone(), e.measure, e.value.clone()))
-                .or_default() += sign;
+            let seconds = (e.measure == Measure::Duration)
+                .then(|| e.value.parse::<i64>().ok())
+                .flatten();
+            let Some(seconds) = seconds else {
+                *out.entry((grain, at, e.subject.clone(), e.measure, e.value.clone()))
+                    .or_default() += sign;
+                continue;
+            };
+            let (bin, sums) = super::times::counted(seconds, sign);
+            let mut add = |key: Key, by: i64| *out.entry(key).or_default() += by;
+            add((grain, at, String::new(), Measure::DurationBin, bin.to_string()), sign);
+            for (value, amount) in sums {
+                add(
+                    (grain, at, String::new(), Measure::DurationSum, value.to_owned()),
+                    amount,
+                );
+            }
+            add(
+                (grain.exact(), at, bin.to_string(), Measure::Duration, e.value.clone()),
+                sign,
+            );
         }
     }
     *out.entry((Grain::All, all_time(), String::new(), Measure::Changes, String::new()))
@@ -309,7 +370,24 @@ mod tests {
         assert_eq!(counted[&key(Grain::Day, day)], 1);
         assert_eq!(counted[&key(Grain::Month, day.with_day(1).unwrap())], 1);
         assert_eq!(counted[&key(Grain::All, all_time())], 1);
-        assert_eq!(counted.len(), entries.len() * 3 + 1);
+        // A time to complete counts 5 rows per grain (bin, three sums, exact seconds).
+        assert_eq!(counted.len(), (entries.len() + 4) * 3 + 1);
+        let exact = (
+            Grain::ExactDay,
+            day,
+            "72".to_owned(),
+            Measure::Duration,
+            "75".to_owned(),
+        );
+        assert_eq!(counted[&exact], 1);
+        let sum = (
+            Grain::Month,
+            day.with_day(1).unwrap(),
+            String::new(),
+            Measure::DurationSum,
+            "1".to_owned(),
+        );
+        assert_eq!(counted[&sum], 75);
         let removed = counts(&entries, chrono_tz::UTC, -1);
         assert_eq!(removed[&key(Grain::All, all_time())], -1);
         assert_eq!(

@@ -585,7 +585,8 @@ async fn by_segment(
         })
         .filter(|(_, counts)| !counts.is_empty())
         .collect();
-    let total = tally::counts_between(conn, form.id, period.from, period.to, counted).await?;
+    // Exact times: the groups' are subtracted from them.
+    let total = tally::counts_between(conn, form.id, (period.from, period.to), counted, tally::Times::Exact).await?;
     let rest = segment::rest_of(total, groups.values());
     if !rest.is_empty() {
         groups.insert(None, rest);

@@ -455,12 +455,13 @@ pub async fn form_figures(
     };
     let counted = need.counted(&def);
     let count = || async {
-        if filter.is_none() {
+        if filter.is_none() && !counted.times {
             // One statement over the tallies: consistent by itself, no transaction to open.
             return counts_of(conn, &state.versions, form, period, None, &counted).await;
         }
         // Counts folded by segment and the responses not folded yet are read in one snapshot,
-        // so a fold committing between them cannot count its responses twice or not at all.
+        // so a fold committing between them cannot count its responses twice or not at all;
+        // so are the tallies and the exact seconds of their times' median.
         let snapshot = state.db.begin_read().await?;
         let counts = counts_of(&snapshot, &state.versions, form, period, filter, &counted).await;
         snapshot.commit().await?;
@@ -506,7 +507,7 @@ async fn counts_of(
     counted: &Counted,
 ) -> AppResult<crate::report::figures::Counts> {
     match filter {
-        None => tally::counts_between(conn, form.id, period.from, period.to, counted).await,
+        None => tally::counts_between(conn, form.id, (period.from, period.to), counted, tally::Times::Kept).await,
         Some(filter) => {
             let zone = zone_of(conn, form).await?;
             let condition = filter.sql(conn, versions, form).await?;

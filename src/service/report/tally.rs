@@ -35,6 +35,12 @@ pub fn zone(name: &str) -> Tz {
 /// Counts not spread over slots (see [`Entry::spread`]): they stay in slot 0.
 pub type Unspread = HashSet<(String, Measure)>;
 
+/// Whether the count under `key` is spread over slots: not the counts in `fixed`, nor the
+/// exact seconds to complete (many values, rarely met by two writers at once).
+fn spread(key: &Key, fixed: &Unspread) -> bool {
+    !key.0.is_exact() && !fixed.contains(&(key.2.clone(), key.3))
+}
+
 fn rows(
     form_id: Uuid,
     slot: i16,
@@ -43,12 +49,9 @@ fn rows(
 ) -> Vec<tally::ActiveModel> {
     counted
         .into_iter()
-        .map(|((grain, day, subject, measure, value), count)| {
-            let slot = if fixed.contains(&(subject.clone(), measure)) {
-                0
-            } else {
-                slot
-            };
+        .map(|key_count| {
+            let slot = if spread(&key_count.0, fixed) { slot } else { 0 };
+            let ((grain, day, subject, measure, value), count) = key_count;
             tally::ActiveModel {
                 form_id: Set(form_id),
                 grain: Set(grain as i16),
@@ -103,7 +106,7 @@ pub async fn add_counts(
 ) -> AppResult<()> {
     for slot in 0..SLOTS {
         let part = counted.iter().filter_map(|(key, count)| {
-            let share = if fixed.contains(&(key.2.clone(), key.3)) {
+            let share = if !spread(key, fixed) {
                 if slot == 0 { *count } else { 0 }
             } else {
                 count / i64::from(SLOTS) + i64::from(i64::from(slot) < count % i64::from(SLOTS))
@@ -125,25 +128,6 @@ pub async fn apply(txn: &impl ConnectionTrait, form_id: Uuid, zone: Tz, entries:
     .await
 }
 
-/// A form's counts over all time, summed over slots: (subject, measure, value, count), zero
-/// counts left out.
-pub async fn all_time_counts(
-    conn: &impl ConnectionTrait,
-    form_id: Uuid,
-    counted: &Counted,
-) -> AppResult<Vec<(String, Measure, String, i64)>> {
-    summed_counts(
-        conn,
-        form_id,
-        Condition::all()
-            .add(tally::Column::Grain.eq(Grain::All as i16))
-            .add(tally::Column::Day.eq(all_time()))
-            .add(tally_subjects(counted)),
-        summed(),
-    )
-    .await
-}
-
 /// The rows of the response itself and of the questions counted (every row without keys),
 /// without times and total scores unless counted, of a table of counts whose subject and
 /// measure columns are these.
@@ -155,46 +139,30 @@ pub fn subjects<C: ColumnTrait>(subject: C, measure: C, counted: &Counted) -> Co
     if !counted.times {
         // Named positively, so an index by (subject, measure) reads only these rows: a day
         // can hold many more times to complete than anything else.
-        let measures = Measure::ALL
-            .into_iter()
-            .filter(|m| !matches!(m, Measure::Duration | Measure::TotalScore))
-            .map(Measure::as_str);
+        let measures = Measure::ALL.into_iter().filter(|m| !m.is_time()).map(Measure::as_str);
         condition = condition.add(measure.is_in(measures));
     }
     condition
 }
 
-fn tally_subjects(counted: &Counted) -> Condition {
-    subjects(tally::Column::Subject, tally::Column::Measure, counted)
+/// How a read of the tallies hands over times to complete.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Times {
+    /// Bins and sums, and the exact seconds of the bins the median lies in (what figures
+    /// need; see [`crate::report::times`]).
+    Kept,
+    /// Every exact second, no bins or sums: counts that others are subtracted from (the
+    /// rest of a breakdown).
+    Exact,
 }
 
-/// A form's counts on the rows `condition` selects, summed by (subject, measure, value); zero
-/// counts left out.
-async fn summed_counts(
-    conn: &impl ConnectionTrait,
-    form_id: Uuid,
-    condition: Condition,
-    sum: sea_orm::sea_query::SimpleExpr,
-) -> AppResult<Vec<(String, Measure, String, i64)>> {
-    let rows: Vec<(String, String, String, i64)> = tally::Entity::find()
-        .select_only()
-        .column(tally::Column::Subject)
-        .column(tally::Column::Measure)
-        .column(tally::Column::Value)
-        .column_as(sum, "count")
-        .filter(tally::Column::FormId.eq(form_id))
-        .filter(condition)
-        .group_by(tally::Column::Subject)
-        .group_by(tally::Column::Measure)
-        .group_by(tally::Column::Value)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.3 != 0)
-        .filter_map(|(subject, measure, value, count)| Some((subject, Measure::parse(&measure)?, value, count)))
-        .collect())
+fn tally_subjects(counted: &Counted, times: Times) -> Condition {
+    let condition = subjects(tally::Column::Subject, tally::Column::Measure, counted);
+    if times == Times::Exact && counted.times {
+        condition.add(tally::Column::Measure.is_not_in([Measure::DurationBin.as_str(), Measure::DurationSum.as_str()]))
+    } else {
+        condition
+    }
 }
 
 /// Earliest and latest days a range may name.
@@ -228,8 +196,11 @@ pub type Part = (Grain, NaiveDate, NaiveDate, i64);
 /// the whole months inside it and day rows for the rest; where a partial month covers most of
 /// its month, that month's row less the days outside the range (a month's row is always the
 /// sum of its days'). So a range costs at most one row per month plus about a month of days
-/// in all; empty parts left out.
+/// in all; empty parts left out. Without either bound: the all-time rows.
 pub fn period_parts(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Part> {
+    if from.is_none() && to.is_none() {
+        return vec![(Grain::All, all_time(), all_time(), 1)];
+    }
     let (min, max) = bounds();
     let (from, to) = (from.unwrap_or(min).max(min), to.unwrap_or(max).min(max));
     let first_full = if from.day() == 1 {
@@ -325,22 +296,16 @@ pub fn signed_count<C: ColumnTrait>(count: C, sign: i64) -> Expr {
     sea_orm::sea_query::ExprTrait::mul(Expr::col(count), sign)
 }
 
-/// A form's counted rows in `part`, their counts signed: (the bucket of their day when `starts`
-/// is given, subject, measure, value, count).
+/// A form's counted rows in `part`, their counts signed: (the bucket of their day, or 0
+/// without `starts`; subject, measure, value, count).
 fn part_of(
     form_id: Uuid,
     (grain, first, last, sign): Part,
     counted: &Counted,
     starts: Option<&[NaiveDate]>,
+    times: Times,
 ) -> SelectStatement {
-    let mut select = tally::Entity::find().select_only();
-    if let Some(starts) = starts {
-        select = select.column_as(
-            bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts),
-            "bucket",
-        );
-    }
-    select
+    bucketed(starts)
         .column(tally::Column::Subject)
         .column(tally::Column::Measure)
         .column(tally::Column::Value)
@@ -348,8 +313,41 @@ fn part_of(
         .filter(tally::Column::FormId.eq(form_id))
         .filter(tally::Column::Grain.eq(grain as i16))
         .filter(tally::Column::Day.between(first, last))
-        .filter(tally_subjects(counted))
+        .filter(tally_subjects(counted, times))
         .into_query()
+}
+
+/// The exact seconds to complete of `part` (of the bins `bins` only, when given), in the
+/// columns of [`part_of`], the bin as the subject.
+fn exact_part_of(
+    form_id: Uuid,
+    (grain, first, last, sign): Part,
+    bins: Option<&[String]>,
+    starts: Option<&[NaiveDate]>,
+) -> SelectStatement {
+    let mut select = bucketed(starts)
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(signed_count(tally::Column::Count, sign), "count")
+        .filter(tally::Column::FormId.eq(form_id))
+        .filter(tally::Column::Grain.eq(grain.exact() as i16));
+    if let Some(bins) = bins {
+        select = select.filter(tally::Column::Subject.is_in(bins.iter().cloned()));
+    }
+    select
+        .filter(tally::Column::Measure.eq(Measure::Duration.as_str()))
+        .filter(tally::Column::Day.between(first, last))
+        .into_query()
+}
+
+/// A select of tallies whose first column is the bucket of the row's day (`starts`), or 0.
+fn bucketed(starts: Option<&[NaiveDate]>) -> sea_orm::Select<tally::Entity> {
+    let bucket = match starts {
+        Some(starts) => bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts),
+        None => Expr::val(0i32),
+    };
+    tally::Entity::find().select_only().column_as(bucket, "bucket")
 }
 
 /// (subject, measure, value) and the count of a row of [`part_of`], the bucket skipped.
@@ -364,27 +362,85 @@ fn counted_row(row: &QueryResult, skip: usize) -> Result<((String, String, Strin
     ))
 }
 
+/// A form's counts on `parts`, summed over slots and parts in the database, per bucket of
+/// `starts` (all in bucket 0 without): (bucket index, subject, measure, value, count), zero
+/// counts left out; times to complete as `times` says. With [`Times::Kept`] a second
+/// statement reads the exact seconds of each bucket's median bins: run both in one snapshot.
+async fn counts_on(
+    conn: &impl ConnectionTrait,
+    form_id: Uuid,
+    parts: &[Part],
+    counted: &Counted,
+    starts: Option<&[NaiveDate]>,
+    times: Times,
+) -> AppResult<Vec<(usize, String, Measure, String, i64)>> {
+    let main = parts
+        .iter()
+        .map(|part| part_of(form_id, *part, counted, starts, times))
+        .collect();
+    let mut out = summed_by_bucket(conn, main).await?;
+    if !counted.times {
+        return Ok(out);
+    }
+    // The bins whose seconds are read, per bucket (every bin for exact counts).
+    let wanted: Option<HashSet<(usize, String)>> = match times {
+        Times::Exact => None,
+        Times::Kept => {
+            let mut bins: BTreeMap<usize, Vec<(i64, u64)>> = BTreeMap::new();
+            for (bucket, _, measure, value, count) in &out {
+                if let (Measure::DurationBin, Ok(lower), Ok(count)) = (measure, value.parse(), u64::try_from(*count)) {
+                    bins.entry(*bucket).or_default().push((lower, count));
+                }
+            }
+            let wanted: HashSet<(usize, String)> = bins
+                .into_iter()
+                .flat_map(|(bucket, mut bins)| {
+                    bins.sort_unstable();
+                    crate::report::times::median_bins(&bins)
+                        .into_iter()
+                        .map(move |lower| (bucket, lower.to_string()))
+                })
+                .collect();
+            if wanted.is_empty() {
+                return Ok(out);
+            }
+            Some(wanted)
+        }
+    };
+    let bins: Option<Vec<String>> = wanted.as_ref().map(|wanted| {
+        let mut bins: Vec<String> = wanted.iter().map(|(_, bin)| bin.clone()).collect();
+        bins.sort();
+        bins.dedup();
+        bins
+    });
+    let exact = parts
+        .iter()
+        .map(|part| exact_part_of(form_id, *part, bins.as_deref(), starts))
+        .collect();
+    for (bucket, bin, _, seconds, count) in summed_by_bucket(conn, exact).await? {
+        if wanted.as_ref().is_none_or(|w| w.contains(&(bucket, bin))) {
+            out.push((bucket, String::new(), Measure::Duration, seconds, count));
+        }
+    }
+    Ok(out)
+}
+
 /// A form's counts over local days `from..=to` (either open), summed over slots: all-time
 /// rows without a range; otherwise month rows for the whole months inside it and day rows for
-/// the rest, so a range costs at most one row per month plus two months of days.
+/// the rest, so a range costs at most one row per month plus two months of days. Times to
+/// complete as `times` says (with [`Times::Kept`], two statements: read in one snapshot).
 pub async fn counts_between(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
     counted: &Counted,
+    times: Times,
 ) -> AppResult<Vec<(String, Measure, String, i64)>> {
-    if from.is_none() && to.is_none() {
-        return all_time_counts(conn, form_id, counted).await;
-    }
-    let parts = period_parts(from, to)
+    let parts = period_parts(from, to);
+    Ok(counts_on(conn, form_id, &parts, counted, None, times)
+        .await?
         .into_iter()
-        .map(|part| part_of(form_id, part, counted, None))
-        .collect();
-    let summed = summed_union(conn, parts, &["subject", "measure", "value"], |row| counted_row(row, 0)).await?;
-    Ok(summed
-        .into_iter()
-        .filter_map(|((subject, measure, value), count)| Some((subject, Measure::parse(&measure)?, value, count)))
+        .map(|(_, subject, measure, value, count)| (subject, measure, value, count))
         .collect())
 }
 
@@ -405,7 +461,9 @@ pub fn bucket_of(day: Expr, starts: &[NaiveDate]) -> Expr {
 /// first at or before `from`), summed over slots and days in the database: (bucket index,
 /// subject, measure, value, count), zero counts left out. Where every bucket starts on the
 /// first of a month (Gregorian months, quarters, years), the whole months inside the range are
-/// read from month rows and only the partial months at its ends from day rows.
+/// read from month rows and only the partial months at its ends from day rows. Times to
+/// complete as [`Times::Kept`] gives them, each bucket with its median's seconds (two
+/// statements: read in one snapshot).
 pub async fn counts_by_bucket(
     conn: &impl ConnectionTrait,
     form_id: Uuid,
@@ -436,12 +494,8 @@ pub async fn counts_by_bucket(
     } else {
         parts.push((Grain::Day, from, to, 1));
     }
-    let parts = parts
-        .into_iter()
-        .filter(|(_, a, b, _)| a <= b)
-        .map(|part| part_of(form_id, part, counted, Some(starts)))
-        .collect();
-    summed_by_bucket(conn, parts).await
+    parts.retain(|(_, a, b, _)| a <= b);
+    counts_on(conn, form_id, &parts, counted, Some(starts), Times::Kept).await
 }
 
 /// Runs `parts` (each selecting bucket, subject, measure, value and a signed count) with
@@ -589,10 +643,12 @@ pub async fn settle(db: &Db, form_id: Uuid, today: NaiveDate) -> AppResult<()> {
     };
     let past = |slots: &str| {
         format!(
-            r#""form_id" = {form} AND {slots} AND (("grain" = {day_grain} AND "day" < {today}) OR ("grain" = {month_grain} AND "day" < {month}))"#,
+            r#""form_id" = {form} AND {slots} AND (("grain" IN ({day_grain}, {exact_day}) AND "day" < {today}) OR ("grain" IN ({month_grain}, {exact_month}) AND "day" < {month}))"#,
             form = p(1),
             day_grain = Grain::Day as i16,
+            exact_day = Grain::ExactDay as i16,
             month_grain = Grain::Month as i16,
+            exact_month = Grain::ExactMonth as i16,
             today = p(2),
             month = p(3),
         )
