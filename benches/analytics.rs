@@ -269,6 +269,27 @@ async fn main() {
                  WHERE r.form_id = {fid} AND r.status = 'COMPLETED' AND r.completed_day >= '{day90}' AND p.text_value = 'pro' {plan_days} GROUP BY a.number_value"
             ),
         ),
+        (
+            // Not read from the counts by segment: the responses are scanned.
+            "NPS and CSAT by channel (from the responses)",
+            breakdown.to_owned(),
+            json!({ "id": form, "by": { "response": "CHANNEL" } }),
+            format!(
+                "SELECT r.channel, a.question_key, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id \
+                 AND a.question_key IN ('nps', 'csat') WHERE r.form_id = {fid} AND r.status = 'COMPLETED' \
+                 GROUP BY r.channel, a.question_key, a.number_value"
+            ),
+        ),
+        (
+            "NPS and CSAT by the answer to a single choice (from the responses)",
+            breakdown.to_owned(),
+            json!({ "id": form, "by": { "answer": { "key": "region" } } }),
+            format!(
+                "SELECT c.value, a.question_key, a.number_value, COUNT(*) FROM responses r JOIN answers a ON a.response_id = r.id \
+                 AND a.question_key IN ('nps', 'csat') LEFT JOIN answer_choices c ON c.response_id = r.id AND c.question_key = 'region' \
+                 WHERE r.form_id = {fid} AND r.status = 'COMPLETED' GROUP BY c.value, a.question_key, a.number_value"
+            ),
+        ),
     ];
     println!(
         "analytics: {}, {} of the 20-question form (generated in {:.1} s, past counts settled in {:.1} s, folded by segment in {:.1} s); {uncached} uncached and {cached} cached requests per case",

@@ -996,13 +996,46 @@ async fn counts_rebuilt_in_key_order_keep_every_figure() {
         .position(|m| m.name() == "m20261203_000015_sqlite_counts")
         .expect("the migration");
     let undone = (Migrator::migrations().len() - position) as u32;
+    // Where the exact seconds to complete lie: (in the day, month and all-time rows, in
+    // grains of their own under their bin).
+    let seconds = || async {
+        let count = |sql: String| {
+            let app = &app;
+            async move { crate::collect::count_rows(app, &sql).await }
+        };
+        let seconds =
+            |grains: &str| format!("SELECT COUNT(*) FROM tallies WHERE measure = 'DURATION' AND grain {grains}");
+        (
+            count(seconds("< 3")).await,
+            count(seconds(">= 3")).await,
+            count("SELECT COUNT(*) FROM tallies WHERE measure = 'DURATION_BIN'".to_owned()).await,
+        )
+    };
+    let kept = seconds().await;
+    assert!(
+        kept.0 == 0 && kept.1 > 0 && kept.2 > 0,
+        "seconds apart, bins beside: {kept:?}"
+    );
     Migrator::down(app.db.conn(), Some(undone)).await.unwrap();
     assert_eq!(layout().await, sqlite.then_some(false), "the earlier layout back");
+    let earlier = seconds().await;
+    assert!(
+        earlier.0 > 0 && earlier.1 == 0 && earlier.2 == 0,
+        "seconds counted as before: {earlier:?}"
+    );
     for (from, to) in periods[1] {
         check(&app, &owner, &form, from, to).await;
     }
     Migrator::up(app.db.conn(), None).await.unwrap();
     assert_eq!(layout().await, sqlite.then_some(true));
+    let again = seconds().await;
+    // (Bins migrated lie in one slot, where the server spreads today's.)
+    assert_eq!(
+        (again.0, again.1),
+        (kept.0, kept.1),
+        "the seconds kept as the server writes them"
+    );
+    assert!(again.2 > 0);
     for (from, to) in periods[2] {
         check(&app, &owner, &form, from, to).await;
     }
