@@ -158,7 +158,16 @@ async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)
                     let scope = format!("form:{}", row.form_id);
                     let outcome = json!({ "responseId": row.id });
                     let key = Uuid::now_v7().to_string();
-                    let claimed = idempotency::claim(&txn, row.organization_id, &scope, &key, "h", &outcome).await;
+                    let claimed = idempotency::claim(
+                        &txn,
+                        nazar::service::now(),
+                        row.organization_id,
+                        &scope,
+                        &key,
+                        "h",
+                        &outcome,
+                    )
+                    .await;
                     assert!(matches!(claimed, Ok(None)), "claim");
                     assert!(store::insert_response(&txn, row.clone()).await.is_ok());
                     assert!(

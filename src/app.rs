@@ -188,7 +188,7 @@ async fn maintain(state: AppState) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
         tick.tick().await;
-        let before = crate::service::now() - chrono::Duration::days(idempotency::RETENTION_DAYS);
+        let before = state.clock.now() - chrono::Duration::days(idempotency::RETENTION_DAYS);
         match idempotency::purge(state.db.conn(), before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(keys = n, "forgot expired idempotency keys"),

@@ -69,8 +69,9 @@ impl ApiKey {
         self.0.revoked_at
     }
     /// Whether the key works now: not revoked and not expired.
-    async fn active(&self) -> bool {
-        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|e| e > Utc::now())
+    async fn active(&self, ctx: &Context<'_>) -> AppResult<bool> {
+        let now = ctx.state()?.clock.now();
+        Ok(self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|e| e > now))
     }
 }
 

@@ -920,7 +920,8 @@ impl ReportMutation {
     ) -> AppResult<ErasedRespondent> {
         let tenant = ctx.authorize(ERASE)?;
         let uuid = id::decode(&input.id, NodeKind::Respondent, "input.id")?;
-        let erased = service::response::remove::erase_respondent(&ctx.state()?.db, tenant, uuid).await?;
+        let state = ctx.state()?;
+        let erased = service::response::remove::erase_respondent(&state.db, state.clock.now(), tenant, uuid).await?;
         Ok(ErasedRespondent {
             responses: erased.responses,
         })

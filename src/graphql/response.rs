@@ -379,8 +379,15 @@ impl ResponseMutation {
             .map(|(i, r)| id::decode(r, NodeKind::Respondent, &format!("input.respondentIds[{i}]")))
             .collect::<AppResult<Vec<_>>>()?;
         let conn = state.db.conn();
-        let tokens =
-            service::response::invite(conn, &state.signer, tenant, form_id, respondent_ids, input.expires_at).await?;
+        let tokens = service::response::invite(
+            conn,
+            &state.signer,
+            tenant,
+            form_id,
+            respondent_ids,
+            (input.expires_at, state.clock.now()),
+        )
+        .await?;
         let form = service::form::get(conn, tenant, form_id).await?;
         Ok(RespondentInvitations {
             public_id: form.public_id.unwrap_or_default(),

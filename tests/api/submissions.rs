@@ -731,6 +731,24 @@ async fn closed_forms_refuse_and_older_versions_are_answered_until_then() {
             }
         }
     }
+    // The closing date is read against the server's clock: an hour ahead it takes responses,
+    // two hours later it does not.
+    let accepting = || async {
+        let body = crate::collect::public(
+            &app,
+            "query($id: String!) { publicForm(publicId: $id) { acceptingResponses } }",
+            json!({ "id": form.public_id }),
+        )
+        .await;
+        body["data"]["publicForm"]["acceptingResponses"].clone()
+    };
+    let soon = (app.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+    set_settings(&app, &owner, &form.form_id, json!({ "closesAt": soon })).await;
+    assert_eq!(accepting().await, json!(true));
+    let now = app.clock.now();
+    app.clock.set(now + chrono::Duration::hours(2));
+    assert_eq!(accepting().await, json!(false));
+    app.clock.set(now);
     let past = (app.clock.now() - chrono::Duration::minutes(1)).to_rfc3339();
     set_settings(&app, &owner, &form.form_id, json!({ "closesAt": past })).await;
     let body = start(&app, &form, json!({})).await;

@@ -141,9 +141,8 @@ impl PublicForm {
     /// cache keeps it at most ten seconds.
     #[graphql(cache_control(max_age = 10))]
     async fn accepting_responses(&self, ctx: &Context<'_>) -> AppResult<bool> {
-        if status_of(&self.form)? != FormStatus::Published
-            || self.settings.closes_at.is_some_and(|t| t <= service::now())
-        {
+        let now = ctx.state()?.clock.now();
+        if status_of(&self.form)? != FormStatus::Published || self.settings.closes_at.is_some_and(|t| t <= now) {
             return Ok(false);
         }
         let Some(quota) = self.settings.response_quota else {

@@ -10,10 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{
-    error::{AppError, AppResult, code},
-    service::now,
-};
+use crate::error::{AppError, AppResult, code};
 
 /// Longest idempotency key.
 pub const MAX_KEY_CHARS: usize = 200;
@@ -79,6 +76,7 @@ pub async fn earlier<T: DeserializeOwned>(
 /// the caller must write nothing.
 pub async fn claim<T: Serialize + DeserializeOwned>(
     txn: &impl ConnectionTrait,
+    at: chrono::DateTime<chrono::Utc>,
     organization_id: Uuid,
     scope: &str,
     key: &str,
@@ -91,7 +89,7 @@ pub async fn claim<T: Serialize + DeserializeOwned>(
         organization_id: Set(organization_id),
         request_hash: Set(hash.to_owned()),
         result: Set(serde_json::to_string(result).map_err(|e| AppError::internal("idempotent outcome", e))?),
-        created_at: Set(now()),
+        created_at: Set(at),
     };
     let inserted = idempotency_key::Entity::insert(row)
         .on_conflict(

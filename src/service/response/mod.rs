@@ -153,7 +153,7 @@ pub async fn invite(
     tenant: Tenant,
     form_id: Uuid,
     respondent_ids: Vec<Uuid>,
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    (expires_at, now): (Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>),
 ) -> AppResult<Vec<(Uuid, String)>> {
     use crate::{error::code, form::Problem};
     crate::service::form::get(conn, tenant, form_id).await?;
@@ -163,7 +163,7 @@ pub async fn invite(
             format!("1 to {MAX_INVITATIONS} respondents"),
         ));
     }
-    if expires_at.is_some_and(|t| t <= super::now()) {
+    if expires_at.is_some_and(|t| t <= now) {
         return Err(AppError::problem(Problem::new(
             "input.expiresAt",
             ProblemCode::OutOfRange,

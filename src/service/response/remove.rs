@@ -80,7 +80,12 @@ pub struct Erased {
 /// "other" texts, hidden fields), the address hash, location, user agent and device id.
 /// Closed answers stay, so tallies do not change (only the forms' freshness stamps move, as
 /// their open-text lists change).
-pub async fn erase_respondent(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Erased> {
+pub async fn erase_respondent(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant: Tenant,
+    id: Uuid,
+) -> AppResult<Erased> {
     let txn = db.begin_write().await?;
     let exists = respondent::Entity::find_by_id(id)
         .filter(respondent::Column::OrganizationId.eq(tenant.organization_id))
@@ -119,7 +124,7 @@ pub async fn erase_respondent(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Er
             .col_expr(response::Column::DeviceId, Expr::value(Option::<String>::None))
             .col_expr(response::Column::LimitKey, Expr::value(Option::<String>::None))
             // A partner syncing by `updatedSince` sees the erasure.
-            .col_expr(response::Column::UpdatedAt, Expr::value(crate::service::now()))
+            .col_expr(response::Column::UpdatedAt, Expr::value(now))
             .filter(response::Column::Id.is_in(part.to_vec()))
             .exec(&txn)
             .await?;

@@ -527,7 +527,8 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     };
 
     let txn = state.db.begin_write().await?;
-    if let Some(earlier) = idempotency::claim(&txn, context.form.organization_id, &scope, &key, &hash, &outcome).await?
+    if let Some(earlier) =
+        idempotency::claim(&txn, at, context.form.organization_id, &scope, &key, &hash, &outcome).await?
     {
         txn.rollback().await?;
         return replay(state, earlier).await;
@@ -681,7 +682,7 @@ async fn proceed(
         resumed: false,
     };
     let txn = state.db.begin_write().await?;
-    if let Some(earlier) = idempotency::claim(&txn, row.organization_id, &scope, &key, &hash, &outcome).await? {
+    if let Some(earlier) = idempotency::claim(&txn, at, row.organization_id, &scope, &key, &hash, &outcome).await? {
         txn.rollback().await?;
         return replay(state, earlier).await;
     }
