@@ -199,13 +199,14 @@ fn value_counts(offered: &[String], counted: &[(String, u64)], numeric: bool) ->
 fn times_of(g: &Gathered) -> Summary {
     let bins = g.values("", Measure::DurationBin);
     let exact = g.distribution("", Measure::Duration);
-    if bins.is_empty() {
-        return times::summary(&times::Kept::of(&exact), &exact);
-    }
-    let kept = times::Kept::new(
-        bins.iter().filter_map(|(v, c)| Some((v.parse().ok()?, *c))),
-        g.values("", Measure::DurationSum),
-    );
+    let kept = if bins.is_empty() {
+        times::Kept::of(&exact)
+    } else {
+        times::Kept::new(
+            bins.iter().filter_map(|(v, c)| Some((v.parse().ok()?, *c))),
+            g.values("", Measure::DurationSum),
+        )
+    };
     times::summary(&kept, &exact)
 }
 

@@ -306,12 +306,7 @@ fn part_of(
     starts: Option<&[NaiveDate]>,
     times: Times,
 ) -> SelectStatement {
-    bucketed(starts)
-        .column(tally::Column::Subject)
-        .column(tally::Column::Measure)
-        .column(tally::Column::Value)
-        .column_as(signed_count(tally::Column::Count, sign), "count")
-        .filter(tally::Column::FormId.eq(form_id))
+    rows_of(form_id, sign, starts)
         .filter(tally::Column::Grain.eq(grain as i16))
         .filter(tally::Column::Day.between(first, last))
         .filter(tally_subjects(counted, times))
@@ -326,13 +321,7 @@ fn exact_part_of(
     bins: Option<&[String]>,
     starts: Option<&[NaiveDate]>,
 ) -> SelectStatement {
-    let mut select = bucketed(starts)
-        .column(tally::Column::Subject)
-        .column(tally::Column::Measure)
-        .column(tally::Column::Value)
-        .column_as(signed_count(tally::Column::Count, sign), "count")
-        .filter(tally::Column::FormId.eq(form_id))
-        .filter(tally::Column::Grain.eq(grain.exact() as i16));
+    let mut select = rows_of(form_id, sign, starts).filter(tally::Column::Grain.eq(grain.exact() as i16));
     if let Some(bins) = bins {
         select = select.filter(tally::Column::Subject.is_in(bins.iter().cloned()));
     }
@@ -342,13 +331,21 @@ fn exact_part_of(
         .into_query()
 }
 
-/// A select of tallies whose first column is the bucket of the row's day (`starts`), or 0.
-fn bucketed(starts: Option<&[NaiveDate]>) -> sea_orm::Select<tally::Entity> {
+/// A form's tallies as a part selects them: the bucket of the row's day (`starts`) or 0,
+/// subject, measure, value, and the count times `sign`.
+fn rows_of(form_id: Uuid, sign: i64, starts: Option<&[NaiveDate]>) -> sea_orm::Select<tally::Entity> {
     let bucket = match starts {
         Some(starts) => bucket_of(Expr::col((tally::Entity, tally::Column::Day)), starts),
         None => Expr::val(0i32),
     };
-    tally::Entity::find().select_only().column_as(bucket, "bucket")
+    tally::Entity::find()
+        .select_only()
+        .column_as(bucket, "bucket")
+        .column(tally::Column::Subject)
+        .column(tally::Column::Measure)
+        .column(tally::Column::Value)
+        .column_as(signed_count(tally::Column::Count, sign), "count")
+        .filter(tally::Column::FormId.eq(form_id))
 }
 
 /// (subject, measure, value) and the count of a row of [`part_of`], the bucket skipped.
