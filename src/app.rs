@@ -17,10 +17,12 @@ use crate::{
     http,
     service::{
         auth::SessionSettings,
+        event::Publisher,
         form::PublishedVersions,
         job::{Jobs, Work},
         rate_limit::PublicLimits,
         report::ReportCache,
+        webhook::{self, Allowed, dispatch::Dispatcher},
     },
 };
 
@@ -43,6 +45,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Durable background work of this database.
     pub jobs: Jobs,
+    /// Told when events commit (the dispatcher of this instance looks at once).
+    pub events: Publisher,
+    /// Delivers webhooks; knows what destinations the settings allow.
+    pub webhooks: Dispatcher,
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -77,8 +83,25 @@ impl App {
             session_lifetime: chrono::Duration::days(config.refresh_token_days.max(1)),
         };
         let jobs = Jobs::new(db.clone(), clock.clone());
+        let events = Publisher::default();
+        let webhooks = Dispatcher::new(
+            db.clone(),
+            clock.clone(),
+            webhook::Settings {
+                allowed: Allowed {
+                    loopback: config.webhook_allow_loopback,
+                    private: config.webhook_allow_private,
+                },
+                https_only: config.production,
+            },
+            Duration::from_secs(config.webhook_timeout_secs.max(1)),
+            events.clone(),
+        )
+        .map_err(|e| format!("{e:?}"))?;
         let state = AppState {
             jobs,
+            events,
+            webhooks,
             db,
             cache,
             sessions,
@@ -166,14 +189,15 @@ impl BoundApp {
                 clock: state.clock.clone(),
             })))
         });
+        let dispatcher = config.run_jobs.then(|| tokio::spawn(state.webhooks.clone().runner()));
         let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await?;
         maintenance.abort();
-        if let Some(runner) = runner {
-            runner.abort();
+        for task in [runner, dispatcher].into_iter().flatten() {
+            task.abort();
         }
         tracing::info!("stopped");
         Ok(())

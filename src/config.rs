@@ -204,6 +204,20 @@ pub struct Config {
     #[arg(long, env = "RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub run_jobs: bool,
 
+    /// Whether webhooks may go to loopback addresses (127.0.0.0/8, ::1, `localhost`): a
+    /// receiver on the same machine. Refused by default.
+    #[arg(long, env = "WEBHOOK_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_loopback: bool,
+
+    /// Whether webhooks may go to private, shared and link-local networks (and loopback): a
+    /// receiver inside the deployment's network. Refused by default.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds a webhook endpoint has to answer a delivery before the attempt counts as failed.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub webhook_timeout_secs: u64,
+
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
     pub shutdown_grace_secs: u64,

@@ -57,6 +57,9 @@ pub mod code {
     /// seconds (`extensions.retryable` is true). Nothing was changed unless the operation's
     /// own answer says so; writes carry idempotency keys, so a retry never counts twice.
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// A webhook URL points at a loopback, private, link-local or reserved address (or a
+    /// name for this machine), where the server's settings do not allow webhooks to go.
+    pub const DESTINATION_NOT_ALLOWED: &str = "DESTINATION_NOT_ALLOWED";
 
     /// Every code above (the README lists each; a test checks it).
     pub const ALL: &[&str] = &[
@@ -86,6 +89,7 @@ pub mod code {
         PERSISTED_QUERY_NOT_FOUND,
         QUERY_TOO_LARGE,
         SERVICE_UNAVAILABLE,
+        DESTINATION_NOT_ALLOWED,
     ];
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 pub mod form;
 pub mod graphql;
 pub mod http;
+pub mod ids;
 pub mod logic;
 pub mod report;
 pub mod service;

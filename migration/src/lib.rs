@@ -20,6 +20,7 @@ mod m20261202_000014_segment_times;
 mod m20261203_000015_sqlite_counts;
 mod m20261203_000016_segment_dimensions;
 mod m20261203_000017_kept_times;
+mod m20261204_000018_webhooks;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_sqlite_counts::Migration),
             Box::new(m20261203_000016_segment_dimensions::Migration),
             Box::new(m20261203_000017_kept_times::Migration),
+            Box::new(m20261204_000018_webhooks::Migration),
         ]
     }
 }

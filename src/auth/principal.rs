@@ -54,10 +54,13 @@ pub enum Scope {
     ResponsesWrite,
     /// `reports:read`: read reports; open texts only together with `responses:read`.
     ReportsRead,
+    /// `webhooks:write`: manage webhook endpoints (URLs, events, secrets), read their
+    /// deliveries, replay and ping.
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::FormsRead,
         Scope::FormsWrite,
         Scope::RespondentsRead,
@@ -65,6 +68,7 @@ impl Scope {
         Scope::ResponsesRead,
         Scope::ResponsesWrite,
         Scope::ReportsRead,
+        Scope::WebhooksWrite,
     ];
 
     /// The stored and documented name, e.g. `forms:read`.
@@ -77,6 +81,7 @@ impl Scope {
             Scope::ResponsesRead => "responses:read",
             Scope::ResponsesWrite => "responses:write",
             Scope::ReportsRead => "reports:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 

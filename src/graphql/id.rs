@@ -5,59 +5,10 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
-/// The kinds of object that have global IDs.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NodeKind {
-    Organization,
-    User,
-    Member,
-    ApiKey,
-    RespondentAttribute,
-    Form,
-    FormVersion,
-    Section,
-    Question,
-    Respondent,
-    Response,
-    Report,
-}
-
-impl NodeKind {
-    const ALL: [NodeKind; 12] = [
-        NodeKind::Organization,
-        NodeKind::User,
-        NodeKind::Member,
-        NodeKind::ApiKey,
-        NodeKind::RespondentAttribute,
-        NodeKind::Form,
-        NodeKind::FormVersion,
-        NodeKind::Section,
-        NodeKind::Question,
-        NodeKind::Respondent,
-        NodeKind::Response,
-        NodeKind::Report,
-    ];
-
-    fn tag(self) -> &'static str {
-        match self {
-            NodeKind::Organization => "Organization",
-            NodeKind::User => "User",
-            NodeKind::Member => "Member",
-            NodeKind::ApiKey => "ApiKey",
-            NodeKind::RespondentAttribute => "RespondentAttribute",
-            NodeKind::Form => "Form",
-            NodeKind::FormVersion => "FormVersion",
-            NodeKind::Section => "Section",
-            NodeKind::Question => "Question",
-            NodeKind::Respondent => "Respondent",
-            NodeKind::Response => "Response",
-            NodeKind::Report => "Report",
-        }
-    }
-}
+pub use crate::ids::NodeKind;
 
 pub fn encode(kind: NodeKind, id: Uuid) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.tag(), id)))
+    ID(crate::ids::global(kind, id))
 }
 
 /// The ID of something that exists once per version of a form (a section, a question): unique

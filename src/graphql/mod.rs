@@ -24,6 +24,7 @@ pub mod public;
 mod report;
 mod respondent;
 mod response;
+mod webhook;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -43,6 +44,7 @@ pub struct Query(
     response::ResponseQuery,
     report::ReportQuery,
     analytics::AnalyticsQuery,
+    webhook::WebhookQuery,
     public::PublicQuery,
 );
 
@@ -59,6 +61,7 @@ pub struct Mutation(
     respondent::RespondentMutation,
     response::ResponseMutation,
     report::ReportMutation,
+    webhook::WebhookMutation,
     public::PublicMutation,
 );
 

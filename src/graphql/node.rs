@@ -12,6 +12,7 @@ use super::{
     report::{self, Report},
     respondent::{self, Respondent},
     response::{self, Response},
+    webhook::{self, WebhookDelivery, WebhookEndpoint},
 };
 use crate::{
     auth::Action,
@@ -44,6 +45,8 @@ pub enum Node {
     Respondent(Respondent),
     Response(Response),
     Report(Report),
+    WebhookEndpoint(WebhookEndpoint),
+    WebhookDelivery(WebhookDelivery),
 }
 
 #[derive(Default)]
@@ -106,6 +109,16 @@ impl NodeQuery {
             NodeKind::Report => {
                 let tenant = ctx.authorize(report::READ)?;
                 found(service::report::get(conn, tenant, uuid).await)?.map(|r| Node::Report(Report(r)))
+            }
+            NodeKind::WebhookEndpoint => {
+                let tenant = ctx.authorize(webhook::MANAGE)?;
+                found(service::webhook::get(conn, tenant, uuid).await)?
+                    .map(|e| Node::WebhookEndpoint(WebhookEndpoint(e)))
+            }
+            NodeKind::WebhookDelivery => {
+                let tenant = ctx.authorize(webhook::MANAGE)?;
+                found(service::webhook::delivery(conn, tenant, uuid).await)?
+                    .map(|d| Node::WebhookDelivery(WebhookDelivery(d)))
             }
             NodeKind::Section | NodeKind::Question => {
                 let tenant = ctx.authorize(form::READ)?;

@@ -902,7 +902,14 @@ impl ReportMutation {
     ) -> AppResult<DeleteResponsePayload> {
         let tenant = ctx.authorize(DELETE_RESPONSES)?;
         let uuid = id::decode(&input.id, NodeKind::Response, "input.id")?;
-        service::response::remove::delete(&ctx.state()?.db, tenant, uuid).await?;
+        service::response::remove::delete(
+            &ctx.state()?.db,
+            &ctx.state()?.events,
+            ctx.state()?.clock.now(),
+            tenant,
+            uuid,
+        )
+        .await?;
         Ok(DeleteResponsePayload {
             deleted_response_id: input.id,
         })
@@ -921,7 +928,9 @@ impl ReportMutation {
         let tenant = ctx.authorize(ERASE)?;
         let uuid = id::decode(&input.id, NodeKind::Respondent, "input.id")?;
         let state = ctx.state()?;
-        let erased = service::response::remove::erase_respondent(&state.db, state.clock.now(), tenant, uuid).await?;
+        let erased =
+            service::response::remove::erase_respondent(&state.db, &state.events, state.clock.now(), tenant, uuid)
+                .await?;
         Ok(ErasedRespondent {
             responses: erased.responses,
         })

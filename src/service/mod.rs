@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod attribute;
 pub mod auth;
+pub mod event;
 pub mod form;
 pub mod job;
 pub mod member;
@@ -14,6 +15,7 @@ pub mod report;
 pub mod respondent;
 pub mod response;
 pub mod validate;
+pub mod webhook;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

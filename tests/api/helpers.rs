@@ -34,6 +34,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// The app's background jobs.
     pub jobs: nazar::service::job::Jobs,
+    /// The app's webhook dispatcher (tests run it when they choose, on the app's clock).
+    pub webhooks: nazar::service::webhook::dispatch::Dispatcher,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<()>>,
     _data_dir: Option<tempfile::TempDir>,
@@ -59,6 +61,9 @@ pub async fn test_config() -> (Config, Option<tempfile::TempDir>) {
     // Tests run background jobs when they choose (`TestApp::run_jobs`), so that statement
     // counts and timings are their own; the durability test turns the runner on.
     config.run_jobs = false;
+    // Webhook tests deliver to receivers on this machine; other networks stay refused.
+    config.webhook_allow_loopback = true;
+    config.webhook_allow_private = false;
     config.log_filter = "warn".to_owned();
     // Only what the test environment asks for; nothing inherited from the shell.
     config.database_url = None;
@@ -142,6 +147,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let app = App::build_with_clock(config, clock.clone()).await.expect("app builds");
     let db = app.state.db.clone();
     let jobs = app.state.jobs.clone();
+    let webhooks = app.state.webhooks.clone();
     let bound = app.bind().await.expect("app binds");
     let addr = bound.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
@@ -164,6 +170,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         cache_prefix,
         clock,
         jobs,
+        webhooks,
         shutdown: Some(tx),
         server: Some(server),
         _data_dir: dir,
@@ -182,6 +189,12 @@ impl TestApp {
             .run_until_idle(&work, Duration::from_secs(120))
             .await
             .expect("jobs run")
+    }
+
+    /// Fans out and sends the webhook deliveries that are due until none is; how many
+    /// attempts this call made.
+    pub async fn deliver(&self) -> usize {
+        self.webhooks.run_due().await.expect("deliveries run")
     }
 
     pub fn url(&self, path: &str) -> String {

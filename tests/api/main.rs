@@ -27,3 +27,4 @@ mod schema;
 mod submissions;
 mod tenancy;
 mod tokens;
+mod webhooks;

@@ -183,7 +183,7 @@ async fn edit_form<R>(
 async fn transition(ctx: &Context<'_>, id: ID, transition: Transition) -> AppResult<FormPayload> {
     let tenant: Tenant = ctx.authorize(WRITE)?;
     let uuid = decode(&id, NodeKind::Form, "input.id")?;
-    let form = service::form::transition(&ctx.state()?.db, tenant, uuid, transition).await?;
+    let form = service::form::transition(&ctx.state()?.db, &ctx.state()?.events, tenant, uuid, transition).await?;
     Ok(FormPayload { form: Form::new(form) })
 }
 
@@ -502,7 +502,7 @@ impl FormMutation {
         let tenant = ctx.authorize(WRITE)?;
         let uuid = decode(&input.id, NodeKind::Form, "input.id")?;
         Ok(FormEdit::new(
-            service::form::publish(&ctx.state()?.db, tenant, uuid).await?,
+            service::form::publish(&ctx.state()?.db, &ctx.state()?.events, tenant, uuid).await?,
         ))
     }
 

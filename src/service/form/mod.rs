@@ -18,7 +18,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use serde_json::json;
+
 use super::{
+    event::{self, Event, EventType, Publisher},
     now,
     page::{self, Page, PageRequest},
 };
@@ -31,6 +34,7 @@ use crate::{
         kind::QuestionKind,
         model::{self, FormDef, FormSettings, Text},
     },
+    ids::{NodeKind, global},
 };
 
 /// Longest touchpoint label.
@@ -609,7 +613,7 @@ fn transition_refused(form: &form::Model, action: &str) -> AppError {
 
 /// Publishes the draft: every publish check must pass; the version is then frozen and the form
 /// collects responses with it. Publishing a closed form reopens it.
-pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
+pub async fn publish(db: &Db, events: &Publisher, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
     let txn = db.begin_write().await?;
     let form = lock(&txn, tenant, id).await?;
     if status_of(&form)? == FormStatus::Archived {
@@ -659,7 +663,17 @@ pub async fn publish(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<Edited> {
         form.id,
     )
     .await?;
+    let data = json!({
+        "form": { "id": global(NodeKind::Form, form.id), "publicId": form.public_id },
+        "version": { "id": global(NodeKind::FormVersion, version.id) },
+    });
+    event::record(
+        &txn,
+        Event::new(at, tenant.organization_id, EventType::FormPublished, form.id, data),
+    )
+    .await?;
     txn.commit().await?;
+    events.committed();
     Ok(Edited {
         form,
         version,
@@ -680,7 +694,13 @@ pub enum Transition {
     Restore,
 }
 
-pub async fn transition(db: &Db, tenant: Tenant, id: Uuid, transition: Transition) -> AppResult<form::Model> {
+pub async fn transition(
+    db: &Db,
+    events: &Publisher,
+    tenant: Tenant,
+    id: Uuid,
+    transition: Transition,
+) -> AppResult<form::Model> {
     let txn = db.begin_write().await?;
     let form = lock(&txn, tenant, id).await?;
     let status = status_of(&form)?;
@@ -720,7 +740,19 @@ pub async fn transition(db: &Db, tenant: Tenant, id: Uuid, transition: Transitio
     }
     row.updated_at = Set(at);
     let form = row.update(&txn).await?;
+    let closed = transition == Transition::Close;
+    if closed {
+        let data = json!({ "form": { "id": global(NodeKind::Form, form.id), "publicId": form.public_id } });
+        event::record(
+            &txn,
+            Event::new(at, tenant.organization_id, EventType::FormClosed, form.id, data),
+        )
+        .await?;
+    }
     txn.commit().await?;
+    if closed {
+        events.committed();
+    }
     Ok(form)
 }
 

@@ -12,12 +12,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use serde_json::json;
+
 use super::{ResponseStatus, answers_of, store};
 use crate::{
     auth::Tenant,
     db::Db,
     error::{AppError, AppResult},
-    service::report::tally,
+    ids::{NodeKind, global},
+    service::{
+        event::{self, Event, EventType, Publisher},
+        report::tally,
+    },
 };
 
 /// The time zone a form's organization counts days in.
@@ -34,7 +40,13 @@ async fn zone_of(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<chrono
 
 /// Deletes a response of the tenant's organization with its answers; every count it added is
 /// taken away (and the quota counter, for a completed one), in one transaction.
-pub async fn delete(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<()> {
+pub async fn delete(
+    db: &Db,
+    events: &Publisher,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant: Tenant,
+    id: Uuid,
+) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let row = store::lock(&txn, id)
         .await?
@@ -65,7 +77,17 @@ pub async fn delete(db: &Db, tenant: Tenant, id: Uuid) -> AppResult<()> {
         .exec(&txn)
         .await?;
     response::Entity::delete_by_id(id).exec(&txn).await?;
+    let data = json!({ "response": {
+        "id": global(NodeKind::Response, id),
+        "formId": global(NodeKind::Form, row.form_id),
+    }});
+    event::record(
+        &txn,
+        Event::new(now, row.organization_id, EventType::ResponseDeleted, id, data),
+    )
+    .await?;
     txn.commit().await?;
+    events.committed();
     Ok(())
 }
 
@@ -82,19 +104,17 @@ pub struct Erased {
 /// their open-text lists change).
 pub async fn erase_respondent(
     db: &Db,
+    events: &Publisher,
     now: chrono::DateTime<chrono::Utc>,
     tenant: Tenant,
     id: Uuid,
 ) -> AppResult<Erased> {
     let txn = db.begin_write().await?;
-    let exists = respondent::Entity::find_by_id(id)
+    let erased = respondent::Entity::find_by_id(id)
         .filter(respondent::Column::OrganizationId.eq(tenant.organization_id))
         .one(&txn)
         .await?
-        .is_some();
-    if !exists {
-        return Err(AppError::not_found("respondent"));
-    }
+        .ok_or_else(|| AppError::not_found("respondent"))?;
     let responses: Vec<(Uuid, Uuid)> = response::Entity::find()
         .select_only()
         .column(response::Column::Id)
@@ -143,7 +163,20 @@ pub async fn erase_respondent(
         .filter(respondent::Column::OrganizationId.eq(tenant.organization_id))
         .exec(&txn)
         .await?;
+    let data = json!({
+        "respondent": {
+            "id": global(NodeKind::Respondent, id),
+            "externalId": erased.external_id,
+        },
+        "responses": ids.len(),
+    });
+    event::record(
+        &txn,
+        Event::new(now, tenant.organization_id, EventType::RespondentErased, id, data),
+    )
+    .await?;
     txn.commit().await?;
+    events.committed();
     Ok(Erased {
         responses: ids.len() as u64,
     })

@@ -42,7 +42,7 @@ use crate::{
         model::{FormDef, FormSettings, ResponseLimit},
     },
     report::tally::{Measure, local_day},
-    service::{form::settings_of, rate_limit, report::tally, respondent},
+    service::{event, form::settings_of, rate_limit, report::tally, respondent},
 };
 
 /// The answer to one question, as sent.
@@ -583,7 +583,14 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     }
     let entries = tally::contribution_of(&row, &answers)?;
     tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
+    let completed = status == ResponseStatus::Completed;
+    if completed {
+        event::response_completed(&txn, at, &row, &context.def, &answers).await?;
+    }
     txn.commit().await?;
+    if completed {
+        state.events.committed();
+    }
     Ok(Done {
         outcome,
         response: row,
@@ -736,6 +743,9 @@ async fn proceed(
         let mut entries = tally::contribution_of(&row, &merged)?;
         entries.retain(|e| e.measure != Measure::Started);
         tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
+        if status == ResponseStatus::Completed {
+            event::response_completed(&txn, at, &row, &def, &merged).await?;
+        }
     } else {
         row.total_score = total_score(&merged);
         store::delete_answers(&txn, response_id, Some(replaced)).await?;
@@ -743,6 +753,9 @@ async fn proceed(
     }
     store::update_response(&txn, &row).await?;
     txn.commit().await?;
+    if row.status == ResponseStatus::Completed.as_str() {
+        state.events.committed();
+    }
     Ok(Done {
         outcome,
         response: row,

@@ -1,0 +1,248 @@
+//! Events: what happened, written to the outbox in the transaction of the change, so an event
+//! exists exactly when its change committed. Dispatchers deliver them to webhook endpoints
+//! (`super::webhook`). The body is what partners receive, versioned by `schemaVersion`:
+//! `{ "id", "type", "timestamp", "schemaVersion", "data" }`, IDs being the API's global IDs.
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use entity::{outbox_event, response};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde_json::{Map, Value, json};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::{
+    error::AppResult,
+    form::{answer::Checked, kind::QuestionKind, model::FormDef},
+    ids::{NodeKind, global},
+};
+
+/// The version of event bodies; raised only for changes a receiver could trip over.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What can happen, by the name receivers see.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// `response.completed`: a response was completed (submitted whole, completed after
+    /// saves, or recorded by staff or a partner). Data: the response with its answers.
+    #[graphql(name = "RESPONSE_COMPLETED")]
+    ResponseCompleted,
+    /// `response.deleted`: a response was deleted. Data: its ID and its form's.
+    #[graphql(name = "RESPONSE_DELETED")]
+    ResponseDeleted,
+    /// `respondent.erased`: a respondent was erased (their responses stay, anonymous). Data:
+    /// their ID, external id and how many responses lost their personal data.
+    #[graphql(name = "RESPONDENT_ERASED")]
+    RespondentErased,
+    /// `form.published`: a form version was published. Data: the form and the version.
+    #[graphql(name = "FORM_PUBLISHED")]
+    FormPublished,
+    /// `form.closed`: a form was closed and takes no more responses. Data: the form.
+    #[graphql(name = "FORM_CLOSED")]
+    FormClosed,
+    /// `webhook.ping`: sent to one endpoint on request, to check it receives and verifies.
+    #[graphql(name = "WEBHOOK_PING")]
+    WebhookPing,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 6] = [
+        EventType::ResponseCompleted,
+        EventType::ResponseDeleted,
+        EventType::RespondentErased,
+        EventType::FormPublished,
+        EventType::FormClosed,
+        EventType::WebhookPing,
+    ];
+
+    /// The name in bodies and in endpoints' subscriptions, e.g. `response.completed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ResponseCompleted => "response.completed",
+            EventType::ResponseDeleted => "response.deleted",
+            EventType::RespondentErased => "respondent.erased",
+            EventType::FormPublished => "form.published",
+            EventType::FormClosed => "form.closed",
+            EventType::WebhookPing => "webhook.ping",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// An event about to be written.
+pub struct Event {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub event_type: EventType,
+    /// What it is about; deliveries to one endpoint keep the order of one subject's events.
+    pub subject_id: Uuid,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Event {
+    /// The event with its body (`data` as given).
+    pub fn new(at: DateTime<Utc>, organization_id: Uuid, event_type: EventType, subject_id: Uuid, data: Value) -> Self {
+        let id = Uuid::now_v7();
+        let body = json!({
+            "id": id.to_string(),
+            "type": event_type.as_str(),
+            "timestamp": at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            "schemaVersion": SCHEMA_VERSION,
+            "data": data,
+        });
+        Event {
+            id,
+            organization_id,
+            event_type,
+            subject_id,
+            body: body.to_string(),
+            at,
+        }
+    }
+}
+
+/// Writes `event` to the outbox, in the caller's transaction.
+pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Uuid> {
+    record_as(txn, event, false).await
+}
+
+/// [`record`], marked fanned out already when `fanned_out` (the caller makes its deliveries).
+pub async fn record_as(txn: &impl ConnectionTrait, event: Event, fanned_out: bool) -> AppResult<Uuid> {
+    let id = event.id;
+    outbox_event::Entity::insert(outbox_event::ActiveModel {
+        organization_id: Set(event.organization_id),
+        id: Set(id),
+        event_type: Set(event.event_type.as_str().to_owned()),
+        subject_id: Set(event.subject_id),
+        body: Set(event.body),
+        fanned_out: Set(fanned_out),
+        created_at: Set(event.at),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(id)
+}
+
+/// Told after a transaction that wrote events commits, so this instance's dispatcher looks at
+/// once (others find them at their next poll). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Publisher {
+    committed: Arc<Notify>,
+}
+
+impl Publisher {
+    /// Events were committed.
+    pub fn committed(&self) {
+        self.committed.notify_waiters();
+    }
+
+    /// Completes at the next [`Publisher::committed`].
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.committed.notified()
+    }
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// One answer as partners receive it: the value by the question's kind, option values with
+/// their labels in the form's default locale, the score.
+fn answer_json(def: &FormDef, answer: &Checked) -> Value {
+    let mut out = Map::new();
+    out.insert("kind".into(), json!(answer.kind.as_str()));
+    if answer.kind.has_options() {
+        let question = def.questions().find(|q| q.key == answer.key);
+        let label = |value: &str| {
+            question
+                .and_then(|q| q.options.iter().find(|o| o.value == value))
+                .and_then(|o| o.label.get(&def.default_locale).or_else(|| o.label.values().next()))
+                .cloned()
+        };
+        out.insert(
+            "values".into(),
+            json!(answer.choices.iter().map(|c| c.value.clone()).collect::<Vec<_>>()),
+        );
+        out.insert(
+            "labels".into(),
+            json!(answer.choices.iter().map(|c| label(&c.value)).collect::<Vec<_>>()),
+        );
+        if let Some(other) = answer.text.as_ref().filter(|t| !t.is_empty()) {
+            out.insert("otherText".into(), json!(other));
+        }
+    } else if let Some(n) = answer.number {
+        out.insert("value".into(), json!(n));
+    } else if let Some(b) = answer.boolean {
+        out.insert("value".into(), json!(b));
+    } else if let Some(d) = answer.date {
+        out.insert("value".into(), json!(d.to_string()));
+    } else {
+        out.insert("value".into(), json!(answer.text.clone().filter(|t| !t.is_empty())));
+    }
+    if let Some(score) = answer.score {
+        out.insert("score".into(), json!(score));
+    }
+    Value::Object(out)
+}
+
+/// The data of `response.completed`: the response with its answers by key and hidden fields,
+/// its respondent (ID and external id) and metadata.
+pub fn completed_data(row: &response::Model, def: &FormDef, answers: &[Checked], external_id: Option<&str>) -> Value {
+    let mut by_key = Map::new();
+    let mut hidden = Map::new();
+    for answer in answers {
+        if answer.kind == QuestionKind::Hidden {
+            hidden.insert(answer.key.clone(), json!(answer.text));
+        } else {
+            by_key.insert(answer.key.clone(), answer_json(def, answer));
+        }
+    }
+    json!({
+        "response": {
+            "id": global(NodeKind::Response, row.id),
+            "formId": global(NodeKind::Form, row.form_id),
+            "versionId": global(NodeKind::FormVersion, row.version_id),
+            "status": row.status,
+            "channel": row.channel,
+            "locale": row.locale,
+            "startedAt": stamp(row.started_at),
+            "completedAt": row.completed_at.map(stamp),
+            "timeToCompleteSeconds": row.duration_seconds,
+            "totalScore": row.total_score,
+            "respondent": row.respondent_id.map(|id| json!({
+                "id": global(NodeKind::Respondent, id),
+                "externalId": external_id,
+            })),
+            "answers": by_key,
+            "hidden": hidden,
+        }
+    })
+}
+
+/// Records `response.completed` for `row` (completed) in the caller's transaction.
+pub async fn response_completed(
+    txn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    row: &response::Model,
+    def: &FormDef,
+    answers: &[Checked],
+) -> AppResult<()> {
+    let external_id = match row.respondent_id {
+        Some(id) => entity::respondent::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .and_then(|r| r.external_id),
+        None => None,
+    };
+    let data = completed_data(row, def, answers, external_id.as_deref());
+    record(
+        txn,
+        Event::new(at, row.organization_id, EventType::ResponseCompleted, row.id, data),
+    )
+    .await?;
+    Ok(())
+}
