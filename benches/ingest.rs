@@ -9,7 +9,10 @@
 //! cargo bench --bench ingest -- --backend postgres --postgres-url postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //! Options: `--requests N` (per round, default 3000), `--concurrency C` (default 32),
-//! `--rounds R` (default 3), `--redis-url URL` (shared cache and rate limits in Redis).
+//! `--rounds R` (default 3), `--redis-url URL` (shared cache and rate limits in Redis),
+//! `--webhook yes`: each round also submits with a webhook endpoint subscribed to
+//! `response.completed` (a local receiver answering 204 at once), beside the same load without
+//! it, and reports the delay from commit to the receiver (p50, p99).
 mod common;
 
 use std::{
@@ -34,6 +37,57 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const FORM: &str = include_str!("../tests/data/feedback-form.json");
+
+/// What a local webhook receiver saw: per delivery, the time from the event (its `timestamp`,
+/// taken in the submission's transaction) to its arrival.
+#[derive(Default)]
+struct Arrivals {
+    delays: std::sync::Mutex<Vec<Duration>>,
+}
+
+#[poem::handler]
+async fn receive(body: String, poem::web::Data(arrivals): poem::web::Data<&Arc<Arrivals>>) -> poem::http::StatusCode {
+    let now = chrono::Utc::now();
+    let event: Value = serde_json::from_str(&body).unwrap_or_default();
+    if let Some(at) = event["timestamp"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        let delay = (now - at.to_utc()).to_std().unwrap_or_default();
+        arrivals.delays.lock().unwrap().push(delay);
+    }
+    poem::http::StatusCode::NO_CONTENT
+}
+
+/// Starts a receiver on this machine; its URL.
+async fn receiver(arrivals: Arc<Arrivals>) -> String {
+    use poem::{
+        EndpointExt,
+        listener::{Acceptor, Listener},
+    };
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let app = poem::Route::new().at("/hook", poem::post(receive)).data(arrivals);
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    format!("http://{addr}/hook")
+}
+
+/// Waits until `n` deliveries have arrived (at most a minute); their delays, sorted.
+async fn delivered(arrivals: &Arrivals, n: usize) -> Vec<Duration> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = arrivals.delays.lock().unwrap().len();
+        if got >= n || Instant::now() > deadline {
+            let mut delays = std::mem::take(&mut *arrivals.delays.lock().unwrap());
+            delays.sort();
+            return delays;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 /// A respondent's answers that follow the form's path: promoters skip the details section,
 /// detractors say why and leave an email, a few passives are employees (disqualified).
@@ -247,6 +301,86 @@ async fn main() {
     http_round(&url, &public_id, 200.min(requests), concurrency, 0).await;
     let warm = stored_rows(&db, 200).await;
     database_round(&db, &warm, concurrency).await;
+
+    // `--webhook yes`: an endpoint subscribed to completions, enabled only for the rounds
+    // measured with it.
+    let webhook = o.text("webhook") == Some("yes");
+    let arrivals = Arc::new(Arrivals::default());
+    let endpoint = if webhook {
+        let url = receiver(arrivals.clone()).await;
+        let created = bench
+            .gql(
+                "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }",
+                json!({ "input": { "url": url, "events": ["RESPONSE_COMPLETED"], "enabled": false } }),
+            )
+            .await;
+        Some(
+            created["data"]["createWebhookEndpoint"]["endpoint"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{created}"))
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    let enable = |on: bool| {
+        let (bench, endpoint) = (&bench, endpoint.clone());
+        async move {
+            let body = bench
+                .gql(
+                    "mutation($id: ID!, $on: Boolean!) { updateWebhookEndpoint(input: { id: $id, enabled: $on }) { endpoint { enabled } } }",
+                    json!({ "id": endpoint, "on": on }),
+                )
+                .await;
+            assert_eq!(body["data"]["updateWebhookEndpoint"]["endpoint"]["enabled"], on, "{body}");
+        }
+    };
+    if webhook {
+        println!(
+            "round | without: submissions/s | p50 | p99 | with a webhook: submissions/s | p50 | p99 | with / without | delivered | commit to delivery p50 | p99"
+        );
+        let (mut without, mut with, mut ratios, mut d50, mut d99) = (vec![], vec![], vec![], vec![], vec![]);
+        for round in 0..rounds {
+            let seed = 1000 * (round as u64 + 1);
+            let plain = http_round(&url, &public_id, requests, concurrency, seed).await;
+            enable(true).await;
+            let hooked = http_round(&url, &public_id, requests, concurrency, seed + 500).await;
+            let delays = delivered(&arrivals, requests).await;
+            enable(false).await;
+            let (p50, p99) = (percentile(&delays, 50.0), percentile(&delays, 99.0));
+            let ratio = hooked.per_second / plain.per_second;
+            println!(
+                "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {} | {} | {}",
+                round + 1,
+                plain.per_second,
+                ms(plain.p50),
+                ms(plain.p99),
+                hooked.per_second,
+                ms(hooked.p50),
+                ms(hooked.p99),
+                ratio,
+                delays.len(),
+                ms(p50),
+                ms(p99)
+            );
+            without.push(plain.per_second);
+            with.push(hooked.per_second);
+            ratios.push(ratio);
+            d50.push(p50.as_secs_f64() * 1000.0);
+            d99.push(p99.as_secs_f64() * 1000.0);
+        }
+        println!(
+            "median | {:.0} | | | {:.0} | | | {:.2} | | {:.1} ms | {:.1} ms",
+            median(without),
+            median(with),
+            median(ratios),
+            median(d50),
+            median(d99)
+        );
+        drop(db);
+        bench.finish().await;
+        return;
+    }
 
     println!(
         "round | HTTP submissions/s | HTTP p50 | HTTP p99 | database alone rows/s | db p50 | db p99 | HTTP / database"

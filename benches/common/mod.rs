@@ -130,6 +130,8 @@ impl Bench {
         config.log_filter = "warn".into();
         config.public_rate_limit_per_address = 1_000_000_000;
         config.public_rate_limit_per_form = 1_000_000_000;
+        // The webhook receiver of `--bench ingest -- --webhook yes` listens on this machine.
+        config.webhook_allow_loopback = true;
         config.redis_url = o.redis_url.clone().map(Secret::new);
         config.cache_prefix = format!("nazar-bench:{}:", Uuid::now_v7().simple());
         let mut postgres = None;
