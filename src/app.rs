@@ -205,9 +205,10 @@ impl BoundApp {
 }
 
 /// Housekeeping every instance runs hourly (idempotent, so instances need no coordination):
-/// idempotency keys older than their retention are forgotten.
+/// idempotency keys older than their retention are forgotten, and webhook deliveries settled
+/// more than 30 days ago with their log and events.
 async fn maintain(state: AppState) {
-    use crate::service::response::idempotency;
+    use crate::service::{response::idempotency, webhook::dispatch};
     let hour = Duration::from_secs(3600);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
@@ -217,6 +218,12 @@ async fn maintain(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(keys = n, "forgot expired idempotency keys"),
             Err(err) => tracing::warn!(error = ?err, "could not forget expired idempotency keys"),
+        }
+        let before = state.clock.now() - chrono::Duration::days(dispatch::RETENTION_DAYS);
+        match dispatch::purge(state.db.conn(), before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "forgot old webhook deliveries"),
+            Err(err) => tracing::warn!(error = ?err, "could not forget old webhook deliveries"),
         }
     }
 }

@@ -747,3 +747,38 @@ async fn webhooks_need_admins_or_keys_with_their_scope() {
         .await;
     assert_eq!(error_field(&no_events), "input.events", "{no_events}");
 }
+
+#[tokio::test]
+async fn settled_deliveries_are_forgotten_after_their_retention_pending_ones_never() {
+    use nazar::service::webhook::dispatch::{RETENTION_DAYS, purge};
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let receiver = Receiver::start().await;
+    let form = publish_feedback(&app, &owner, json!({})).await;
+    let (_, _) = endpoint(&app, &owner, &receiver.url(), json!(["RESPONSE_COMPLETED"])).await;
+    submit_promoter(&app, &form).await;
+    assert_eq!(app.deliver().await, 1);
+    // A second one stays pending: the receiver fails it.
+    receiver.answer(503);
+    submit_promoter(&app, &form).await;
+    assert_eq!(app.deliver().await, 1);
+    let rows = |table: &'static str| {
+        let app = &app;
+        async move { crate::collect::count_rows(app, &format!("SELECT COUNT(*) FROM {table}")).await }
+    };
+    assert_eq!((rows("webhook_deliveries").await, rows("webhook_attempts").await), (2, 2));
+    // Within the retention, nothing goes.
+    let now = app.clock.now();
+    assert_eq!(purge(app.db.conn(), now - chrono::Duration::days(RETENTION_DAYS)).await.unwrap(), 0);
+    assert_eq!(rows("outbox_events").await, 2);
+    // Past it, the delivered one goes with its log and its event; the pending one stays.
+    assert_eq!(purge(app.db.conn(), now + chrono::Duration::seconds(1)).await.unwrap(), 1);
+    assert_eq!(
+        (
+            rows("webhook_deliveries").await,
+            rows("webhook_attempts").await,
+            rows("outbox_events").await
+        ),
+        (1, 1, 1)
+    );
+}

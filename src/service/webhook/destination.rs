@@ -249,6 +249,35 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn names_that_resolve_to_refused_addresses_are_not_connected_to() {
+        let client = client(Allowed::default(), Duration::from_secs(5)).unwrap();
+        let err = client.post("http://localhost:9/hook").send().await.unwrap_err();
+        let mut chain = Vec::new();
+        let mut source: Option<&dyn std::error::Error> = Some(&err);
+        while let Some(inner) = source {
+            chain.push(inner.to_string());
+            source = inner.source();
+        }
+        assert!(
+            chain
+                .iter()
+                .any(|m| m == "destination not allowed: localhost resolves to a loopback address"),
+            "{chain:?}"
+        );
+        // Allowed, the same name is connected to (nothing listens on port 9: refused).
+        let allowed = client(
+            Allowed {
+                loopback: true,
+                private: false,
+            },
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let err = allowed.post("http://localhost:9/hook").send().await.unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+    }
+
     #[test]
     fn urls_are_checked_as_given() {
         let none = Allowed::default();

@@ -43,6 +43,8 @@ const BATCH: usize = 16;
 const FAN_OUT_BATCH: usize = 200;
 /// How much of an endpoint's answer the log keeps.
 pub const EXCERPT_CHARS: usize = 1000;
+/// How long settled deliveries, their log and their events are kept.
+pub const RETENTION_DAYS: i64 = 30;
 /// How often an idle dispatcher looks for events and deliveries of other instances.
 pub const POLL: Duration = Duration::from_secs(1);
 
@@ -433,6 +435,40 @@ impl Dispatcher {
             let _ = tokio::time::timeout(POLL, woken).await;
         }
     }
+}
+
+/// Forgets deliveries settled before `before` with their log, and events no delivery needs
+/// any more (hourly housekeeping); how many deliveries.
+pub async fn purge(conn: &impl sea_orm::ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let p = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "DELETE FROM webhook_attempts WHERE (organization_id, delivery_id) IN (
+               SELECT organization_id, id FROM webhook_deliveries WHERE status <> 'PENDING' AND updated_at < {p})"
+        ),
+        [before.into()],
+    ))
+    .await?;
+    let deliveries = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND updated_at < {p}"),
+            [before.into()],
+        ))
+        .await?;
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "DELETE FROM outbox_events WHERE fanned_out = true AND created_at < {p} AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries d
+               WHERE d.organization_id = outbox_events.organization_id AND d.event_id = outbox_events.id)"
+        ),
+        [before.into()],
+    ))
+    .await?;
+    Ok(deliveries.rows_affected())
 }
 
 /// What went wrong with a request, in words for the delivery log (no internal detail).
