@@ -137,14 +137,17 @@ fn answers(rng: &mut StdRng, i: usize) -> Value {
 }
 
 struct Run {
+    /// Submissions that completed (not disqualified): each is a `response.completed` event.
+    completed: usize,
     per_second: f64,
     p50: Duration,
     p99: Duration,
 }
 
-fn summarize(count: usize, wall: Duration, mut latencies: Vec<Duration>) -> Run {
+fn summarize(count: usize, wall: Duration, mut latencies: Vec<Duration>, completed: usize) -> Run {
     latencies.sort();
     Run {
+        completed,
         per_second: count as f64 / wall.as_secs_f64(),
         p50: percentile(&latencies, 50.0),
         p99: percentile(&latencies, 99.0),
@@ -166,10 +169,11 @@ async fn http_round(url: &str, public_id: &str, count: usize, concurrency: usize
             tokio::spawn(async move {
                 let mut rng = StdRng::seed_from_u64(seed + worker as u64);
                 let mut latencies = Vec::new();
+                let mut completed = 0;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {
-                        return latencies;
+                        return (latencies, completed);
                     }
                     let input = json!({ "publicId": public_id, "idempotencyKey": Uuid::now_v7().to_string(),
                         "channel": "IN_APP", "locale": "fa", "answers": answers(&mut rng, i),
@@ -178,15 +182,18 @@ async fn http_round(url: &str, public_id: &str, count: usize, concurrency: usize
                     let body = gql(&client, &url, None, query, json!({ "input": input })).await;
                     latencies.push(began.elapsed());
                     assert!(body["errors"].is_null(), "submission refused: {body}");
+                    completed += usize::from(body["data"]["submitResponse"]["response"]["status"] == "COMPLETED");
                 }
             })
         })
         .collect();
-    let mut latencies = Vec::with_capacity(count);
+    let (mut latencies, mut completed) = (Vec::with_capacity(count), 0);
     for task in tasks {
-        latencies.extend(task.await.unwrap());
+        let (mine, done) = task.await.unwrap();
+        latencies.extend(mine);
+        completed += done;
     }
-    summarize(count, started.elapsed(), latencies)
+    summarize(count, started.elapsed(), latencies, completed)
 }
 
 /// The same rows again, inserted by the database alone: one transaction per response with
@@ -242,7 +249,7 @@ async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    summarize(rows.len(), started.elapsed(), latencies)
+    summarize(rows.len(), started.elapsed(), latencies, rows.len())
 }
 
 /// The responses stored so far with their answers, to insert again.
@@ -332,7 +339,10 @@ async fn main() {
                     json!({ "id": endpoint, "on": on }),
                 )
                 .await;
-            assert_eq!(body["data"]["updateWebhookEndpoint"]["endpoint"]["enabled"], on, "{body}");
+            assert_eq!(
+                body["data"]["updateWebhookEndpoint"]["endpoint"]["enabled"], on,
+                "{body}"
+            );
         }
     };
     if webhook {
@@ -345,7 +355,7 @@ async fn main() {
             let plain = http_round(&url, &public_id, requests, concurrency, seed).await;
             enable(true).await;
             let hooked = http_round(&url, &public_id, requests, concurrency, seed + 500).await;
-            let delays = delivered(&arrivals, requests).await;
+            let delays = delivered(&arrivals, hooked.completed).await;
             enable(false).await;
             let (p50, p99) = (percentile(&delays, 50.0), percentile(&delays, 99.0));
             let ratio = hooked.per_second / plain.per_second;

@@ -766,13 +766,24 @@ async fn settled_deliveries_are_forgotten_after_their_retention_pending_ones_nev
         let app = &app;
         async move { crate::collect::count_rows(app, &format!("SELECT COUNT(*) FROM {table}")).await }
     };
-    assert_eq!((rows("webhook_deliveries").await, rows("webhook_attempts").await), (2, 2));
+    assert_eq!(
+        (rows("webhook_deliveries").await, rows("webhook_attempts").await),
+        (2, 2)
+    );
     // Within the retention, nothing goes.
     let now = app.clock.now();
-    assert_eq!(purge(app.db.conn(), now - chrono::Duration::days(RETENTION_DAYS)).await.unwrap(), 0);
+    assert_eq!(
+        purge(app.db.conn(), now - chrono::Duration::days(RETENTION_DAYS))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(rows("outbox_events").await, 2);
     // Past it, the delivered one goes with its log and its event; the pending one stays.
-    assert_eq!(purge(app.db.conn(), now + chrono::Duration::seconds(1)).await.unwrap(), 1);
+    assert_eq!(
+        purge(app.db.conn(), now + chrono::Duration::seconds(1)).await.unwrap(),
+        1
+    );
     assert_eq!(
         (
             rows("webhook_deliveries").await,

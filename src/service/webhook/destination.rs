@@ -251,8 +251,8 @@ mod tests {
 
     #[tokio::test]
     async fn names_that_resolve_to_refused_addresses_are_not_connected_to() {
-        let client = client(Allowed::default(), Duration::from_secs(5)).unwrap();
-        let err = client.post("http://localhost:9/hook").send().await.unwrap_err();
+        let strict = client(Allowed::default(), Duration::from_secs(5)).unwrap();
+        let err = strict.post("http://localhost:9/hook").send().await.unwrap_err();
         let mut chain = Vec::new();
         let mut source: Option<&dyn std::error::Error> = Some(&err);
         while let Some(inner) = source {

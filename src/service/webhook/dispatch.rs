@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use futures_util::future::join_all;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set, Statement, Value,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set, Statement, Value,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -38,7 +38,7 @@ pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// attempts over about 28 hours.
 pub const RETRY_AFTER: [i64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
 /// Deliveries one dispatcher sends at once.
-const BATCH: usize = 16;
+const BATCH: usize = 32;
 /// Events one fan-out reads at once.
 const FAN_OUT_BATCH: usize = 200;
 /// How much of an endpoint's answer the log keeps.
@@ -259,84 +259,108 @@ impl Dispatcher {
         Ok(claimed)
     }
 
-    /// Sends one claimed delivery and records how it went.
-    async fn attempt(&self, claimed: webhook_delivery::Model) -> AppResult<()> {
-        let org = claimed.organization_id;
+    /// Sends claimed deliveries at once and records how each went, in one transaction.
+    async fn attempt(&self, claimed: Vec<webhook_delivery::Model>) -> AppResult<()> {
+        use std::collections::HashMap;
         let conn = self.db.conn();
-        let event = outbox_event::Entity::find_by_id((org, claimed.event_id))
-            .one(conn)
-            .await?;
-        let endpoint = webhook_endpoint::Entity::find_by_id((org, claimed.endpoint_id))
-            .one(conn)
-            .await?;
+        let event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
+        let endpoint_ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
+        let events: HashMap<(Uuid, Uuid), outbox_event::Model> = outbox_event::Entity::find()
+            .filter(outbox_event::Column::Id.is_in(event_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|e| ((e.organization_id, e.id), e))
+            .collect();
+        let endpoints: HashMap<(Uuid, Uuid), webhook_endpoint::Model> = webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Id.is_in(endpoint_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|e| ((e.organization_id, e.id), e))
+            .collect();
         let at = self.clock.now();
-        let started = std::time::Instant::now();
-        let (outcome, status, excerpt, error) = match (event, endpoint) {
-            (Some(event), Some(endpoint)) => self.send(&event, &endpoint, at).await,
-            (None, _) => (
-                Outcome::Gone,
-                None,
-                None,
-                Some("the event is no longer kept".to_owned()),
-            ),
-            (_, None) => (Outcome::Gone, None, None, Some("the endpoint was deleted".to_owned())),
-        };
-        let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-        let attempts = claimed.attempts + 1;
+        let sent = join_all(claimed.iter().map(|delivery| {
+            let org = delivery.organization_id;
+            let event = events.get(&(org, delivery.event_id));
+            let endpoint = endpoints.get(&(org, delivery.endpoint_id));
+            async move {
+                let started = std::time::Instant::now();
+                let result = match (event, endpoint) {
+                    (Some(event), Some(endpoint)) => self.send(event, endpoint, at).await,
+                    (None, _) => (
+                        Outcome::Gone,
+                        None,
+                        None,
+                        Some("the event is no longer kept".to_owned()),
+                    ),
+                    (_, None) => (Outcome::Gone, None, None, Some("the endpoint was deleted".to_owned())),
+                };
+                (result, started.elapsed().as_millis().min(i32::MAX as u128) as i32)
+            }
+        }))
+        .await;
         let now = self.clock.now();
         let txn = self.db.begin_write().await?;
-        let (status_text, next_at, delivered_at) = match (&outcome, retry_after(attempts)) {
-            (Outcome::Delivered, _) => (DeliveryStatus::Delivered, claimed.next_attempt_at, Some(now)),
-            (Outcome::Retry, Some(wait)) => (DeliveryStatus::Pending, now + wait, None),
-            (Outcome::Gone | Outcome::Retry, _) => (DeliveryStatus::Failed, claimed.next_attempt_at, None),
-        };
-        // Only while the claim holds: a dispatcher that outlived its lease leaves the row to
-        // the one that took it over.
-        let held = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value(status_text.as_str()))
-            .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
-            .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next_at))
-            .col_expr(
-                webhook_delivery::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
-            .col_expr(webhook_delivery::Column::LastError, Expr::value(error.clone()))
-            .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(delivered_at))
-            .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(webhook_delivery::Column::OrganizationId.eq(org))
-            .filter(webhook_delivery::Column::Id.eq(claimed.id))
-            .filter(webhook_delivery::Column::LockedUntil.eq(claimed.locked_until))
-            .exec(&txn)
-            .await?;
-        if held.rows_affected == 0 {
-            txn.rollback().await?;
-            return Ok(());
-        }
-        webhook_attempt::ActiveModel {
-            organization_id: Set(org),
-            id: Set(Uuid::now_v7()),
-            delivery_id: Set(claimed.id),
-            attempt: Set(attempts),
-            attempted_at: Set(at),
-            status_code: Set(status),
-            latency_ms: Set(latency),
-            response_excerpt: Set(excerpt),
-            error: Set(error),
-        }
-        .insert(&txn)
-        .await?;
-        if matches!(outcome, Outcome::Gone) && status == Some(410) {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
+        let mut log = Vec::with_capacity(claimed.len());
+        for (claimed, ((outcome, status, excerpt, error), latency)) in claimed.into_iter().zip(sent) {
+            let org = claimed.organization_id;
+            let attempts = claimed.attempts + 1;
+            let (status_text, next_at, delivered_at) = match (&outcome, retry_after(attempts)) {
+                (Outcome::Delivered, _) => (DeliveryStatus::Delivered, claimed.next_attempt_at, Some(now)),
+                (Outcome::Retry, Some(wait)) => (DeliveryStatus::Pending, now + wait, None),
+                (Outcome::Gone | Outcome::Retry, _) => (DeliveryStatus::Failed, claimed.next_attempt_at, None),
+            };
+            // Only while the claim holds: a dispatcher that outlived its lease leaves the row
+            // to the one that took it over.
+            let held = webhook_delivery::Entity::update_many()
+                .col_expr(webhook_delivery::Column::Status, Expr::value(status_text.as_str()))
+                .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
+                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next_at))
                 .col_expr(
-                    webhook_endpoint::Column::DisabledReason,
-                    Expr::value("the endpoint answered 410 Gone"),
+                    webhook_delivery::Column::LockedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
                 )
-                .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
-                .filter(webhook_endpoint::Column::OrganizationId.eq(org))
-                .filter(webhook_endpoint::Column::Id.eq(claimed.endpoint_id))
+                .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
+                .col_expr(webhook_delivery::Column::LastError, Expr::value(error.clone()))
+                .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(delivered_at))
+                .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+                .filter(webhook_delivery::Column::OrganizationId.eq(org))
+                .filter(webhook_delivery::Column::Id.eq(claimed.id))
+                .filter(webhook_delivery::Column::LockedUntil.eq(claimed.locked_until))
                 .exec(&txn)
+                .await?;
+            if held.rows_affected == 0 {
+                continue;
+            }
+            log.push(webhook_attempt::ActiveModel {
+                organization_id: Set(org),
+                id: Set(Uuid::now_v7()),
+                delivery_id: Set(claimed.id),
+                attempt: Set(attempts),
+                attempted_at: Set(at),
+                status_code: Set(status),
+                latency_ms: Set(latency),
+                response_excerpt: Set(excerpt),
+                error: Set(error),
+            });
+            if matches!(outcome, Outcome::Gone) && status == Some(410) {
+                webhook_endpoint::Entity::update_many()
+                    .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
+                    .col_expr(
+                        webhook_endpoint::Column::DisabledReason,
+                        Expr::value("the endpoint answered 410 Gone"),
+                    )
+                    .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
+                    .filter(webhook_endpoint::Column::OrganizationId.eq(org))
+                    .filter(webhook_endpoint::Column::Id.eq(claimed.endpoint_id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        if !log.is_empty() {
+            webhook_attempt::Entity::insert_many(log)
+                .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;
@@ -415,10 +439,9 @@ impl Dispatcher {
                 return Ok(made);
             }
             made += claimed.len();
-            for result in join_all(claimed.into_iter().map(|d| self.attempt(d))).await {
-                if let Err(err) = result {
-                    tracing::warn!(error = ?err, "could not record a webhook attempt");
-                }
+            if let Err(err) = self.attempt(claimed).await {
+                // The claims lapse with their lease; the deliveries are attempted again.
+                tracing::warn!(error = ?err, "could not record webhook attempts");
             }
         }
     }
