@@ -49,6 +49,35 @@ pub struct AppState {
     pub events: Publisher,
     /// Delivers webhooks; knows what destinations the settings allow.
     pub webhooks: Dispatcher,
+    /// Live subscriptions of this instance: figure feeds, connections per principal.
+    pub live: crate::graphql::live::LiveState,
+}
+
+impl AppState {
+    /// What report reads use.
+    pub fn reads(&self) -> crate::service::report::Reads<'_> {
+        crate::service::report::Reads {
+            db: &self.db,
+            cache: &self.cache,
+            reports: &self.reports,
+            versions: &self.versions,
+            clock: &self.clock,
+            jobs: &self.jobs,
+        }
+    }
+
+    /// What taking responses uses.
+    pub fn collect(&self) -> crate::service::response::submit::Collect<'_> {
+        crate::service::response::submit::Collect {
+            db: &self.db,
+            cache: &self.cache,
+            signer: &self.signer,
+            versions: &self.versions,
+            public_limits: self.public_limits,
+            clock: &self.clock,
+            events: &self.events,
+        }
+    }
 }
 
 /// A ready application: connected, migrated, with its schema.
@@ -83,7 +112,7 @@ impl App {
             session_lifetime: chrono::Duration::days(config.refresh_token_days.max(1)),
         };
         let jobs = Jobs::new(db.clone(), clock.clone());
-        let events = Publisher::default();
+        let events = Publisher::new(crate::service::live::Live::connect(cache.clone()).await);
         let webhooks = Dispatcher::new(
             db.clone(),
             clock.clone(),
@@ -102,6 +131,10 @@ impl App {
             jobs,
             events,
             webhooks,
+            live: crate::graphql::live::LiveState {
+                max_connections: config.subscriptions_per_principal.max(1),
+                ..Default::default()
+            },
             db,
             cache,
             sessions,
@@ -181,8 +214,9 @@ impl BoundApp {
             public,
         } = self.app;
         let tls = config.tls_cert.is_some();
-        tracing::info!(addr = %self.addr, tls, "serving /graphql, /public/graphql, /healthz, /readyz");
+        tracing::info!(addr = %self.addr, tls, "serving /graphql, /graphql/ws, /public/graphql, /healthz, /readyz");
         let maintenance = tokio::spawn(maintain(state.clone()));
+        let relay = tokio::spawn(state.events.live().clone().relay());
         let runner = config.run_jobs.then(|| {
             tokio::spawn(state.jobs.clone().runner(Arc::new(Work {
                 db: state.db.clone(),
@@ -196,6 +230,7 @@ impl BoundApp {
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await?;
         maintenance.abort();
+        relay.abort();
         for task in [runner, dispatcher].into_iter().flatten() {
             task.abort();
         }

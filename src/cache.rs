@@ -103,7 +103,12 @@ impl Local {
 #[derive(Clone)]
 enum Backend {
     Memory,
-    Redis { conn: ConnectionManager, breaker: Breaker },
+    Redis {
+        conn: ConnectionManager,
+        breaker: Breaker,
+        /// For the dedicated connections of subscriptions (pub/sub).
+        client: redis::Client,
+    },
 }
 
 /// Shared cache handle, cheap to clone.
@@ -149,12 +154,52 @@ impl Cache {
             backend: Backend::Redis {
                 conn: manager,
                 breaker: Breaker::new("redis", DOWN_AFTER_FAILURES, PROBE_INTERVAL, probe),
+                client,
             },
             prefix: prefix.into(),
             local: Local::new(),
         };
         cache.ping().await.map_err(|e| format!("cannot reach Redis: {e}"))?;
         Ok(cache)
+    }
+
+    /// Publishes `message` on `channel` (under the prefix) to every instance subscribed; false
+    /// without Redis or when it fails (the caller then tells its own instance alone).
+    pub async fn publish(&self, channel: &str, message: &str) -> bool {
+        let Backend::Redis { conn, breaker, .. } = &self.backend else {
+            return false;
+        };
+        let mut conn = conn.clone();
+        let channel = self.key(channel);
+        redis_call(breaker, "PUBLISH", async move {
+            redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg(message)
+                .query_async::<i64>(&mut conn)
+                .await
+        })
+        .await
+        .is_some()
+    }
+
+    /// The messages published on `channel` from now on, over a connection of their own; `None`
+    /// without Redis, or when it cannot be reached.
+    pub async fn messages(&self, channel: &str) -> Option<futures_util::stream::BoxStream<'static, String>> {
+        use futures_util::StreamExt;
+        let Backend::Redis { client, .. } = &self.backend else {
+            return None;
+        };
+        let mut pubsub = tokio::time::timeout(Duration::from_secs(5), client.get_async_pubsub())
+            .await
+            .ok()?
+            .ok()?;
+        pubsub.subscribe(self.key(channel)).await.ok()?;
+        Some(
+            pubsub
+                .into_on_message()
+                .filter_map(|msg| async move { msg.get_payload::<String>().ok() })
+                .boxed(),
+        )
     }
 
     /// `redis` or `memory`.
@@ -174,7 +219,7 @@ impl Cache {
         let key = self.key(key);
         match &self.backend {
             Backend::Memory => self.local.values.get(&key).await.map(|e| e.value.to_vec()),
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 let mut conn = conn.clone();
                 redis_call(breaker, "GET", conn.get::<_, Option<Vec<u8>>>(&key))
                     .await
@@ -199,7 +244,7 @@ impl Cache {
                     )
                     .await
             }
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 let mut conn = conn.clone();
                 let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
                 redis_call(breaker, "SET", conn.pset_ex::<_, _, ()>(&key, value, millis)).await;
@@ -212,7 +257,7 @@ impl Cache {
         let key = self.key(key);
         match &self.backend {
             Backend::Memory => self.local.values.invalidate(&key).await,
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 let mut conn = conn.clone();
                 redis_call(breaker, "DEL", conn.del::<_, ()>(&key)).await;
             }
@@ -224,7 +269,7 @@ impl Cache {
     /// when Redis is unavailable.
     pub async fn incr_window(&self, key: &str, window: u64, window_len: Duration, by: u64) -> u64 {
         let key = self.key(&format!("{key}:{window}"));
-        if let Backend::Redis { conn, breaker } = &self.backend {
+        if let Backend::Redis { conn, breaker, .. } = &self.backend {
             let mut conn = conn.clone();
             let secs = i64::try_from(window_len.as_secs()).unwrap_or(i64::MAX).max(1);
             let mut pipe = redis::pipe();
@@ -239,7 +284,7 @@ impl Cache {
     /// The count so far in the fixed window `window` of `key`, counting nothing.
     pub async fn window_count(&self, key: &str, window: u64) -> u64 {
         let key = self.key(&format!("{key}:{window}"));
-        if let Backend::Redis { conn, breaker } = &self.backend {
+        if let Backend::Redis { conn, breaker, .. } = &self.backend {
             let mut conn = conn.clone();
             if let Some(count) = redis_call(breaker, "GET", conn.get::<_, Option<u64>>(&key)).await {
                 return count.unwrap_or(0);
@@ -357,7 +402,7 @@ impl BoundedMap {
     pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
         match &self.cache.backend {
             Backend::Memory => self.local.get(key).await.map(|v| v.to_vec()),
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 let mut conn = conn.clone();
                 let [values, used, _] = self.keys();
                 let mut pipe = redis::pipe();
@@ -379,7 +424,7 @@ impl BoundedMap {
     pub async fn put(&self, key: &str, value: &[u8]) {
         match &self.cache.backend {
             Backend::Memory => self.local.insert(key.to_owned(), value.into()).await,
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 static SCRIPT: std::sync::LazyLock<redis::Script> =
                     std::sync::LazyLock::new(|| redis::Script::new(BOUNDED_PUT));
                 let mut conn = conn.clone();
@@ -404,7 +449,7 @@ impl BoundedMap {
                 self.local.run_pending_tasks().await;
                 self.local.weighted_size()
             }
-            Backend::Redis { conn, breaker } => {
+            Backend::Redis { conn, breaker, .. } => {
                 let mut conn = conn.clone();
                 let [_, _, bytes] = self.keys();
                 redis_call(breaker, "GET", conn.get::<_, Option<u64>>(&bytes))

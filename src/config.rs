@@ -218,6 +218,11 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 10, global = true)]
     pub webhook_timeout_secs: u64,
 
+    /// Subscription connections (WebSocket, `/graphql/ws`) a member or an API key may hold at
+    /// once on one instance.
+    #[arg(long, env = "SUBSCRIPTIONS_PER_PRINCIPAL", default_value_t = 20, global = true)]
+    pub subscriptions_per_principal: usize,
+
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
     pub shutdown_grace_secs: u64,

@@ -360,7 +360,17 @@ impl AnalyticsQuery {
         let zone = service::report::zone_of(state.db.conn(), &form).await?;
         let (from, to) = series_period(ctx, zone, period, interval, calendar)?;
         let need = need_of(ctx.look_ahead().field("buckets").field("report"));
-        let buckets = analysis::series(state, &form, from, to, checked.as_ref(), interval, calendar, &need).await?;
+        let buckets = analysis::series(
+            &state.reads(),
+            &form,
+            from,
+            to,
+            checked.as_ref(),
+            interval,
+            calendar,
+            &need,
+        )
+        .await?;
         let form = Arc::new(form);
         Ok(Series {
             interval,
@@ -411,7 +421,7 @@ impl AnalyticsQuery {
         }
         let checked = check_filter(ctx, &form, filter, "filter").await?;
         let (questions, in_progress, stopped_at_end) =
-            analysis::drop_off(state, &form, period, checked.as_ref()).await?;
+            analysis::drop_off(&state.reads(), &form, period, checked.as_ref()).await?;
         Ok(DropOffReport {
             in_progress,
             stopped_at_end,
@@ -431,7 +441,7 @@ impl AnalyticsQuery {
     /// The touchpoint labels of the organization's forms, in order.
     async fn touchpoints(&self, ctx: &Context<'_>) -> AppResult<Vec<String>> {
         let tenant = ctx.authorize(READ)?;
-        analysis::touchpoints(ctx.state()?, tenant).await
+        analysis::touchpoints(&ctx.state()?.reads(), tenant).await
     }
 
     /// NPS, CSAT, CES and responses across every published form of a touchpoint (purchase,
@@ -451,14 +461,15 @@ impl AnalyticsQuery {
         let period = Period::from(period.unwrap_or_default()).check("period")?;
         let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
-        let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
+        let forms = analysis::journey_forms(&state.reads(), tenant, touchpoint.as_deref()).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
             budget.spend_report()?;
         }
         let mut parts = Vec::with_capacity(forms.len());
         for form in &forms {
             let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
-            parts.push(service::report::form_figures(state, form, period, checked.as_ref(), &metrics()).await?);
+            parts
+                .push(service::report::form_figures(&state.reads(), form, period, checked.as_ref(), &metrics()).await?);
         }
         let figures = combine(&parts.iter().map(|p| p.as_ref()).collect::<Vec<_>>());
         Ok(JourneyReport {
@@ -488,7 +499,7 @@ impl AnalyticsQuery {
         let period = Period::from(period.unwrap_or_default()).check("period")?;
         let filter = logic::filter_arg(filter, "filter")?;
         let state = ctx.state()?;
-        let forms = analysis::journey_forms(state, tenant, touchpoint.as_deref()).await?;
+        let forms = analysis::journey_forms(&state.reads(), tenant, touchpoint.as_deref()).await?;
         if let Ok(budget) = ctx.data::<Arc<RequestBudget>>() {
             budget.spend_report()?;
         }
@@ -498,8 +509,17 @@ impl AnalyticsQuery {
         let mut per_bucket: Vec<Vec<FormFigures>> = vec![Vec::new(); buckets.len()];
         for form in &forms {
             let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
-            let series =
-                analysis::series(state, form, from, to, checked.as_ref(), interval, calendar, &metrics()).await?;
+            let series = analysis::series(
+                &state.reads(),
+                form,
+                from,
+                to,
+                checked.as_ref(),
+                interval,
+                calendar,
+                &metrics(),
+            )
+            .await?;
             for (i, (_, figures)) in series.into_iter().enumerate() {
                 if let Some(slot) = per_bucket.get_mut(i) {
                     slot.push(figures);
@@ -644,7 +664,16 @@ impl AnalyticsQuery {
         let checked = check_filter(ctx, &form, filter.clone(), "filter").await?;
         let limit = usize::try_from(limit.unwrap_or(10)).unwrap_or(0);
         let need = need_of(ctx.look_ahead().field("groups").field("report"));
-        let groups = analysis::breakdown(state, &form, period, checked.as_ref(), &dimension, limit, &need).await?;
+        let groups = analysis::breakdown(
+            &state.reads(),
+            &form,
+            period,
+            checked.as_ref(),
+            &dimension,
+            limit,
+            &need,
+        )
+        .await?;
         let form = Arc::new(form);
         Ok(Breakdown {
             groups: groups

@@ -15,6 +15,7 @@ pub mod cost;
 pub mod form;
 pub mod guard;
 pub mod id;
+pub mod live;
 mod member;
 mod node;
 pub mod order;
@@ -65,7 +66,7 @@ pub struct Mutation(
     public::PublicMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, live::LiveSubscription>;
 
 /// The respondents' API alone, served on `/public/graphql` to any origin without credentials.
 pub type PublicSchema = Schema<public::PublicQuery, public::PublicMutation, EmptySubscription>;
@@ -91,10 +92,11 @@ impl Default for QueryLimits {
 
 impl QueryLimits {
     /// `builder` with these limits.
-    fn apply<Q, M>(self, builder: SchemaBuilder<Q, M, EmptySubscription>) -> SchemaBuilder<Q, M, EmptySubscription>
+    fn apply<Q, M, S>(self, builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S>
     where
         Q: async_graphql::ObjectType + 'static,
         M: async_graphql::ObjectType + 'static,
+        S: async_graphql::SubscriptionType + 'static,
     {
         let builder = builder
             .limit_depth(self.max_depth)
@@ -110,8 +112,12 @@ impl QueryLimits {
 }
 
 /// The schema with its limits but without runtime data.
-pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    limits.apply(Schema::build(Query::default(), Mutation::default(), EmptySubscription))
+pub fn schema_builder(limits: QueryLimits) -> SchemaBuilder<Query, Mutation, live::LiveSubscription> {
+    limits.apply(Schema::build(
+        Query::default(),
+        Mutation::default(),
+        live::LiveSubscription,
+    ))
 }
 
 /// The public schema with its limits but without runtime data.
@@ -130,12 +136,12 @@ pub fn public_schema_builder(
 /// Postman) nests deeper than any depth limit fit for data, so the twin has room for it; every
 /// other document, and every document in production (where introspection is off), meets the
 /// configured limits.
-pub struct Served<Q, M> {
-    schema: Schema<Q, M, EmptySubscription>,
-    introspection: Option<Schema<Q, M, EmptySubscription>>,
+pub struct Served<Q, M, S = EmptySubscription> {
+    schema: Schema<Q, M, S>,
+    introspection: Option<Schema<Q, M, S>>,
 }
 
-impl<Q, M> Clone for Served<Q, M> {
+impl<Q, M, S> Clone for Served<Q, M, S> {
     fn clone(&self) -> Self {
         Served {
             schema: self.schema.clone(),
@@ -148,16 +154,17 @@ impl<Q, M> Clone for Served<Q, M> {
 /// reaches 13 through its type references).
 const INTROSPECTION_DEPTH: usize = 32;
 
-impl<Q, M> Served<Q, M>
+impl<Q, M, S> Served<Q, M, S>
 where
     Q: async_graphql::ObjectType + 'static,
     M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
 {
     /// Builds the schema (and its twin outside production) with `limits` and runtime `data`.
     pub fn build(
-        builder: impl Fn(QueryLimits) -> SchemaBuilder<Q, M, EmptySubscription>,
+        builder: impl Fn(QueryLimits) -> SchemaBuilder<Q, M, S>,
         limits: QueryLimits,
-        data: impl Fn(SchemaBuilder<Q, M, EmptySubscription>) -> SchemaBuilder<Q, M, EmptySubscription>,
+        data: impl Fn(SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S>,
     ) -> Self {
         let introspection = (!limits.production).then(|| {
             let roomy = QueryLimits {
@@ -173,7 +180,7 @@ where
     }
 
     /// The schema a document runs on: the twin when it asks for introspection alone.
-    pub fn for_document(&self, introspection_only: bool) -> &Schema<Q, M, EmptySubscription> {
+    pub fn for_document(&self, introspection_only: bool) -> &Schema<Q, M, S> {
         match (&self.introspection, introspection_only) {
             (Some(twin), true) => twin,
             _ => &self.schema,
@@ -182,7 +189,7 @@ where
 }
 
 /// The staff API as served.
-pub type StaffApi = Served<Query, Mutation>;
+pub type StaffApi = Served<Query, Mutation, live::LiveSubscription>;
 /// The public API as served.
 pub type PublicApi = Served<public::PublicQuery, public::PublicMutation>;
 

@@ -438,7 +438,7 @@ impl FormReport {
         }
         let state = ctx.state()?;
         let checked = check_filter(ctx, &form, filter.clone(), path).await?;
-        let figures = service::report::form_figures(state, &form, period, checked.as_ref(), need).await?;
+        let figures = service::report::form_figures(&state.reads(), &form, period, checked.as_ref(), need).await?;
         Ok(FormReport {
             form: Arc::new(form),
             period,

@@ -102,7 +102,7 @@ impl Respondent {
     /// the latest of each. Members, or API keys with `reports:read`.
     async fn history(&self, ctx: &Context<'_>) -> AppResult<RespondentHistory> {
         let tenant = ctx.authorize(crate::graphql::report::READ)?;
-        let history = service::report::history::history(ctx.state()?, tenant, self.0.row.id).await?;
+        let history = service::report::history::history(&ctx.state()?.reads(), tenant, self.0.row.id).await?;
         let latest = |found: Option<(&service::report::history::Entry, f64)>| {
             found.map(|(entry, value)| LatestScore {
                 value,

@@ -352,7 +352,7 @@ impl ResponseMutation {
             started_at: input.started_at,
             completed_at: input.completed_at,
         };
-        let done = submit::submit(ctx.state()?, author, input.idempotency_key, opening).await?;
+        let done = submit::submit(&ctx.state()?.collect(), author, input.idempotency_key, opening).await?;
         let replayed = done.replayed;
         let response = with_answers(ctx, vec![done.response])
             .await?

@@ -402,7 +402,7 @@ impl WebhookMutation {
         let state = ctx.state()?;
         let uuid = id::decode(&input.id, NodeKind::WebhookEndpoint, "input.id")?;
         let delivery = service::webhook::ping(&state.db, state.clock.now(), tenant, uuid).await?;
-        state.events.committed();
+        state.events.wake();
         Ok(WebhookDeliveryPayload {
             delivery: WebhookDelivery(delivery),
         })
@@ -419,7 +419,7 @@ impl WebhookMutation {
         let state = ctx.state()?;
         let uuid = id::decode(&input.id, NodeKind::WebhookDelivery, "input.id")?;
         let delivery = service::webhook::replay(&state.db, state.clock.now(), tenant, uuid).await?;
-        state.events.committed();
+        state.events.wake();
         Ok(WebhookDeliveryPayload {
             delivery: WebhookDelivery(delivery),
         })
@@ -436,7 +436,7 @@ impl WebhookMutation {
         let state = ctx.state()?;
         let uuid = id::decode(&input.endpoint_id, NodeKind::WebhookEndpoint, "input.endpointId")?;
         let count = service::webhook::replay_failed(&state.db, state.clock.now(), tenant, uuid, input.since).await?;
-        state.events.committed();
+        state.events.wake();
         Ok(ReplayFailedWebhookDeliveriesPayload { count })
     }
 }

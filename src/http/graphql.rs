@@ -239,8 +239,8 @@ async fn prepare(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn serve<Q, M>(
-    api: &Served<Q, M>,
+async fn serve<Q, M, S>(
+    api: &Served<Q, M, S>,
     req: &Request,
     transport: Transport,
     state: &AppState,
@@ -251,6 +251,7 @@ async fn serve<Q, M>(
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
 {
     let Some(media) = answer::negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) else {
         let message = format!("accept {GRAPHQL_RESPONSE} or {JSON}");
@@ -588,4 +589,27 @@ mod tests {
         assert!(one(json!({ "variables": {} })).is_err());
         assert!(parse_body(b"42", 3).is_err());
     }
+}
+
+/// Subscriptions over WebSocket (`graphql-transport-ws`, and the older
+/// `subscriptions-transport-ws`): credentials come in `connection_init`.
+#[handler]
+pub async fn graphql_ws(
+    protocol: async_graphql_poem::GraphQLProtocol,
+    websocket: poem::web::websocket::WebSocket,
+    Data(state): Data<&AppState>,
+    Data(staff): Data<&StaffApi>,
+) -> impl poem::IntoResponse {
+    let schema = staff.for_document(false).clone();
+    let state = state.clone();
+    websocket
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| {
+                    let state = state.clone();
+                    async move { crate::graphql::live::connection_init(&state, payload).await }
+                })
+                .serve()
+        })
 }

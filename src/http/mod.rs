@@ -2,7 +2,7 @@
 //! operations, GET for GraphiQL outside production), `/public/graphql` (the respondents' API
 //! alone: any origin, no credentials), `/healthz`, `/readyz`.
 mod answer;
-mod credentials;
+pub(crate) mod credentials;
 mod graphql;
 mod health;
 mod observe;
@@ -136,6 +136,7 @@ pub fn routes(state: AppState, staff: StaffApi, public: PublicApi, config: &Conf
                 .post(graphql::graphql_post)
                 .with(staff_cors(config)),
         )
+        .at("/graphql/ws", get(graphql::graphql_ws))
         .at(
             "/public/graphql",
             get(graphql::public_graphql_get)

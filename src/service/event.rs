@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+pub use super::live::{Change, Live};
 use crate::{
     error::AppResult,
     form::{answer::Checked, kind::QuestionKind, model::FormDef},
@@ -81,6 +82,8 @@ pub struct Event {
     pub subject_id: Uuid,
     pub body: String,
     pub at: DateTime<Utc>,
+    /// The form it concerns, if any (live subscriptions are per form).
+    pub form_id: Option<Uuid>,
 }
 
 impl Event {
@@ -101,13 +104,33 @@ impl Event {
             subject_id,
             body: body.to_string(),
             at,
+            form_id: None,
+        }
+    }
+
+    /// The event, concerning `form_id`.
+    pub fn of_form(mut self, form_id: Uuid) -> Self {
+        self.form_id = Some(form_id);
+        self
+    }
+
+    /// What live subscribers hear of it once committed.
+    pub fn change(&self) -> Change {
+        Change {
+            organization_id: self.organization_id,
+            form_id: self.form_id,
+            event_type: self.event_type.as_str().to_owned(),
+            subject_id: self.subject_id,
+            at: self.at,
         }
     }
 }
 
-/// Writes `event` to the outbox, in the caller's transaction.
-pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Uuid> {
-    record_as(txn, event, false).await
+/// Writes `event` to the outbox, in the caller's transaction; what to publish once it commits.
+pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Change> {
+    let change = event.change();
+    record_as(txn, event, false).await?;
+    Ok(change)
 }
 
 /// [`record`], marked fanned out already when `fanned_out` (the caller makes its deliveries).
@@ -127,22 +150,42 @@ pub async fn record_as(txn: &impl ConnectionTrait, event: Event, fanned_out: boo
     Ok(id)
 }
 
-/// Told after a transaction that wrote events commits, so this instance's dispatcher looks at
-/// once (others find them at their next poll). Cheap to clone.
-#[derive(Clone, Default)]
+/// Told after a transaction that wrote events commits: this instance's dispatcher looks at
+/// once (others find them at their next poll), and live subscribers on every instance hear
+/// of them ([`Live`]). Cheap to clone.
+#[derive(Clone)]
 pub struct Publisher {
     committed: Arc<Notify>,
+    live: Live,
 }
 
 impl Publisher {
-    /// Events were committed.
-    pub fn committed(&self) {
+    pub fn new(live: Live) -> Self {
+        Publisher {
+            committed: Arc::new(Notify::new()),
+            live,
+        }
+    }
+
+    /// These events were committed.
+    pub async fn committed(&self, changes: &[Change]) {
+        self.wake();
+        self.live.publish(changes).await;
+    }
+
+    /// Deliveries are due (a replay, a ping): the dispatcher looks at once.
+    pub fn wake(&self) {
         self.committed.notify_waiters();
     }
 
-    /// Completes at the next [`Publisher::committed`].
+    /// Completes at the next [`Publisher::committed`] or [`Publisher::wake`].
     pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
         self.committed.notified()
+    }
+
+    /// Where committed changes are heard.
+    pub fn live(&self) -> &Live {
+        &self.live
     }
 }
 
@@ -230,7 +273,7 @@ pub async fn response_completed(
     row: &response::Model,
     def: &FormDef,
     answers: &[Checked],
-) -> AppResult<()> {
+) -> AppResult<Change> {
     let external_id = match row.respondent_id {
         Some(id) => entity::respondent::Entity::find_by_id(id)
             .one(txn)
@@ -241,8 +284,7 @@ pub async fn response_completed(
     let data = completed_data(row, def, answers, external_id.as_deref());
     record(
         txn,
-        Event::new(at, row.organization_id, EventType::ResponseCompleted, row.id, data),
+        Event::new(at, row.organization_id, EventType::ResponseCompleted, row.id, data).of_form(row.form_id),
     )
-    .await?;
-    Ok(())
+    .await
 }

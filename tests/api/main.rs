@@ -18,6 +18,7 @@ mod http;
 mod jobs;
 mod limits;
 mod lists;
+mod live;
 mod members;
 mod organization;
 mod readme;

@@ -538,7 +538,9 @@ async fn two_dispatchers_never_send_one_event_twice() {
         app.clock.clone(),
         app.webhooks.settings(),
         Duration::from_secs(10),
-        Default::default(),
+        nazar::service::event::Publisher::new(
+            nazar::service::live::Live::connect(nazar::cache::Cache::memory("other:")).await,
+        ),
     )
     .unwrap();
     let (a, b) = tokio::join!(app.webhooks.run_due(), other.run_due());

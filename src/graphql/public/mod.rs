@@ -190,7 +190,7 @@ impl PublicQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The response's resume token.")] resume_token: String,
     ) -> AppResult<PublicResponse> {
-        let (row, def, show_scores) = submit::resume(ctx.state()?, &resume_token).await?;
+        let (row, def, show_scores) = submit::resume(&ctx.state()?.collect(), &resume_token).await?;
         Ok(PublicResponse::new(row, def, show_scores))
     }
 }
@@ -211,7 +211,7 @@ impl PublicMutation {
         #[graphql(desc = "The new response.")] input: NewResponseInput,
     ) -> AppResult<ResponseResult> {
         let (key, opening) = input.opening()?;
-        let done = submit::start(ctx.state()?, Author::Public(client(ctx)), key, opening).await?;
+        let done = submit::start(&ctx.state()?.collect(), Author::Public(client(ctx)), key, opening).await?;
         Ok(done.into())
     }
 
@@ -224,7 +224,7 @@ impl PublicMutation {
         #[graphql(desc = "The answers to save.")] input: ResponseAnswersInput,
     ) -> AppResult<ResponseResult> {
         let (key, continuation) = input.continuation();
-        let done = submit::save(ctx.state()?, client(ctx), key, continuation).await?;
+        let done = submit::save(&ctx.state()?.collect(), client(ctx), key, continuation).await?;
         Ok(done.into())
     }
 
@@ -239,7 +239,7 @@ impl PublicMutation {
         #[graphql(desc = "The last answers and the response's token.")] input: ResponseAnswersInput,
     ) -> AppResult<ResponseResult> {
         let (key, continuation) = input.continuation();
-        let done = submit::complete(ctx.state()?, client(ctx), key, continuation).await?;
+        let done = submit::complete(&ctx.state()?.collect(), client(ctx), key, continuation).await?;
         Ok(done.into())
     }
 
@@ -252,7 +252,7 @@ impl PublicMutation {
         #[graphql(desc = "The whole response.")] input: NewResponseInput,
     ) -> AppResult<ResponseResult> {
         let (key, opening) = input.opening()?;
-        let done = submit::submit(ctx.state()?, Author::Public(client(ctx)), key, opening).await?;
+        let done = submit::submit(&ctx.state()?.collect(), Author::Public(client(ctx)), key, opening).await?;
         Ok(done.into())
     }
 }

@@ -667,13 +667,13 @@ pub async fn publish(db: &Db, events: &Publisher, tenant: Tenant, id: Uuid) -> A
         "form": { "id": global(NodeKind::Form, form.id), "publicId": form.public_id },
         "version": { "id": global(NodeKind::FormVersion, version.id) },
     });
-    event::record(
+    let change = event::record(
         &txn,
-        Event::new(at, tenant.organization_id, EventType::FormPublished, form.id, data),
+        Event::new(at, tenant.organization_id, EventType::FormPublished, form.id, data).of_form(form.id),
     )
     .await?;
     txn.commit().await?;
-    events.committed();
+    events.committed(&[change]).await;
     Ok(Edited {
         form,
         version,
@@ -740,18 +740,15 @@ pub async fn transition(
     }
     row.updated_at = Set(at);
     let form = row.update(&txn).await?;
-    let closed = transition == Transition::Close;
-    if closed {
+    let mut changes = Vec::new();
+    if transition == Transition::Close {
         let data = json!({ "form": { "id": global(NodeKind::Form, form.id), "publicId": form.public_id } });
-        event::record(
-            &txn,
-            Event::new(at, tenant.organization_id, EventType::FormClosed, form.id, data),
-        )
-        .await?;
+        let event = Event::new(at, tenant.organization_id, EventType::FormClosed, form.id, data).of_form(form.id);
+        changes.push(event::record(&txn, event).await?);
     }
     txn.commit().await?;
-    if closed {
-        events.committed();
+    if !changes.is_empty() {
+        events.committed(&changes).await;
     }
     Ok(form)
 }

@@ -13,12 +13,11 @@ use sea_orm::{
 };
 
 use super::{
-    Counted, Filter, Need, Part, Period, cached,
+    Counted, Filter, Need, Part, Period, Reads, cached,
     filter::{self, Grouping},
     segment, tally, version_of, zone_of,
 };
 use crate::{
-    app::AppState,
     error::{AppError, AppResult},
     form::{kind::QuestionKind, model::FormDef},
     logic::{check::Scalar, expr::ResponseField},
@@ -38,10 +37,10 @@ pub const MAX_GROUPS: usize = 50;
 pub const MAX_BANDS: usize = 20;
 
 /// A form's current definition and freshness stamp, or an empty one.
-async fn current(state: &AppState, form: &form::Model) -> AppResult<(String, Arc<FormDef>, i64)> {
+async fn current(state: &Reads<'_>, form: &form::Model) -> AppResult<(String, Arc<FormDef>, i64)> {
     let conn = state.db.conn();
     let stamp = tally::stamp(conn, form.id).await?;
-    Ok(match version_of(conn, &state.versions, form).await? {
+    Ok(match version_of(conn, state.versions, form).await? {
         Some((version, def)) => (version.to_string(), def, stamp),
         None => (
             String::new(),
@@ -52,7 +51,7 @@ async fn current(state: &AppState, form: &form::Model) -> AppResult<(String, Arc
 }
 
 /// Computes under `key` (cached unless the form is a draft, which changes without a stamp).
-async fn parts<F, Fut>(state: &AppState, form: &form::Model, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
+async fn parts<F, Fut>(state: &Reads<'_>, form: &form::Model, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = AppResult<Vec<Part>>>,
@@ -70,12 +69,12 @@ fn filter_key(filter: Option<&Filter>) -> String {
 /// The SQL condition of a filter, if there is one.
 async fn condition(
     conn: &impl ConnectionTrait,
-    state: &AppState,
+    state: &Reads<'_>,
     form: &form::Model,
     filter: Option<&Filter>,
 ) -> AppResult<Option<Sql>> {
     match filter {
-        Some(f) => Ok(Some(f.sql(conn, &state.versions, form).await?)),
+        Some(f) => Ok(Some(f.sql(conn, state.versions, form).await?)),
         None => Ok(None),
     }
 }
@@ -94,7 +93,7 @@ fn band_index(value: Sql, bounds: Vec<Sql>) -> Sql {
 /// A series' figures per bucket of `from..=to`.
 #[allow(clippy::too_many_arguments)]
 pub async fn series(
-    state: &AppState,
+    state: &Reads<'_>,
     form: &form::Model,
     from: NaiveDate,
     to: NaiveDate,
@@ -596,7 +595,7 @@ async fn by_segment(
 
 /// Asks for a fold of a form's finished responses into its counts by segment (a durable job,
 /// once however often asked) and wakes the runner.
-async fn ask_fold(state: &AppState, form: &form::Model) -> AppResult<()> {
+async fn ask_fold(state: &Reads<'_>, form: &form::Model) -> AppResult<()> {
     let now = state.clock.now();
     crate::service::job::ensure(
         state.db.conn(),
@@ -625,7 +624,7 @@ fn band_label(low: Option<f64>, high: Option<f64>, unit: &str) -> String {
 /// A breakdown of a form's report over `period`: a group per value of `dimension` (or band),
 /// the largest `limit` groups first (by completed responses), the rest folded into one group.
 pub async fn breakdown(
-    state: &AppState,
+    state: &Reads<'_>,
     form: &form::Model,
     period: Period,
     filter: Option<&Filter>,
@@ -770,7 +769,7 @@ pub const MAX_JOURNEY_FORMS: usize = 200;
 
 /// The published forms of a touchpoint (every published form without one), oldest first.
 pub async fn journey_forms(
-    state: &AppState,
+    state: &Reads<'_>,
     tenant: crate::auth::Tenant,
     touchpoint: Option<&str>,
 ) -> AppResult<Vec<form::Model>> {
@@ -794,7 +793,7 @@ pub async fn journey_forms(
 }
 
 /// The touchpoints of the organization's forms, in order.
-pub async fn touchpoints(state: &AppState, tenant: crate::auth::Tenant) -> AppResult<Vec<String>> {
+pub async fn touchpoints(state: &Reads<'_>, tenant: crate::auth::Tenant) -> AppResult<Vec<String>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     let names: Vec<Option<String>> = form::Entity::find()
         .select_only()
@@ -827,7 +826,7 @@ pub struct DropOff {
 /// question up to there was reached. Reads the responses a page at a time. Also returns how
 /// many responses were examined, and how many answered everything their path shows so far.
 pub async fn drop_off(
-    state: &AppState,
+    state: &Reads<'_>,
     form: &form::Model,
     period: Period,
     filter: Option<&Filter>,

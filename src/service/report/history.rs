@@ -5,8 +5,8 @@ use entity::response;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::Reads;
 use crate::{
-    app::AppState,
     auth::Tenant,
     error::AppResult,
     form::{kind::Metric, response::ResponseStatus},
@@ -55,7 +55,7 @@ impl History {
 
 /// The respondent's responses (of the tenant's organization), most recent first, with their
 /// NPS and CSAT answers (read through each version's marked questions).
-pub async fn history(state: &AppState, tenant: Tenant, respondent_id: Uuid) -> AppResult<History> {
+pub async fn history(state: &Reads<'_>, tenant: Tenant, respondent_id: Uuid) -> AppResult<History> {
     let conn = state.db.conn();
     let rows = response::Entity::find()
         .filter(response::Column::OrganizationId.eq(tenant.organization_id))

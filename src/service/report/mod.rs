@@ -29,7 +29,6 @@ use super::{
     page::{self, Page, PageRequest},
 };
 use crate::{
-    app::AppState,
     auth::Tenant,
     error::{AppError, AppResult},
     form::{Problem, model::FormDef},
@@ -439,7 +438,7 @@ pub async fn select(
 /// filtered ones from aggregate SQL over the stored responses, counted the tallies' way and
 /// made into figures by the same code.
 pub async fn form_figures(
-    state: &AppState,
+    state: &Reads<'_>,
     form: &form::Model,
     period: Period,
     filter: Option<&Filter>,
@@ -447,7 +446,7 @@ pub async fn form_figures(
 ) -> AppResult<Arc<FormFigures>> {
     let conn = state.db.conn();
     let stamp = tally::stamp(conn, form.id).await?;
-    let Some((version, def)) = version_of(conn, &state.versions, form).await? else {
+    let Some((version, def)) = version_of(conn, state.versions, form).await? else {
         return Ok(Arc::new(figures(
             &FormDef::new(Vec::new(), Default::default()),
             &Vec::new(),
@@ -457,13 +456,13 @@ pub async fn form_figures(
     let count = || async {
         if filter.is_none() && !counted.times {
             // One statement over the tallies: consistent by itself, no transaction to open.
-            return counts_of(conn, &state.versions, form, period, None, &counted).await;
+            return counts_of(conn, state.versions, form, period, None, &counted).await;
         }
         // Counts folded by segment and the responses not folded yet are read in one snapshot,
         // so a fold committing between them cannot count its responses twice or not at all;
         // so are the tallies and the exact seconds of their times' median.
         let snapshot = state.db.begin_read().await?;
-        let counts = counts_of(&snapshot, &state.versions, form, period, filter, &counted).await;
+        let counts = counts_of(&snapshot, state.versions, form, period, filter, &counted).await;
         snapshot.commit().await?;
         counts
     };
@@ -532,9 +531,21 @@ pub async fn zone_of(conn: &impl ConnectionTrait, form: &form::Model) -> AppResu
         .map(|o| tally::zone(&o.time_zone))
 }
 
+/// What report reads use: the database, the shared cache and this process's results, the
+/// published versions, the clock, and the background jobs a breakdown may ask for.
+#[derive(Clone, Copy)]
+pub struct Reads<'a> {
+    pub db: &'a crate::db::Db,
+    pub cache: &'a crate::cache::Cache,
+    pub reports: &'a ReportCache,
+    pub versions: &'a crate::service::form::PublishedVersions,
+    pub clock: &'a crate::clock::Clock,
+    pub jobs: &'a crate::service::job::Jobs,
+}
+
 /// A result under `key` (which must name the form's freshness stamp): from this process, else
 /// the shared cache, else computed once however many requests wait for it, and shared.
-pub async fn cached<F, Fut>(state: &AppState, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
+pub async fn cached<F, Fut>(state: &Reads<'_>, key: String, compute: F) -> AppResult<Arc<Vec<Part>>>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = AppResult<Vec<Part>>>,

@@ -81,13 +81,13 @@ pub async fn delete(
         "id": global(NodeKind::Response, id),
         "formId": global(NodeKind::Form, row.form_id),
     }});
-    event::record(
+    let change = event::record(
         &txn,
-        Event::new(now, row.organization_id, EventType::ResponseDeleted, id, data),
+        Event::new(now, row.organization_id, EventType::ResponseDeleted, id, data).of_form(row.form_id),
     )
     .await?;
     txn.commit().await?;
-    events.committed();
+    events.committed(&[change]).await;
     Ok(())
 }
 
@@ -170,13 +170,13 @@ pub async fn erase_respondent(
         },
         "responses": ids.len(),
     });
-    event::record(
+    let change = event::record(
         &txn,
         Event::new(now, tenant.organization_id, EventType::RespondentErased, id, data),
     )
     .await?;
     txn.commit().await?;
-    events.committed();
+    events.committed(&[change]).await;
     Ok(Erased {
         responses: ids.len() as u64,
     })

@@ -33,7 +33,6 @@ use super::{
     store,
 };
 use crate::{
-    app::AppState,
     auth::Tenant,
     error::{AppError, AppResult, code},
     form::{
@@ -171,6 +170,20 @@ pub struct Done {
     pub show_scores: bool,
 }
 
+/// What taking responses uses: the database, the shared cache (public rate limits), the
+/// signer of invitation and resume tokens, the published versions, the public limits, the
+/// clock, and the publisher told when events commit.
+#[derive(Clone, Copy)]
+pub struct Collect<'a> {
+    pub db: &'a crate::db::Db,
+    pub cache: &'a crate::cache::Cache,
+    pub signer: &'a crate::auth::Signer,
+    pub versions: &'a crate::service::form::PublishedVersions,
+    pub public_limits: rate_limit::PublicLimits,
+    pub clock: &'a crate::clock::Clock,
+    pub events: &'a crate::service::event::Publisher,
+}
+
 /// The form a new response is for, as read for this request.
 struct Context {
     form: form::Model,
@@ -181,27 +194,27 @@ struct Context {
 }
 
 /// Starts a response (answers given are saved as by [`save`]).
-pub async fn start(state: &AppState, author: Author, key: String, opening: Opening) -> AppResult<Done> {
+pub async fn start(state: &Collect<'_>, author: Author, key: String, opening: Opening) -> AppResult<Done> {
     open(state, author, key, opening, false).await
 }
 
 /// Submits a whole response at once (public API), or records one (staff).
-pub async fn submit(state: &AppState, author: Author, key: String, opening: Opening) -> AppResult<Done> {
+pub async fn submit(state: &Collect<'_>, author: Author, key: String, opening: Opening) -> AppResult<Done> {
     open(state, author, key, opening, true).await
 }
 
 /// Saves answers of a response in progress.
-pub async fn save(state: &AppState, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
+pub async fn save(state: &Collect<'_>, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
     proceed(state, client, key, continuation, false).await
 }
 
 /// Completes a response in progress, with any last answers.
-pub async fn complete(state: &AppState, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
+pub async fn complete(state: &Collect<'_>, client: Client, key: String, continuation: Continuation) -> AppResult<Done> {
     proceed(state, client, key, continuation, true).await
 }
 
 /// A response in progress by its resume token, with the version it answers.
-pub async fn resume(state: &AppState, token: &str) -> AppResult<(response::Model, Arc<FormDef>, bool)> {
+pub async fn resume(state: &Collect<'_>, token: &str) -> AppResult<(response::Model, Arc<FormDef>, bool)> {
     let conn = state.db.conn();
     let id = state.signer.read_resume_token(token).ok_or_else(invalid_resume_token)?;
     let row = response::Entity::find_by_id(id)
@@ -232,11 +245,16 @@ fn invalid_resume_token() -> AppError {
     )
 }
 
-async fn public_guard(state: &AppState, form: &form::Model, settings: &FormSettings, client: &Client) -> AppResult<()> {
+async fn public_guard(
+    state: &Collect<'_>,
+    form: &form::Model,
+    settings: &FormSettings,
+    client: &Client,
+) -> AppResult<()> {
     if state.public_limits.per_form > 0 {
         let now = state.clock.now();
         rate_limit::hit(
-            &state.cache,
+            state.cache,
             now,
             &format!("form:{}", form.id),
             state.public_limits.per_form,
@@ -304,7 +322,7 @@ async fn attributes_of(
     }
 }
 
-async fn replay(state: &AppState, outcome: Outcome) -> AppResult<Done> {
+async fn replay(state: &Collect<'_>, outcome: Outcome) -> AppResult<Done> {
     let conn = state.db.conn();
     let response = response::Entity::find_by_id(outcome.response_id)
         .one(conn)
@@ -333,7 +351,7 @@ async fn replay(state: &AppState, outcome: Outcome) -> AppResult<Done> {
 
 /// Who the respondent is: from a signed invitation (public API) or given by staff.
 async fn respondent_of(
-    state: &AppState,
+    state: &Collect<'_>,
     author: &Author,
     form: &form::Model,
     opening: &Opening,
@@ -386,7 +404,7 @@ async fn respondent_of(
 }
 
 /// Starts (`finish` false) or submits (`finish` true) a new response.
-async fn open(state: &AppState, author: Author, key: String, opening: Opening, finish: bool) -> AppResult<Done> {
+async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening, finish: bool) -> AppResult<Done> {
     idempotency::check_key(&key, "input.idempotencyKey")?;
     let conn = state.db.conn();
     let at = state.clock.now();
@@ -583,13 +601,14 @@ async fn open(state: &AppState, author: Author, key: String, opening: Opening, f
     }
     let entries = tally::contribution_of(&row, &answers)?;
     tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
-    let completed = status == ResponseStatus::Completed;
-    if completed {
-        event::response_completed(&txn, at, &row, &context.def, &answers).await?;
-    }
+    let change = if status == ResponseStatus::Completed {
+        Some(event::response_completed(&txn, at, &row, &context.def, &answers).await?)
+    } else {
+        None
+    };
     txn.commit().await?;
-    if completed {
-        state.events.committed();
+    if let Some(change) = change {
+        state.events.committed(&[change]).await;
     }
     Ok(Done {
         outcome,
@@ -610,7 +629,7 @@ fn quota_reached() -> AppError {
 
 /// Saves (`finish` false) or completes (`finish` true) a response in progress.
 async fn proceed(
-    state: &AppState,
+    state: &Collect<'_>,
     client: Client,
     key: String,
     continuation: Continuation,
@@ -714,6 +733,7 @@ async fn proceed(
     let mut merged: Vec<Checked> = stored.into_iter().filter(|a| !replaced.contains(&a.key)).collect();
     merged.extend(answers.iter().cloned());
     row.updated_at = at;
+    let mut change = None;
     if finish {
         let (status, off_path, missing) = judge(&def, &facts(&merged, attributes));
         if !missing.is_empty() {
@@ -744,7 +764,7 @@ async fn proceed(
         entries.retain(|e| e.measure != Measure::Started);
         tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
         if status == ResponseStatus::Completed {
-            event::response_completed(&txn, at, &row, &def, &merged).await?;
+            change = Some(event::response_completed(&txn, at, &row, &def, &merged).await?);
         }
     } else {
         row.total_score = total_score(&merged);
@@ -753,8 +773,8 @@ async fn proceed(
     }
     store::update_response(&txn, &row).await?;
     txn.commit().await?;
-    if row.status == ResponseStatus::Completed.as_str() {
-        state.events.committed();
+    if let Some(change) = change {
+        state.events.committed(&[change]).await;
     }
     Ok(Done {
         outcome,
