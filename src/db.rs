@@ -174,6 +174,20 @@ impl Db {
 /// Whether `err` says the database could not be reached (a lost connection, no connection
 /// within the acquire timeout, a server shutting down or refusing connections, SQLite's lock
 /// held past its busy timeout): the request may succeed later unchanged.
+/// The placeholders and values of a claim by lease (a job, a webhook delivery): the lease's
+/// end, the time of the claim, and the time rows must be due by, which the statement reads
+/// twice. SQLite numbers `?` in order of appearance, so the due time is bound twice there.
+pub fn lease_binds(
+    backend: sea_orm::DbBackend,
+    until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ([&'static str; 3], Vec<sea_orm::Value>) {
+    match backend {
+        sea_orm::DbBackend::Postgres => (["$1", "$2", "$3"], vec![until.into(), now.into(), now.into()]),
+        _ => (["?", "?", "?"], vec![until.into(), now.into(), now.into(), now.into()]),
+    }
+}
+
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx::Error};
     match err {

@@ -133,16 +133,19 @@ impl LiveSubscription {
         let uuid = id::decode(&form_id, NodeKind::Form, "formId")?;
         let form = Arc::new(service::form::get(state.db.conn(), tenant, uuid).await?);
         let feed = state.live.figures.feed(state, &form);
-        let updates = stream::unfold(feed, |mut feed| async move {
-            let current = feed.borrow_and_update().clone();
-            if let Some(figures) = current {
-                return Some((figures, feed));
+        // The figures as they are (once computed), then each new computation.
+        let updates = stream::unfold((feed, true), |(mut feed, first)| async move {
+            if first {
+                let current = feed.borrow_and_update().clone();
+                if let Some(figures) = current {
+                    return Some((figures, (feed, false)));
+                }
             }
             loop {
                 feed.changed().await.ok()?;
                 let current = feed.borrow_and_update().clone();
                 if let Some(figures) = current {
-                    return Some((figures, feed));
+                    return Some((figures, (feed, false)));
                 }
             }
         });

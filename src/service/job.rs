@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use entity::job;
 use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement, Value,
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
     sea_query::{Expr, OnConflict},
 };
 use tokio::sync::Notify;
@@ -194,10 +194,12 @@ impl Jobs {
         let now = self.clock.now();
         let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
         let backend = self.db.backend();
-        let (skip, p) = match backend {
-            DbBackend::Postgres => (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3"]),
-            _ => ("", ["?", "?", "?"]),
+        let skip = if backend == DbBackend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
         };
+        let (p, values) = crate::db::lease_binds(backend, until, now);
         let sql = format!(
             r#"UPDATE "jobs" SET "locked_until" = {until_p}, "attempts" = "attempts" + 1, "updated_at" = {now_p}
                WHERE ("organization_id", "kind", "target_id") = (
@@ -209,11 +211,6 @@ impl Jobs {
             now_p = p[1],
             due_p = p[2],
         );
-        // SQLite numbers `?` in order of appearance: the due time is bound twice.
-        let values: Vec<Value> = match backend {
-            DbBackend::Postgres => vec![until.into(), now.into(), now.into()],
-            _ => vec![until.into(), now.into(), now.into(), now.into()],
-        };
         // Most looks find nothing: a read, without taking the writer.
         {
             use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};

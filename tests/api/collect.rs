@@ -137,6 +137,15 @@ pub fn promoter() -> Value {
     ])
 }
 
+/// Submits [`promoter`]'s answers to `form`; the response's ID.
+pub async fn submit_promoter(app: &TestApp, form: &Published) -> String {
+    let body = submit(app, form, json!({ "answers": promoter() })).await;
+    result(&body, "submitResponse")["response"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Answer `key` with `value` (an AnswerValueInput).
 pub fn answer(key: &str, value: Value) -> Value {
     json!({ "key": key, "value": value })

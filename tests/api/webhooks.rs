@@ -24,7 +24,7 @@ use sha2::Sha256;
 use tokio::sync::{Notify, oneshot};
 
 use crate::{
-    collect::{Published, answer, promoter, publish_feedback, result, submit},
+    collect::{answer, publish_feedback, result, submit_promoter},
     helpers::{Session, TestApp, error_code, error_field, spawn_app, spawn_app_with, start, test_config},
 };
 
@@ -210,14 +210,6 @@ fn verified(received: &Received, secret: &str) -> bool {
         .unwrap()
         .verify(received.body.as_bytes(), &headers)
         .is_ok()
-}
-
-async fn submit_promoter(app: &TestApp, form: &Published) -> String {
-    let body = submit(app, form, json!({ "answers": promoter() })).await;
-    result(&body, "submitResponse")["response"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Delivering events: every instance runs a dispatcher, which
 //! 1. fans events out of the outbox: one delivery per event and endpoint subscribed to its
 //!    type (an event no endpoint wants is dropped at once), in one transaction per batch;
-//! 2. claims due deliveries, holding each for [`LEASE`] (on PostgreSQL claims skip rows
+//! 2. claims due deliveries in batches (several in flight), holding each for [`LEASE`] (on PostgreSQL claims skip rows
 //!    another dispatcher is claiming; on SQLite the single writer orders them), so two
 //!    dispatchers never send one delivery at the same time; a delivery waits while an earlier
 //!    event of the same subject (a response…) to the same endpoint is pending, so one
@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use futures_util::future::join_all;
 use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set, Statement, Value,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set, Statement,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -37,8 +37,10 @@ pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// The wait after each failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; eight
 /// attempts over about 28 hours.
 pub const RETRY_AFTER: [i64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
-/// Deliveries one dispatcher sends at once.
+/// Deliveries one batch holds.
 const BATCH: usize = 32;
+/// Batches one dispatcher has in flight at once (each claimed, sent and settled on its own).
+const LANES: usize = 4;
 /// Events one fan-out reads at once.
 const FAN_OUT_BATCH: usize = 200;
 /// How much of an endpoint's answer the log keeps.
@@ -223,10 +225,12 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         let until = now + LEASE;
-        let (p, lock) = match backend {
-            DbBackend::Postgres => (["$1", "$2", "$3"], " FOR UPDATE OF d SKIP LOCKED"),
-            _ => (["?", "?", "?"], ""),
+        let lock = if backend == DbBackend::Postgres {
+            " FOR UPDATE OF d SKIP LOCKED"
+        } else {
+            ""
         };
+        let (p, values) = crate::db::lease_binds(backend, until, now);
         let sql = format!(
             r#"UPDATE webhook_deliveries SET locked_until = {until_p}, updated_at = {now_p}
                WHERE (organization_id, id) IN (
@@ -246,11 +250,6 @@ impl Dispatcher {
             now_p = p[1],
             due_p = p[2],
         );
-        // SQLite numbers `?` in order of appearance: the due time is bound twice.
-        let values: Vec<Value> = match backend {
-            DbBackend::Postgres => vec![until.into(), now.into(), now.into()],
-            _ => vec![until.into(), now.into(), now.into(), now.into()],
-        };
         let txn = self.db.begin_write().await?;
         let claimed = webhook_delivery::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
             .all(&txn)
@@ -434,16 +433,28 @@ impl Dispatcher {
         let mut made = 0;
         loop {
             while self.fan_out().await? == FAN_OUT_BATCH {}
-            let claimed = self.claim().await?;
-            if claimed.is_empty() {
+            let mut round = 0;
+            for lane in join_all((0..LANES).map(|_| self.lane())).await {
+                round += lane?;
+            }
+            if round == 0 {
                 return Ok(made);
             }
-            made += claimed.len();
-            if let Err(err) = self.attempt(claimed).await {
-                // The claims lapse with their lease; the deliveries are attempted again.
-                tracing::warn!(error = ?err, "could not record webhook attempts");
-            }
+            made += round;
         }
+    }
+
+    /// Claims a batch and sends it; how many deliveries it held.
+    async fn lane(&self) -> AppResult<usize> {
+        let claimed = self.claim().await?;
+        let held = claimed.len();
+        if held > 0
+            && let Err(err) = self.attempt(claimed).await
+        {
+            // The claims lapse with their lease; the deliveries are attempted again.
+            tracing::warn!(error = ?err, "could not record webhook attempts");
+        }
+        Ok(held)
     }
 
     /// Delivers for as long as the process lives: at once when this instance commits events,
