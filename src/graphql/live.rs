@@ -85,7 +85,7 @@ fn changes(receiver: broadcast::Receiver<Change>) -> impl Stream<Item = Change> 
 
 /// Whether `change` can move a form's figures.
 fn moves_figures(change: &Change, form_id: Uuid) -> bool {
-    change.form_id == Some(form_id) && change.event_type.starts_with("response.")
+    change.form_id == Some(form_id) && matches!(change.event_type.as_str(), "response.completed" | "response.deleted")
 }
 
 #[derive(Default)]

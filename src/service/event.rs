@@ -28,6 +28,11 @@ pub enum EventType {
     /// saves, or recorded by staff or a partner). Data: the response with its answers.
     #[graphql(name = "RESPONSE_COMPLETED")]
     ResponseCompleted,
+    /// `response.updated`: a response in progress was started with answers or saved more.
+    /// Data: the response with the answers it holds so far. Written only while an enabled
+    /// endpoint receives it.
+    #[graphql(name = "RESPONSE_UPDATED")]
+    ResponseUpdated,
     /// `response.deleted`: a response was deleted. Data: its ID and its form's.
     #[graphql(name = "RESPONSE_DELETED")]
     ResponseDeleted,
@@ -47,8 +52,9 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::ResponseCompleted,
+        EventType::ResponseUpdated,
         EventType::ResponseDeleted,
         EventType::RespondentErased,
         EventType::FormPublished,
@@ -60,6 +66,7 @@ impl EventType {
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::ResponseCompleted => "response.completed",
+            EventType::ResponseUpdated => "response.updated",
             EventType::ResponseDeleted => "response.deleted",
             EventType::RespondentErased => "respondent.erased",
             EventType::FormPublished => "form.published",
@@ -150,6 +157,20 @@ pub async fn record_as(txn: &impl ConnectionTrait, event: Event, fanned_out: boo
     Ok(id)
 }
 
+/// Whether an enabled endpoint of the organization receives `event_type` (events written only
+/// for such endpoints, as `response.updated`, ask first).
+pub async fn wanted(conn: &impl ConnectionTrait, organization_id: Uuid, event_type: EventType) -> AppResult<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let endpoints = entity::webhook_endpoint::Entity::find()
+        .filter(entity::webhook_endpoint::Column::OrganizationId.eq(organization_id))
+        .filter(entity::webhook_endpoint::Column::Enabled.eq(true))
+        .all(conn)
+        .await?;
+    Ok(endpoints
+        .iter()
+        .any(|e| e.events.split_whitespace().any(|t| t == event_type.as_str())))
+}
+
 /// Told after a transaction that wrote events commits: this instance's dispatcher looks at
 /// once (others find them at their next poll), and live subscribers on every instance hear
 /// of them ([`Live`]). Cheap to clone.
@@ -232,9 +253,9 @@ fn answer_json(def: &FormDef, answer: &Checked) -> Value {
     Value::Object(out)
 }
 
-/// The data of `response.completed`: the response with its answers by key and hidden fields,
-/// its respondent (ID and external id) and metadata.
-pub fn completed_data(row: &response::Model, def: &FormDef, answers: &[Checked], external_id: Option<&str>) -> Value {
+/// The data of `response.completed` and `response.updated`: the response with its answers by
+/// key and hidden fields, its respondent (ID and external id) and metadata.
+pub fn response_data(row: &response::Model, def: &FormDef, answers: &[Checked], external_id: Option<&str>) -> Value {
     let mut by_key = Map::new();
     let mut hidden = Map::new();
     for answer in answers {
@@ -266,10 +287,12 @@ pub fn completed_data(row: &response::Model, def: &FormDef, answers: &[Checked],
     })
 }
 
-/// Records `response.completed` for `row` (completed) in the caller's transaction.
-pub async fn response_completed(
+/// Records `event_type` (`response.completed` or `response.updated`) for `row` with
+/// `answers`, in the caller's transaction.
+pub async fn response_event(
     txn: &impl ConnectionTrait,
     at: DateTime<Utc>,
+    event_type: EventType,
     row: &response::Model,
     def: &FormDef,
     answers: &[Checked],
@@ -281,10 +304,10 @@ pub async fn response_completed(
             .and_then(|r| r.external_id),
         None => None,
     };
-    let data = completed_data(row, def, answers, external_id.as_deref());
+    let data = response_data(row, def, answers, external_id.as_deref());
     record(
         txn,
-        Event::new(at, row.organization_id, EventType::ResponseCompleted, row.id, data).of_form(row.form_id),
+        Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id),
     )
     .await
 }

@@ -787,3 +787,51 @@ async fn settled_deliveries_are_forgotten_after_their_retention_pending_ones_nev
         (1, 1, 1)
     );
 }
+
+#[tokio::test]
+async fn partial_saves_are_events_only_for_endpoints_that_receive_them() {
+    let app = spawn_app().await;
+    let owner = app.sign_up().await;
+    let receiver = Receiver::start().await;
+    let form = publish_feedback(&app, &owner, json!({})).await;
+    // Without an endpoint for `response.updated`, saves write no event.
+    endpoint(&app, &owner, &receiver.url(), json!(["RESPONSE_COMPLETED"])).await;
+    let started = crate::collect::start(
+        &app,
+        &form,
+        json!({ "answers": [answer("nps", json!({ "number": 9 }))] }),
+    )
+    .await;
+    result(&started, "startResponse");
+    let updated = "SELECT COUNT(*) FROM outbox_events WHERE event_type = 'response.updated'";
+    assert_eq!(crate::collect::count_rows(&app, updated).await, 0);
+
+    let (_, secret) = endpoint(&app, &owner, &receiver.url(), json!(["RESPONSE_UPDATED"])).await;
+    let started = crate::collect::start(
+        &app,
+        &form,
+        json!({ "answers": [answer("nps", json!({ "number": 4 }))] }),
+    )
+    .await;
+    let token = result(&started, "startResponse")["response"]["resumeToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let saved = crate::collect::proceed(
+        &app,
+        "saveResponse",
+        json!({ "resumeToken": token, "answers": [answer("reason", json!({ "text": "دیر رسید" }))] }),
+    )
+    .await;
+    result(&saved, "saveResponse");
+    assert_eq!(app.deliver().await, 2);
+    let got = receiver.got();
+    let events: Vec<Value> = got.iter().map(Received::json).collect();
+    assert!(events.iter().all(|e| e["type"] == "response.updated"), "{events:?}");
+    assert!(got.iter().all(|r| signed_by(r, &secret)));
+    let last = &events[1]["data"]["response"];
+    assert_eq!(last["status"], "IN_PROGRESS");
+    assert_eq!(last["answers"]["nps"]["value"], 4.0);
+    assert_eq!(last["answers"]["reason"]["value"], "دیر رسید");
+    assert_eq!(events[0]["data"]["response"]["id"], last["id"]);
+}

@@ -602,7 +602,14 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
     let entries = tally::contribution_of(&row, &answers)?;
     tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
     let change = if status == ResponseStatus::Completed {
-        Some(event::response_completed(&txn, at, &row, &context.def, &answers).await?)
+        let completed = event::EventType::ResponseCompleted;
+        Some(event::response_event(&txn, at, completed, &row, &context.def, &answers).await?)
+    } else if status == ResponseStatus::InProgress
+        && !answers.is_empty()
+        && event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await?
+    {
+        let updated = event::EventType::ResponseUpdated;
+        Some(event::response_event(&txn, at, updated, &row, &context.def, &answers).await?)
     } else {
         None
     };
@@ -764,12 +771,17 @@ async fn proceed(
         entries.retain(|e| e.measure != Measure::Started);
         tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
         if status == ResponseStatus::Completed {
-            change = Some(event::response_completed(&txn, at, &row, &def, &merged).await?);
+            let completed = event::EventType::ResponseCompleted;
+            change = Some(event::response_event(&txn, at, completed, &row, &def, &merged).await?);
         }
     } else {
         row.total_score = total_score(&merged);
         store::delete_answers(&txn, response_id, Some(replaced)).await?;
         store::insert_answers(&txn, &row, &answers, None).await?;
+        if event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await? {
+            let updated = event::EventType::ResponseUpdated;
+            change = Some(event::response_event(&txn, at, updated, &row, &def, &merged).await?);
+        }
     }
     store::update_response(&txn, &row).await?;
     txn.commit().await?;
