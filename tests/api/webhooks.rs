@@ -835,3 +835,145 @@ async fn partial_saves_are_events_only_for_endpoints_that_receive_them() {
     assert_eq!(last["answers"]["reason"]["value"], "دیر رسید");
     assert_eq!(events[0]["data"]["response"]["id"], last["id"]);
 }
+
+/// A server process of its own on `config`'s database and data folder.
+struct Process {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Process {
+    async fn start(config: &nazar::config::Config, run_jobs: bool) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nazar"));
+        command
+            .env_clear()
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", &config.data_dir)
+            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+            .env("RUN_JOBS", run_jobs.to_string())
+            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(url) = &config.database_url {
+            command.env("DATABASE_URL", url.expose());
+        }
+        let child = command.spawn().expect("the server starts");
+        let process = Process {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/readyz", process.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server process did not become ready");
+    }
+
+    async fn gql(&self, token: Option<&str>, path: &str, query: &str, variables: Value) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_between_commit_and_delivery_delivers_after_a_restart() {
+    let (config, _dir) = test_config().await;
+    let receiver = Receiver::start().await;
+    // The first process runs no dispatcher: what it commits waits in the outbox.
+    let mut first = Process::start(&config, false).await;
+    let signed_up = first
+        .gql(
+            None,
+            "/graphql",
+            "mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }",
+            json!({ "input": { "organizationName": "Acme", "timeZone": "Asia/Tehran", "name": "Owner",
+                               "email": "killed@example.com", "password": "correct horse battery staple" } }),
+        )
+        .await;
+    let token = signed_up["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{signed_up}"))
+        .to_owned();
+    let imported = first
+        .gql(
+            Some(&token),
+            "/graphql",
+            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
+            json!({ "input": { "document": crate::collect::FEEDBACK_FORM } }),
+        )
+        .await;
+    let form = &imported["data"]["importForm"]["form"];
+    let published = first
+        .gql(
+            Some(&token),
+            "/graphql",
+            "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
+            json!({ "id": form["id"] }),
+        )
+        .await;
+    assert_eq!(
+        published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
+        "{published}"
+    );
+    let created = first
+        .gql(
+            Some(&token),
+            "/graphql",
+            CREATE,
+            json!({ "input": { "url": receiver.url(), "events": ["RESPONSE_COMPLETED"] } }),
+        )
+        .await;
+    let secret = created["data"]["createWebhookEndpoint"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let submitted = first
+        .gql(
+            None,
+            "/public/graphql",
+            "mutation($input: NewResponseInput!) { submitResponse(input: $input) { response { id } } }",
+            json!({ "input": { "publicId": form["publicId"], "idempotencyKey": crate::collect::key(),
+                               "answers": crate::collect::promoter() } }),
+        )
+        .await;
+    let response_id = submitted["data"]["submitResponse"]["response"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{submitted}"))
+        .to_owned();
+    // Acknowledged, then killed (SIGKILL: no shutdown of any kind).
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(receiver.got().is_empty());
+
+    // The next process delivers it from the outbox by itself.
+    let _second = Process::start(&config, true).await;
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].json()["data"]["response"]["id"], response_id.as_str());
+    assert!(verified(&got[0], &secret));
+}
