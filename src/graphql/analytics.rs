@@ -34,16 +34,6 @@ use crate::{
     },
 };
 
-/// The figures of the three metrics (a touchpoint's, a comparison's).
-fn metrics() -> Need {
-    use crate::form::kind::Metric;
-    Need {
-        all: false,
-        metrics: [Metric::Nps, Metric::Csat, Metric::Ces].into_iter().collect(),
-        times: true,
-    }
-}
-
 /// Buckets a series has when its period does not say where it starts.
 pub const DEFAULT_BUCKETS: u32 = 12;
 
@@ -468,8 +458,10 @@ impl AnalyticsQuery {
         let mut parts = Vec::with_capacity(forms.len());
         for form in &forms {
             let checked = check_filter(ctx, form, filter.clone(), "filter").await?;
-            parts
-                .push(service::report::form_figures(&state.reads(), form, period, checked.as_ref(), &metrics()).await?);
+            parts.push(
+                service::report::form_figures(&state.reads(), form, period, checked.as_ref(), &Need::headline())
+                    .await?,
+            );
         }
         let figures = combine(&parts.iter().map(|p| p.as_ref()).collect::<Vec<_>>());
         Ok(JourneyReport {
@@ -517,7 +509,7 @@ impl AnalyticsQuery {
                 checked.as_ref(),
                 interval,
                 calendar,
-                &metrics(),
+                &Need::headline(),
             )
             .await?;
             for (i, (_, figures)) in series.into_iter().enumerate() {
@@ -609,7 +601,7 @@ impl AnalyticsQuery {
         let (a, b) = (need_of(look.field("current")), need_of(look.field("previous")));
         let need = Need {
             all: a.all || b.all,
-            metrics: metrics().metrics,
+            metrics: Need::headline().metrics,
             // The comparison of times to complete reads them.
             times: true,
         };

@@ -197,17 +197,7 @@ async fn run_feed(
     feeds: FigureFeeds,
 ) {
     let mut heard = state.events.live().subscribe();
-    let need = Need {
-        all: false,
-        metrics: [
-            crate::form::kind::Metric::Nps,
-            crate::form::kind::Metric::Csat,
-            crate::form::kind::Metric::Ces,
-        ]
-        .into_iter()
-        .collect(),
-        times: true,
-    };
+    let need = Need::headline();
     let mut dirty = true;
     loop {
         if dirty {

@@ -166,9 +166,7 @@ pub async fn wanted(conn: &impl ConnectionTrait, organization_id: Uuid, event_ty
         .filter(entity::webhook_endpoint::Column::Enabled.eq(true))
         .all(conn)
         .await?;
-    Ok(endpoints
-        .iter()
-        .any(|e| e.events.split_whitespace().any(|t| t == event_type.as_str())))
+    Ok(endpoints.iter().any(|e| super::webhook::receives(e, event_type)))
 }
 
 /// Told after a transaction that wrote events commits: this instance's dispatcher looks at

@@ -59,6 +59,19 @@ pub struct Need {
     pub times: bool,
 }
 
+impl Need {
+    /// The headline figures: NPS, CSAT and CES with the counts and times (journeys, live
+    /// reports).
+    pub fn headline() -> Need {
+        use crate::form::kind::Metric;
+        Need {
+            all: false,
+            metrics: [Metric::Nps, Metric::Csat, Metric::Ces].into_iter().collect(),
+            times: true,
+        }
+    }
+}
+
 /// What to count, as the counting queries take it.
 #[derive(Clone, Debug, Default)]
 pub struct Counted {

@@ -24,7 +24,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{DeliveryStatus, Settings, destination, events_of, sign};
+use super::{DeliveryStatus, Settings, destination, receives, sign};
 use crate::{
     clock::Clock,
     db::Db,
@@ -174,7 +174,7 @@ impl Dispatcher {
             };
             let rows: Vec<_> = endpoints[&event.organization_id]
                 .iter()
-                .filter(|e| events_of(&e.events).contains(&event_type))
+                .filter(|e| receives(e, event_type))
                 .map(|e| new_delivery(event.organization_id, e.id, event.id, event_type, event.subject_id, now))
                 .collect();
             if rows.is_empty() {

@@ -108,6 +108,11 @@ pub fn events_of(text: &str) -> Vec<EventType> {
     text.split_whitespace().filter_map(EventType::parse).collect()
 }
 
+/// Whether `endpoint` receives `event_type` (pings aside).
+pub fn receives(endpoint: &webhook_endpoint::Model, event_type: EventType) -> bool {
+    events_of(&endpoint.events).contains(&event_type)
+}
+
 /// Changes to an endpoint; `None` keeps what is there.
 #[derive(Debug, Default)]
 pub struct EndpointInput {
