@@ -30,6 +30,8 @@ struct Inner {
     interval: Duration,
     failures: AtomicU32,
     down: AtomicBool,
+    /// Told of each change of `down`, for those who wait for the dependency to come back.
+    changes: tokio::sync::watch::Sender<bool>,
     probe: Probe,
 }
 
@@ -51,6 +53,7 @@ impl Breaker {
                 interval,
                 failures: AtomicU32::new(0),
                 down: AtomicBool::new(false),
+                changes: tokio::sync::watch::Sender::new(false),
                 probe,
             }),
         }
@@ -59,6 +62,12 @@ impl Breaker {
     /// Whether the dependency is known to be down (skip it).
     pub fn is_down(&self) -> bool {
         self.inner.down.load(Ordering::Acquire)
+    }
+
+    /// Returns once the dependency is not known to be down (at once when it is up).
+    pub async fn until_up(&self) {
+        let mut changes = self.inner.changes.subscribe();
+        let _ = changes.wait_for(|down| !*down).await;
     }
 
     /// A call succeeded: the count of consecutive failures starts again.
@@ -78,6 +87,7 @@ impl Breaker {
                 failures,
                 "dependency down; refusing at once and probing it"
             );
+            self.inner.changes.send_replace(true);
             let inner = self.inner.clone();
             tokio::spawn(async move { probe_until_up(inner).await });
         }
@@ -95,6 +105,7 @@ async fn probe_until_up(inner: Arc<Inner>) {
         if answered {
             inner.failures.store(0, Ordering::Relaxed);
             inner.down.store(false, Ordering::Release);
+            inner.changes.send_replace(false);
             tracing::info!(
                 dependency = inner.name,
                 down_ms = started.elapsed().as_millis() as u64,
@@ -128,13 +139,12 @@ mod tests {
         assert!(!breaker.is_down(), "a success in between starts the count again");
         breaker.failed();
         assert!(breaker.is_down());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(breaker.is_down(), "the probe has not had an answer yet");
+        let early = tokio::time::timeout(Duration::from_millis(50), breaker.until_up()).await;
+        assert!(early.is_err() && breaker.is_down(), "the probe has not had an answer yet");
         reachable.store(true, Ordering::SeqCst);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while breaker.is_down() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        tokio::time::timeout(Duration::from_secs(5), breaker.until_up())
+            .await
+            .expect("back once the probe answers");
         assert!(!breaker.is_down());
     }
 }

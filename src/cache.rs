@@ -38,6 +38,8 @@ const LOCAL_VALUES_BYTES: u64 = 64 << 20;
 struct Entry {
     value: Arc<[u8]>,
     ttl: Duration,
+    /// When it expires, for [`Cache::time_to_live`].
+    expires: Instant,
 }
 
 struct PerEntryTtl;
@@ -202,6 +204,14 @@ impl Cache {
         )
     }
 
+    /// Redis's standing as this instance sees it; `None` without Redis.
+    pub fn breaker(&self) -> Option<&Breaker> {
+        match &self.backend {
+            Backend::Memory => None,
+            Backend::Redis { breaker, .. } => Some(breaker),
+        }
+    }
+
     /// `redis` or `memory`.
     pub fn kind(&self) -> &'static str {
         match self.backend {
@@ -240,6 +250,7 @@ impl Cache {
                         Entry {
                             value: value.into(),
                             ttl,
+                            expires: Instant::now() + ttl,
                         },
                     )
                     .await
@@ -248,6 +259,25 @@ impl Cache {
                 let mut conn = conn.clone();
                 let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
                 redis_call(breaker, "SET", conn.pset_ex::<_, _, ()>(&key, value, millis)).await;
+            }
+        }
+    }
+
+    /// How long a value has left to live; `None` when absent, kept without a limit, or when
+    /// Redis is unavailable.
+    pub async fn time_to_live(&self, key: &str) -> Option<Duration> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory => {
+                let entry = self.local.values.get(&key).await?;
+                Some(entry.expires.saturating_duration_since(Instant::now()))
+            }
+            Backend::Redis { conn, breaker, .. } => {
+                let mut conn = conn.clone();
+                match redis_call(breaker, "PTTL", conn.pttl(&key)).await? {
+                    redis::IntegerReplyOrNoOp::IntegerReply(millis) => Some(Duration::from_millis(millis as u64)),
+                    _ => None,
+                }
             }
         }
     }

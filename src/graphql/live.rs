@@ -208,7 +208,7 @@ async fn run_feed(
                 }
                 Err(err) => tracing::warn!(form = %form.id, error = ?err, "could not compute live figures"),
             }
-            tokio::time::sleep(DEBOUNCE).await;
+            state.clock.sleep(DEBOUNCE).await;
             loop {
                 match heard.try_recv() {
                     Ok(change) => dirty |= moves_figures(&change, form.id),

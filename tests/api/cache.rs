@@ -16,11 +16,16 @@ async fn exercise(cache: &Cache) {
     cache.delete(&key).await;
     assert_eq!(cache.get(&key).await, None);
 
+    // Each value is stored with its own time to live (the store expires it).
     let short = format!("short-{}", Uuid::now_v7().simple());
     cache.set(&short, b"v", Duration::from_millis(200)).await;
     assert!(cache.get(&short).await.is_some());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(cache.get(&short).await, None, "value outlived its time to live");
+    let left = cache.time_to_live(&short).await.expect("a time to live");
+    assert!(left > Duration::ZERO && left <= Duration::from_millis(200), "{left:?}");
+    cache.set(&short, b"w", Duration::from_secs(60)).await;
+    let left = cache.time_to_live(&short).await.expect("a time to live");
+    assert!(left > Duration::from_secs(50) && left <= Duration::from_secs(60), "rewritten: {left:?}");
+    assert_eq!(cache.time_to_live(&format!("absent-{short}")).await, None);
 
     let counter = format!("c-{}", Uuid::now_v7().simple());
     for expected in 1..=3 {

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The app's cache (Redis or in process).
+    pub cache: nazar::cache::Cache,
     /// The prefix of this app's cache keys (shared with another app to share its cache).
     pub cache_prefix: String,
     /// The app's clock: it stands still (rate-limit windows never turn mid-test) until a test
@@ -146,6 +148,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let clock = Clock::fixed(chrono::Utc::now());
     let app = App::build_with_clock(config, clock.clone()).await.expect("app builds");
     let db = app.state.db.clone();
+    let cache = app.state.cache.clone();
     let jobs = app.state.jobs.clone();
     let webhooks = app.state.webhooks.clone();
     let bound = app.bind().await.expect("app binds");
@@ -167,6 +170,7 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         addr,
         client,
         db,
+        cache,
         cache_prefix,
         clock,
         jobs,

@@ -314,24 +314,50 @@ async fn slow_requests_time_out() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     let mut app = spawn_app().await;
+    let addr = app.addr;
     let sign_up = |n: usize| json!({ "query": format!("mutation {{ signUp(input: {{ organizationName: \"A\", name: \"B\", email: \"drain{n}@example.com\", password: \"long enough password\" }}) {{ role }} }}") });
     let batch: Vec<Value> = (0..8).map(sign_up).collect();
-    let request = app.client.post(app.url("/graphql")).json(&batch).send();
-    let in_flight = tokio::spawn(request);
-    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    app.stop().await;
-    let response = in_flight.await.unwrap().expect("the in-flight request was answered");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert!(
-        body.as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["data"]["signUp"]["role"] == "OWNER"),
-        "{body}"
+    let body = serde_json::to_vec(&batch).unwrap();
+    // The request's head first, asking to be told when the server reads the body: its
+    // "100 Continue" says the request is in the server's hands.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
     );
-    // Nothing new is accepted.
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "closed before 100 Continue");
+        interim.push(byte[0]);
+    }
+    assert!(interim.starts_with(b"HTTP/1.1 100"), "{}", String::from_utf8_lossy(&interim));
+
+    // Shutdown is asked for and takes effect (new connections are refused) while the body
+    // has not been sent yet.
+    let stopped = tokio::spawn(async move {
+        app.stop().await;
+        app
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "still accepting after shutdown");
+        tokio::task::yield_now().await;
+    }
+    assert!(!stopped.is_finished(), "the server ended with a request in flight");
+
+    // The in-flight request is still answered in full.
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(answer.matches(r#""role":"OWNER""#).count(), 8, "{answer}");
+    let app = stopped.await.unwrap();
     assert!(app.client.get(app.url("/healthz")).send().await.is_err());
 }
 

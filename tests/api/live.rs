@@ -228,27 +228,34 @@ async fn a_forms_report_is_sent_now_then_after_changes_at_most_once_a_second() {
         let now = data(socket, id).await;
         assert_eq!(now["formReportUpdated"]["responses"]["completed"], 1, "{now}");
     }
-    // A burst: reports follow it, at most one a second, until one has all of it.
+    // A burst within the second after that report: nothing is sent while the app's clock
+    // stands still, however long the wait in real time.
     for _ in 0..3 {
         submit_promoter(&app, &form).await;
     }
     for (socket, id) in [(&mut a, "a"), (&mut b, "b")] {
-        let mut arrivals = Vec::new();
-        let last = loop {
-            let report = data(socket, id).await;
-            arrivals.push(std::time::Instant::now());
-            let completed = report["formReportUpdated"]["responses"]["completed"].as_u64().unwrap();
-            assert!((2..=4).contains(&completed), "{report}");
-            if completed == 4 {
-                break report;
-            }
-        };
-        assert_eq!(last["formReportUpdated"]["nps"]["n"], 4);
-        assert_eq!(last["formReportUpdated"]["nps"]["score"], 100.0);
-        for pair in arrivals.windows(2) {
-            let gap = pair[1] - pair[0];
-            assert!(gap >= Duration::from_millis(900), "two reports {gap:?} apart");
-        }
+        let early = tokio::time::timeout(Duration::from_millis(300), next(socket)).await;
+        assert!(early.is_err(), "{id}: a report within the second: {early:?}");
+    }
+    // 999 ms on: still within the second.
+    app.clock.advance(chrono::Duration::milliseconds(999));
+    for (socket, id) in [(&mut a, "a"), (&mut b, "b")] {
+        let early = tokio::time::timeout(Duration::from_millis(200), next(socket)).await;
+        assert!(early.is_err(), "{id}: a report within the second: {early:?}");
+    }
+    // The second has passed: one report with all of the burst.
+    app.clock.advance(chrono::Duration::milliseconds(1));
+    for (socket, id) in [(&mut a, "a"), (&mut b, "b")] {
+        let report = data(socket, id).await;
+        assert_eq!(report["formReportUpdated"]["responses"]["completed"], 4, "{report}");
+        assert_eq!(report["formReportUpdated"]["nps"]["n"], 4);
+        assert_eq!(report["formReportUpdated"]["nps"]["score"], 100.0);
+    }
+    // No change since: no report, even after the next second.
+    app.clock.advance(chrono::Duration::seconds(2));
+    for (socket, id) in [(&mut a, "a"), (&mut b, "b")] {
+        let quiet = tokio::time::timeout(Duration::from_millis(300), next(socket)).await;
+        assert!(quiet.is_err(), "{id}: a report without a change: {quiet:?}");
     }
 }
 
