@@ -132,8 +132,12 @@ impl App {
             events,
             webhooks,
             live: crate::graphql::live::LiveState {
-                max_connections: config.subscriptions_per_principal.max(1),
-                ..Default::default()
+                figures: Default::default(),
+                connections: crate::service::live::Connections::new(
+                    cache.clone(),
+                    clock.clone(),
+                    config.subscriptions_per_principal,
+                ),
             },
             db,
             cache,
@@ -217,6 +221,7 @@ impl BoundApp {
         tracing::info!(addr = %self.addr, tls, "serving /graphql, /graphql/ws, /public/graphql, /healthz, /readyz");
         let maintenance = tokio::spawn(maintain(state.clone()));
         let relay = tokio::spawn(state.events.live().clone().relay());
+        let renewer = tokio::spawn(state.live.connections.clone().renewer());
         let runner = config.run_jobs.then(|| {
             tokio::spawn(state.jobs.clone().runner(Arc::new(Work {
                 db: state.db.clone(),
@@ -231,6 +236,7 @@ impl BoundApp {
             .await?;
         maintenance.abort();
         relay.abort();
+        renewer.abort();
         for task in [runner, dispatcher].into_iter().flatten() {
             task.abort();
         }

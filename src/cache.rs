@@ -16,6 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use chrono::{DateTime, Utc};
 use moka::{Expiry, future::Cache as Moka};
 use redis::{AsyncCommands, aio::ConnectionManager};
 
@@ -388,6 +389,74 @@ async fn redis_call<T>(breaker: &Breaker, what: &str, call: impl Future<Output =
             breaker.failed();
             tracing::warn!(command = what, "redis timed out, continuing without cache");
             None
+        }
+    }
+}
+
+/// Takes a lease in a set of leases (a sorted set scored by expiry): drops the expired ones,
+/// refuses when `max` are held, else adds the member until `now + lease`.
+const LEASE_TAKE: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+";
+
+impl Cache {
+    /// Takes one of at most `max` leases of `set` for `member`, shared by every instance, until
+    /// `lease` after `now` (the caller's clock): `Some(false)` when `max` unexpired leases are
+    /// held, `None` without Redis or when Redis is unavailable (the caller counts for itself).
+    pub async fn take_lease(&self, set: &str, member: &str, max: usize, now: DateTime<Utc>, lease: Duration) -> Option<bool> {
+        let Backend::Redis { conn, breaker, .. } = &self.backend else {
+            return None;
+        };
+        static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(LEASE_TAKE));
+        let mut conn = conn.clone();
+        let now_ms = now.timestamp_millis();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1);
+        let mut invocation = SCRIPT.key(self.key(set));
+        invocation
+            .arg(now_ms)
+            .arg(now_ms.saturating_add(lease_ms))
+            .arg(max)
+            .arg(member)
+            .arg(lease_ms);
+        redis_call(breaker, "EVALSHA", invocation.invoke_async::<i64>(&mut conn))
+            .await
+            .map(|taken| taken == 1)
+    }
+
+    /// Extends the leases of `set` that `members` hold (and only those still held) until
+    /// `lease` after `now`; best effort.
+    pub async fn renew_leases(&self, set: &str, members: &[String], now: DateTime<Utc>, lease: Duration) {
+        let Backend::Redis { conn, breaker, .. } = &self.backend else {
+            return;
+        };
+        if members.is_empty() {
+            return;
+        }
+        let mut conn = conn.clone();
+        let key = self.key(set);
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1);
+        let until = now.timestamp_millis().saturating_add(lease_ms);
+        let mut pipe = redis::pipe();
+        let mut add = redis::cmd("ZADD");
+        add.arg(&key).arg("XX");
+        for member in members {
+            add.arg(until).arg(member);
+        }
+        pipe.add_command(add).ignore().pexpire(&key, lease_ms).ignore();
+        redis_call(breaker, "ZADD", pipe.query_async::<()>(&mut conn)).await;
+    }
+
+    /// Gives back `member`'s lease of `set`; best effort (an unreturned lease expires).
+    pub async fn release_lease(&self, set: &str, member: &str) {
+        if let Backend::Redis { conn, breaker, .. } = &self.backend {
+            let mut conn = conn.clone();
+            redis_call(breaker, "ZREM", conn.zrem::<_, _, ()>(self.key(set), member)).await;
         }
     }
 }

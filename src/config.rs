@@ -219,7 +219,7 @@ pub struct Config {
     pub webhook_timeout_secs: u64,
 
     /// Subscription connections (WebSocket, `/graphql/ws`) a member or an API key may hold at
-    /// once on one instance.
+    /// once, across all instances sharing Redis (each instance alone without it).
     #[arg(long, env = "SUBSCRIPTIONS_PER_PRINCIPAL", default_value_t = 20, global = true)]
     pub subscriptions_per_principal: usize,
 

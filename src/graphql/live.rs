@@ -2,7 +2,8 @@
 //! `graphql-transport-ws` protocol of the `graphql-ws` client that Apollo and urql use; the
 //! older `subscriptions-transport-ws` too). The client authenticates in `connection_init`
 //! (`{ "authorization": "Bearer <access token or API key>" }`); tenancy and rights are those
-//! of queries, and a principal holds at most a configured number of connections per instance.
+//! of queries, and a principal holds at most a configured number of connections across all
+//! instances (`service::live::Connections`).
 //!
 //! Changes reach every instance (`service::live`); a form's report is computed once per
 //! instance for all its subscribers, at most once a second.
@@ -27,7 +28,6 @@ use super::{
 };
 use crate::{
     app::AppState,
-    auth::Principal,
     error::{AppError, AppResult},
     report::figures::FormFigures,
     service::{
@@ -235,55 +235,12 @@ async fn run_feed(
     }
 }
 
-/// This instance's open subscription connections per principal.
-#[derive(Clone, Default)]
-pub struct Connections(Arc<Mutex<HashMap<String, usize>>>);
-
-/// A connection counted for its principal until it ends.
-pub struct Slot {
-    connections: Connections,
-    principal: String,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.connections.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.principal) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                open.remove(&self.principal);
-            }
-        }
-    }
-}
-
-impl Connections {
-    /// A slot for `principal`, unless it holds `max` connections already.
-    fn take(&self, principal: &Principal, max: usize) -> Option<Slot> {
-        let key = match principal {
-            Principal::Member { user_id, .. } => format!("user:{user_id}"),
-            Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
-        };
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(key.clone()).or_default();
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(Slot {
-            connections: self.clone(),
-            principal: key,
-        })
-    }
-}
-
 /// What live subscriptions keep per instance.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LiveState {
     pub figures: FigureFeeds,
-    pub connections: Connections,
-    /// Connections a principal may hold on this instance.
-    pub max_connections: usize,
+    /// Connections per principal, counted across instances.
+    pub connections: service::live::Connections,
 }
 
 /// Checks a connection's `connection_init` payload: its credentials (an `authorization` of
@@ -319,14 +276,15 @@ pub async fn connection_init(
     let slot = state
         .live
         .connections
-        .take(&principal, state.live.max_connections)
+        .take(&principal)
+        .await
         .ok_or_else(|| {
             AppError::refused(
                 crate::error::code::RATE_LIMITED,
                 None,
                 format!(
                     "at most {} subscription connections at once per member or API key",
-                    state.live.max_connections
+                    state.live.connections.max()
                 ),
             )
         })?;

@@ -109,3 +109,134 @@ impl Live {
         self.cache.kind() == "redis"
     }
 }
+
+/// How long a connection's lease lasts without being renewed (an instance that dies gives its
+/// principals' slots back within this).
+pub const CONNECTION_LEASE: Duration = Duration::from_secs(60);
+/// How often an instance renews the leases of its open connections.
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
+/// Subscription connections per principal (a member or an API key), at most `max` across all
+/// instances: each connection holds a lease in Redis, renewed while it is open and given back
+/// when it closes. Without Redis (or while it is unavailable) each instance counts its own.
+#[derive(Clone)]
+pub struct Connections {
+    inner: std::sync::Arc<Open>,
+}
+
+struct Open {
+    cache: Cache,
+    clock: crate::clock::Clock,
+    max: usize,
+    /// This instance's open connections: lease set → connection ids.
+    held: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<String>>>,
+}
+
+impl Open {
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, std::collections::HashSet<String>>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A connection counted for its principal until dropped.
+pub struct Slot {
+    inner: std::sync::Arc<Open>,
+    set: String,
+    id: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        {
+            let mut held = self.inner.held();
+            if let Some(ids) = held.get_mut(&self.set) {
+                ids.remove(&self.id);
+                if ids.is_empty() {
+                    held.remove(&self.set);
+                }
+            }
+        }
+        // Giving the lease back early; if this cannot run, the lease expires.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (cache, set, id) = (self.inner.cache.clone(), std::mem::take(&mut self.set), std::mem::take(&mut self.id));
+            runtime.spawn(async move { cache.release_lease(&set, &id).await });
+        }
+    }
+}
+
+impl Connections {
+    pub fn new(cache: Cache, clock: crate::clock::Clock, max: usize) -> Self {
+        Connections {
+            inner: std::sync::Arc::new(Open {
+                cache,
+                clock,
+                max: max.max(1),
+                held: Default::default(),
+            }),
+        }
+    }
+
+    /// The most connections a principal may hold.
+    pub fn max(&self) -> usize {
+        self.inner.max
+    }
+
+    /// A slot for `principal`, unless it holds the most connections already.
+    pub async fn take(&self, principal: &crate::auth::principal::Principal) -> Option<Slot> {
+        use crate::auth::principal::Principal;
+        let set = match principal {
+            Principal::Member { user_id, .. } => format!("live-connections:user:{user_id}"),
+            Principal::ApiKey { key_id, .. } => format!("live-connections:key:{key_id}"),
+        };
+        let inner = &self.inner;
+        if inner.held().get(&set).map_or(0, |ids| ids.len()) >= inner.max {
+            return None;
+        }
+        let id = Uuid::now_v7().simple().to_string();
+        let shared = inner
+            .cache
+            .take_lease(&set, &id, inner.max, inner.clock.now(), CONNECTION_LEASE)
+            .await;
+        if shared == Some(false) {
+            return None;
+        }
+        // From here the slot gives its lease back when dropped.
+        let slot = Slot {
+            inner: inner.clone(),
+            set: set.clone(),
+            id: id.clone(),
+        };
+        let mut held = inner.held();
+        let ids = held.entry(set).or_default();
+        if ids.len() >= inner.max {
+            // Another connection of this instance took the last slot meanwhile.
+            drop(held);
+            drop(slot);
+            return None;
+        }
+        ids.insert(id);
+        Some(slot)
+    }
+
+    /// Renews the leases of this instance's open connections, for as long as the process lives.
+    pub async fn renewer(self) {
+        loop {
+            self.inner.clock.sleep(RENEW_EVERY).await;
+            self.renew().await;
+        }
+    }
+
+    /// Renews the leases of this instance's open connections now.
+    pub async fn renew(&self) {
+        let held: Vec<(String, Vec<String>)> = self
+            .inner
+            .held()
+            .iter()
+            .map(|(set, ids)| (set.clone(), ids.iter().cloned().collect()))
+            .collect();
+        let now = self.inner.clock.now();
+        for (set, ids) in held {
+            self.inner.cache.renew_leases(&set, &ids, now, CONNECTION_LEASE).await;
+        }
+    }
+}

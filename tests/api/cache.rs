@@ -42,9 +42,38 @@ async fn exercise(cache: &Cache) {
     assert!(cache.ping().await.is_ok());
 }
 
+/// Leases shared by instances: at most `max` held, expiring on the caller's clock unless
+/// renewed, given back early.
+async fn leases(cache: &Cache) {
+    let set = format!("leases-{}", Uuid::now_v7().simple());
+    let t0 = chrono::Utc::now();
+    let lease = Duration::from_secs(60);
+    let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+    assert_eq!(cache.take_lease(&set, "a", 2, at(0), lease).await, Some(true));
+    assert_eq!(cache.take_lease(&set, "b", 2, at(1), lease).await, Some(true));
+    assert_eq!(cache.take_lease(&set, "c", 2, at(2), lease).await, Some(false), "two are held");
+    cache.release_lease(&set, "a").await;
+    assert_eq!(cache.take_lease(&set, "c", 2, at(3), lease).await, Some(true), "a was given back");
+    // b is renewed at 50 s, c is not: at 64 s c's lease has run out, b's has not.
+    cache.renew_leases(&set, &["b".to_owned()], at(50), lease).await;
+    assert_eq!(cache.take_lease(&set, "d", 2, at(62), lease).await, Some(false), "c holds until 63 s");
+    assert_eq!(cache.take_lease(&set, "d", 2, at(64), lease).await, Some(true), "c expired");
+    assert_eq!(cache.take_lease(&set, "e", 2, at(100), lease).await, Some(false), "b renewed to 110 s");
+    // Renewing does not bring back a lease that was given back.
+    cache.release_lease(&set, "d").await;
+    cache.renew_leases(&set, &["d".to_owned()], at(101), lease).await;
+    assert_eq!(cache.take_lease(&set, "e", 2, at(102), lease).await, Some(true));
+}
+
 #[tokio::test]
 async fn the_in_process_cache_works() {
-    exercise(&Cache::memory("test:")).await;
+    let cache = Cache::memory("test:");
+    exercise(&cache).await;
+    // No leases to share in process: the caller counts for itself.
+    assert_eq!(
+        cache.take_lease("set", "a", 1, chrono::Utc::now(), Duration::from_secs(60)).await,
+        None
+    );
 }
 
 #[tokio::test]
@@ -57,6 +86,7 @@ async fn the_redis_cache_works() {
     let cache = Cache::redis(&url, prefix.clone()).await.expect("redis reachable");
     assert_eq!(cache.kind(), "redis");
     exercise(&cache).await;
+    leases(&cache).await;
     // Keys carry the prefix, so tests and deployments sharing a Redis do not collide.
     let other = Cache::redis(&url, format!("nazar-test:{}:", Uuid::now_v7().simple()))
         .await

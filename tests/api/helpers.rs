@@ -352,3 +352,78 @@ pub fn problems(body: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A server process of its own on `config`'s database and data folder.
+pub struct Process {
+    pub child: std::process::Child,
+    pub url: String,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    /// Starts it and waits until it is ready; `run_jobs` runs its job runner and dispatcher.
+    pub async fn start(config: &nazar::config::Config, run_jobs: bool) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nazar"));
+        command
+            .env_clear()
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", &config.data_dir)
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("RUN_JOBS", run_jobs.to_string())
+            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(url) = &config.database_url {
+            command.env("DATABASE_URL", url.expose());
+        }
+        if let Some(url) = &config.redis_url {
+            command
+                .env("REDIS_URL", url.expose())
+                .env("CACHE_PREFIX", &config.cache_prefix);
+        }
+        command.env("SUBSCRIPTIONS_PER_PRINCIPAL", config.subscriptions_per_principal.to_string());
+        let child = command.spawn().expect("the server starts");
+        let process = Process {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            addr: format!("127.0.0.1:{port}").parse().unwrap(),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/readyz", process.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await; // the process is starting up
+        }
+        panic!("the server process did not become ready");
+    }
+
+    /// The JSON answer to a GraphQL operation at `path`.
+    pub async fn gql(&self, token: Option<&str>, path: &str, query: &str, variables: Value) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -12,14 +12,18 @@ use tokio_tungstenite::{
 
 use crate::{
     collect::{publish_feedback, submit_promoter},
-    helpers::{OwnRedis, TestApp, spawn_app_with, start, test_config},
+    helpers::{OwnRedis, Process, TestApp, spawn_app_with, start, test_config},
 };
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket to `/graphql/ws` speaking `graphql-transport-ws`, not yet initialised.
 async fn open(app: &TestApp) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    open_at(app.addr).await
+}
+
+async fn open_at(addr: std::net::SocketAddr) -> Socket {
+    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
     request
         .headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
@@ -64,15 +68,46 @@ async fn next(socket: &mut Socket) -> Result<Value, Option<(u16, String)>> {
 
 /// An initialised connection for `token`.
 async fn connect(app: &TestApp, token: &str) -> Socket {
-    let mut socket = open(app).await;
+    connect_at(app.addr, token).await
+}
+
+async fn connect_at(addr: std::net::SocketAddr, token: &str) -> Socket {
+    init_at(addr, token).await.unwrap_or_else(|closed| panic!("refused: {closed:?}"))
+}
+
+/// A connection initialised with `token`, or the code and reason it was closed with.
+async fn init_at(addr: std::net::SocketAddr, token: &str) -> Result<Socket, Option<(u16, String)>> {
+    let mut socket = open_at(addr).await;
     send(
         &mut socket,
         json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
     )
     .await;
-    let ack = next(&mut socket).await.expect("connection_ack");
+    let ack = next(&mut socket).await?;
     assert_eq!(ack["type"], "connection_ack", "{ack}");
-    socket
+    Ok(socket)
+}
+
+/// Connects once a slot is free (a closed connection gives its slot back just after it ends).
+async fn connect_when_free(addr: std::net::SocketAddr, token: &str) -> Socket {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match init_at(addr, token).await {
+            Ok(socket) => return socket,
+            Err(closed) => assert!(tokio::time::Instant::now() < deadline, "no slot given back: {closed:?}"),
+        }
+    }
+}
+
+fn assert_limited(answer: Result<Socket, Option<(u16, String)>>, max: usize) {
+    match answer {
+        Err(Some((code, reason))) => {
+            assert_eq!(code, 1002);
+            assert!(reason.contains(&format!("at most {max} subscription connections")), "{reason}");
+        }
+        Err(None) => panic!("closed without a reason"),
+        Ok(_) => panic!("a connection past the limit was accepted"),
+    }
 }
 
 async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
@@ -186,32 +221,51 @@ async fn connections_need_credentials_and_are_limited_per_principal() {
     // Two at once; a third is refused until one closes.
     let first = connect(&app, &owner.access_token).await;
     let _second = connect(&app, &owner.access_token).await;
-    let mut third = open(&app).await;
-    send(
-        &mut third,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", owner.access_token) } }),
-    )
-    .await;
-    let (code, reason) = closed(next(&mut third).await);
-    assert_eq!(code, 1002);
-    assert!(reason.contains("at most 2 subscription connections"), "{reason}");
+    assert_limited(init_at(app.addr, &owner.access_token).await, 2);
     drop(first);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut again = open(&app).await;
-        send(
-            &mut again,
-            json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", owner.access_token) } }),
-        )
-        .await;
-        match next(&mut again).await {
-            Ok(ack) => {
-                assert_eq!(ack["type"], "connection_ack");
-                break;
-            }
-            Err(_) => assert!(tokio::time::Instant::now() < deadline, "the slot was not given back"),
-        }
-    }
+    connect_when_free(app.addr, &owner.access_token).await;
+}
+
+#[tokio::test]
+async fn the_connection_limit_holds_across_instances_and_a_dead_instances_slots_run_out() {
+    let Some(redis) = OwnRedis::start().await else {
+        eprintln!("redis-server is not installed: this test needs it");
+        return;
+    };
+    let (mut config, dir) = test_config().await;
+    config.redis_url = Some(nazar::config::Secret::new(redis.url.clone()));
+    config.cache_prefix = format!("nazar-test:{}:", uuid::Uuid::now_v7().simple());
+    config.subscriptions_per_principal = 2;
+    let a = start(config.clone(), dir).await;
+    let b = start(config.clone(), None).await;
+    let owner = a.sign_up().await;
+    let token = owner.access_token.as_str();
+
+    // One connection on each instance: the principal's two; a third is refused on either.
+    let on_a = connect(&a, token).await;
+    let on_b = connect(&b, token).await;
+    assert_limited(init_at(a.addr, token).await, 2);
+    assert_limited(init_at(b.addr, token).await, 2);
+    // Closed on one instance, free on the other.
+    drop(on_a);
+    let second_on_b = connect_when_free(b.addr, token).await;
+    assert_limited(init_at(a.addr, token).await, 2);
+    drop((on_b, second_on_b));
+
+    // A server process takes both slots and is killed (SIGKILL): nothing gives them back.
+    let mut process = Process::start(&config, false).await;
+    let _held = (
+        connect_when_free(process.addr, token).await,
+        connect_when_free(process.addr, token).await,
+    );
+    assert_limited(init_at(b.addr, token).await, 2);
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    assert_limited(init_at(b.addr, token).await, 2);
+    // Their leases run out unrenewed (the test moves instance b's clock past them).
+    b.clock.advance(chrono::Duration::seconds(120));
+    let _after = connect(&b, token).await;
+    drop(redis);
 }
 
 #[tokio::test]

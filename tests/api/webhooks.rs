@@ -836,77 +836,12 @@ async fn partial_saves_are_events_only_for_endpoints_that_receive_them() {
     assert_eq!(events[0]["data"]["response"]["id"], last["id"]);
 }
 
-/// A server process of its own on `config`'s database and data folder.
-struct Process {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Process {
-    async fn start(config: &nazar::config::Config, run_jobs: bool) -> Process {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nazar"));
-        command
-            .env_clear()
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATA_DIR", &config.data_dir)
-            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
-            .env("RUN_JOBS", run_jobs.to_string())
-            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
-            .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        if let Some(url) = &config.database_url {
-            command.env("DATABASE_URL", url.expose());
-        }
-        let child = command.spawn().expect("the server starts");
-        let process = Process {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{}/readyz", process.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return process;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server process did not become ready");
-    }
-
-    async fn gql(&self, token: Option<&str>, path: &str, query: &str, variables: Value) -> Value {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}{path}", self.url))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn a_server_killed_between_commit_and_delivery_delivers_after_a_restart() {
     let (config, _dir) = test_config().await;
     let receiver = Receiver::start().await;
     // The first process runs no dispatcher: what it commits waits in the outbox.
-    let mut first = Process::start(&config, false).await;
+    let mut first = crate::helpers::Process::start(&config, false).await;
     let signed_up = first
         .gql(
             None,
@@ -972,7 +907,7 @@ async fn a_server_killed_between_commit_and_delivery_delivers_after_a_restart() 
     assert!(receiver.got().is_empty());
 
     // The next process delivers it from the outbox by itself.
-    let _second = Process::start(&config, true).await;
+    let _second = crate::helpers::Process::start(&config, true).await;
     let got = receiver.wait_for(1).await;
     assert_eq!(got[0].json()["data"]["response"]["id"], response_id.as_str());
     assert!(verified(&got[0], &secret));
