@@ -229,6 +229,9 @@ impl BoundApp {
             })))
         });
         let dispatcher = config.run_jobs.then(|| tokio::spawn(state.webhooks.clone().runner()));
+        let folder = config
+            .run_jobs
+            .then(|| tokio::spawn(crate::service::report::folder(state.db.clone())));
         let routes = http::routes(state, staff, public, &config);
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         Server::new_with_acceptor(self.acceptor)
@@ -237,7 +240,7 @@ impl BoundApp {
         maintenance.abort();
         relay.abort();
         renewer.abort();
-        for task in [runner, dispatcher].into_iter().flatten() {
+        for task in [runner, dispatcher, folder].into_iter().flatten() {
             task.abort();
         }
         tracing::info!("stopped");

@@ -140,7 +140,10 @@ mod tests {
         breaker.failed();
         assert!(breaker.is_down());
         let early = tokio::time::timeout(Duration::from_millis(50), breaker.until_up()).await;
-        assert!(early.is_err() && breaker.is_down(), "the probe has not had an answer yet");
+        assert!(
+            early.is_err() && breaker.is_down(),
+            "the probe has not had an answer yet"
+        );
         reachable.store(true, Ordering::SeqCst);
         tokio::time::timeout(Duration::from_secs(5), breaker.until_up())
             .await

@@ -409,7 +409,14 @@ impl Cache {
     /// Takes one of at most `max` leases of `set` for `member`, shared by every instance, until
     /// `lease` after `now` (the caller's clock): `Some(false)` when `max` unexpired leases are
     /// held, `None` without Redis or when Redis is unavailable (the caller counts for itself).
-    pub async fn take_lease(&self, set: &str, member: &str, max: usize, now: DateTime<Utc>, lease: Duration) -> Option<bool> {
+    pub async fn take_lease(
+        &self,
+        set: &str,
+        member: &str,
+        max: usize,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Option<bool> {
         let Backend::Redis { conn, breaker, .. } = &self.backend else {
             return None;
         };

@@ -13,6 +13,7 @@ pub mod job;
 pub mod membership;
 pub mod organization;
 pub mod outbox_event;
+pub mod pending_count;
 pub mod question_option;
 pub mod refresh_token;
 pub mod report;

@@ -21,6 +21,7 @@ mod m20261203_000015_sqlite_counts;
 mod m20261203_000016_segment_dimensions;
 mod m20261203_000017_kept_times;
 mod m20261204_000018_webhooks;
+mod m20261205_000019_pending_counts;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_segment_dimensions::Migration),
             Box::new(m20261203_000017_kept_times::Migration),
             Box::new(m20261204_000018_webhooks::Migration),
+            Box::new(m20261205_000019_pending_counts::Migration),
         ]
     }
 }

@@ -273,21 +273,16 @@ pub async fn connection_init(
         }
         RequestAuth::Failed => return Err(AppError::Internal("credentials could not be checked".to_owned()).into()),
     };
-    let slot = state
-        .live
-        .connections
-        .take(&principal)
-        .await
-        .ok_or_else(|| {
-            AppError::refused(
-                crate::error::code::RATE_LIMITED,
-                None,
-                format!(
-                    "at most {} subscription connections at once per member or API key",
-                    state.live.connections.max()
-                ),
-            )
-        })?;
+    let slot = state.live.connections.take(&principal).await.ok_or_else(|| {
+        AppError::refused(
+            crate::error::code::RATE_LIMITED,
+            None,
+            format!(
+                "at most {} subscription connections at once per member or API key",
+                state.live.connections.max()
+            ),
+        )
+    })?;
     let mut data = async_graphql::Data::default();
     data.insert(auth);
     data.insert(Arc::new(slot));

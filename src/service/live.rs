@@ -158,7 +158,11 @@ impl Drop for Slot {
         }
         // Giving the lease back early; if this cannot run, the lease expires.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (cache, set, id) = (self.inner.cache.clone(), std::mem::take(&mut self.set), std::mem::take(&mut self.id));
+            let (cache, set, id) = (
+                self.inner.cache.clone(),
+                std::mem::take(&mut self.set),
+                std::mem::take(&mut self.id),
+            );
             runtime.spawn(async move { cache.release_lease(&set, &id).await });
         }
     }

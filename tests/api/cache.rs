@@ -24,7 +24,10 @@ async fn exercise(cache: &Cache) {
     assert!(left > Duration::ZERO && left <= Duration::from_millis(200), "{left:?}");
     cache.set(&short, b"w", Duration::from_secs(60)).await;
     let left = cache.time_to_live(&short).await.expect("a time to live");
-    assert!(left > Duration::from_secs(50) && left <= Duration::from_secs(60), "rewritten: {left:?}");
+    assert!(
+        left > Duration::from_secs(50) && left <= Duration::from_secs(60),
+        "rewritten: {left:?}"
+    );
     assert_eq!(cache.time_to_live(&format!("absent-{short}")).await, None);
 
     let counter = format!("c-{}", Uuid::now_v7().simple());
@@ -51,14 +54,34 @@ async fn leases(cache: &Cache) {
     let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
     assert_eq!(cache.take_lease(&set, "a", 2, at(0), lease).await, Some(true));
     assert_eq!(cache.take_lease(&set, "b", 2, at(1), lease).await, Some(true));
-    assert_eq!(cache.take_lease(&set, "c", 2, at(2), lease).await, Some(false), "two are held");
+    assert_eq!(
+        cache.take_lease(&set, "c", 2, at(2), lease).await,
+        Some(false),
+        "two are held"
+    );
     cache.release_lease(&set, "a").await;
-    assert_eq!(cache.take_lease(&set, "c", 2, at(3), lease).await, Some(true), "a was given back");
+    assert_eq!(
+        cache.take_lease(&set, "c", 2, at(3), lease).await,
+        Some(true),
+        "a was given back"
+    );
     // b is renewed at 50 s, c is not: at 64 s c's lease has run out, b's has not.
     cache.renew_leases(&set, &["b".to_owned()], at(50), lease).await;
-    assert_eq!(cache.take_lease(&set, "d", 2, at(62), lease).await, Some(false), "c holds until 63 s");
-    assert_eq!(cache.take_lease(&set, "d", 2, at(64), lease).await, Some(true), "c expired");
-    assert_eq!(cache.take_lease(&set, "e", 2, at(100), lease).await, Some(false), "b renewed to 110 s");
+    assert_eq!(
+        cache.take_lease(&set, "d", 2, at(62), lease).await,
+        Some(false),
+        "c holds until 63 s"
+    );
+    assert_eq!(
+        cache.take_lease(&set, "d", 2, at(64), lease).await,
+        Some(true),
+        "c expired"
+    );
+    assert_eq!(
+        cache.take_lease(&set, "e", 2, at(100), lease).await,
+        Some(false),
+        "b renewed to 110 s"
+    );
     // Renewing does not bring back a lease that was given back.
     cache.release_lease(&set, "d").await;
     cache.renew_leases(&set, &["d".to_owned()], at(101), lease).await;
@@ -71,7 +94,9 @@ async fn the_in_process_cache_works() {
     exercise(&cache).await;
     // No leases to share in process: the caller counts for itself.
     assert_eq!(
-        cache.take_lease("set", "a", 1, chrono::Utc::now(), Duration::from_secs(60)).await,
+        cache
+            .take_lease("set", "a", 1, chrono::Utc::now(), Duration::from_secs(60))
+            .await,
         None
     );
 }

@@ -195,6 +195,13 @@ impl TestApp {
             .expect("jobs run")
     }
 
+    /// Folds every pending report count into the tallies; how many responses it folded.
+    pub async fn fold_counts(&self) -> u64 {
+        nazar::service::report::fold_pending(&self.db)
+            .await
+            .expect("counts fold")
+    }
+
     /// Fans out and sends the webhook deliveries that are due until none is; how many
     /// attempts this call made.
     pub async fn deliver(&self) -> usize {
@@ -387,7 +394,10 @@ impl Process {
                 .env("REDIS_URL", url.expose())
                 .env("CACHE_PREFIX", &config.cache_prefix);
         }
-        command.env("SUBSCRIPTIONS_PER_PRINCIPAL", config.subscriptions_per_principal.to_string());
+        command.env(
+            "SUBSCRIPTIONS_PER_PRINCIPAL",
+            config.subscriptions_per_principal.to_string(),
+        );
         let child = command.spawn().expect("the server starts");
         let process = Process {
             child,

@@ -335,7 +335,11 @@ async fn shutdown_lets_in_flight_requests_finish() {
         assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "closed before 100 Continue");
         interim.push(byte[0]);
     }
-    assert!(interim.starts_with(b"HTTP/1.1 100"), "{}", String::from_utf8_lossy(&interim));
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
 
     // Shutdown is asked for and takes effect (new connections are refused) while the body
     // has not been sent yet.

@@ -72,7 +72,9 @@ async fn connect(app: &TestApp, token: &str) -> Socket {
 }
 
 async fn connect_at(addr: std::net::SocketAddr, token: &str) -> Socket {
-    init_at(addr, token).await.unwrap_or_else(|closed| panic!("refused: {closed:?}"))
+    init_at(addr, token)
+        .await
+        .unwrap_or_else(|closed| panic!("refused: {closed:?}"))
 }
 
 /// A connection initialised with `token`, or the code and reason it was closed with.
@@ -103,7 +105,10 @@ fn assert_limited(answer: Result<Socket, Option<(u16, String)>>, max: usize) {
     match answer {
         Err(Some((code, reason))) => {
             assert_eq!(code, 1002);
-            assert!(reason.contains(&format!("at most {max} subscription connections")), "{reason}");
+            assert!(
+                reason.contains(&format!("at most {max} subscription connections")),
+                "{reason}"
+            );
         }
         Err(None) => panic!("closed without a reason"),
         Ok(_) => panic!("a connection past the limit was accepted"),

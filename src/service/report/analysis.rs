@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{answer, answer_choice, form, response, response_attribute};
 use sea_orm::{
     ConnectionTrait, DbBackend,
-    sea_query::{Alias, CaseStatement, Expr as Sql, ExprTrait},
+    sea_query::{Alias, Expr as Sql, ExprTrait},
 };
 
 use super::{
@@ -79,17 +79,6 @@ async fn condition(
     }
 }
 
-/// A CASE giving the index (as text) of the first bound `value` is below, else the last
-/// index; NULL stays NULL.
-fn band_index(value: Sql, bounds: Vec<Sql>) -> Sql {
-    let mut case = CaseStatement::new().case(value.clone().is_null(), Sql::cust("NULL"));
-    let last = bounds.len();
-    for (i, bound) in bounds.into_iter().enumerate() {
-        case = case.case(value.clone().lt(bound), Sql::val(i.to_string()));
-    }
-    Sql::Case(Box::new(case.finally(Sql::val(last.to_string()))))
-}
-
 /// A series' figures per bucket of `from..=to`.
 #[allow(clippy::too_many_arguments)]
 pub async fn series(
@@ -138,25 +127,7 @@ pub async fn series(
             }
             Some(f) => {
                 let zone = zone_of(conn, form).await?;
-                let instants: Vec<Sql> = starts[1..]
-                    .iter()
-                    .map(|s| {
-                        let (at, _) = filter::instants(
-                            Period {
-                                from: Some(*s),
-                                to: None,
-                            },
-                            zone,
-                        );
-                        Sql::val(at)
-                    })
-                    .collect();
-                let days: Vec<Sql> = starts[1..].iter().map(|s| Sql::val(*s)).collect();
-                let grouping = Grouping {
-                    join: None,
-                    by_start: band_index(Sql::col((response::Entity, response::Column::StartedAt)), instants),
-                    by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
-                };
+                let grouping = Grouping::buckets(&starts, zone);
                 let mut sql = condition(conn, state, form, filter).await?;
                 let mut tail = true;
                 if let Some((dimension, values)) = f
@@ -326,7 +297,7 @@ fn keyed(
             )
             .and(Sql::col((g.clone(), response_attribute::Column::Name)).eq(name))
     };
-    let banded = |value: Sql, bands: &[f64]| band_index(value, bands.iter().map(|b| Sql::val(*b)).collect());
+    let banded = |value: Sql, bands: &[f64]| filter::band_index(value, bands.iter().map(|b| Sql::val(*b)).collect());
     Ok(match dimension {
         Dimension::Answer { key, bands } => {
             check_bands(bands, "by.answer.bands")?;
@@ -462,7 +433,7 @@ fn keyed(
                 .iter()
                 .map(|m| Sql::val(crate::report::segment::tenure_days(i64::from(*m))))
                 .collect();
-            let key_sql = band_index(days, day_bounds);
+            let key_sql = filter::band_index(days, day_bounds);
             let (by_start, by_finish) = same(key_sql);
             Keyed {
                 grouping: Grouping {

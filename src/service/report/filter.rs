@@ -641,6 +641,44 @@ pub struct Grouping {
     pub by_finish: Sql,
 }
 
+impl Grouping {
+    /// By the buckets starting on `starts` (ascending; the first takes every day before the
+    /// second), of local days in `zone`: the bucket's index as the key.
+    pub fn buckets(starts: &[NaiveDate], zone: Tz) -> Grouping {
+        let bounds = starts.get(1..).unwrap_or_default();
+        let instants: Vec<Sql> = bounds
+            .iter()
+            .map(|s| {
+                let (at, _) = instants(
+                    Period {
+                        from: Some(*s),
+                        to: None,
+                    },
+                    zone,
+                );
+                Sql::val(at)
+            })
+            .collect();
+        let days: Vec<Sql> = bounds.iter().map(|s| Sql::val(*s)).collect();
+        Grouping {
+            join: None,
+            by_start: band_index(Sql::col((response::Entity, response::Column::StartedAt)), instants),
+            by_finish: band_index(Sql::col((response::Entity, response::Column::CompletedDay)), days),
+        }
+    }
+}
+
+/// A CASE giving the index (as text) of the first bound `value` is below, else the last
+/// index; NULL stays NULL.
+pub fn band_index(value: Sql, bounds: Vec<Sql>) -> Sql {
+    let mut case = sea_orm::sea_query::CaseStatement::new().case(value.clone().is_null(), Sql::cust("NULL"));
+    let last = bounds.len();
+    for (i, bound) in bounds.into_iter().enumerate() {
+        case = case.case(value.clone().lt(bound), Sql::val(i.to_string()));
+    }
+    Sql::Case(Box::new(case.finally(Sql::val(last.to_string()))))
+}
+
 /// The counts the tallies would hold for the responses of `form_id` that `filter` selects,
 /// over `period` (local days in `zone`): started, finished by outcome on their start day,
 /// completed and disqualified, durations, total scores, and per question answered, values and

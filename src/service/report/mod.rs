@@ -467,13 +467,10 @@ pub async fn form_figures(
     };
     let counted = need.counted(&def);
     let count = || async {
-        if filter.is_none() && !counted.times {
-            // One statement over the tallies: consistent by itself, no transaction to open.
-            return counts_of(conn, state.versions, form, period, None, &counted).await;
-        }
-        // Counts folded by segment and the responses not folded yet are read in one snapshot,
-        // so a fold committing between them cannot count its responses twice or not at all;
-        // so are the tallies and the exact seconds of their times' median.
+        // The tallies and the responses whose counts are pending, like counts folded by
+        // segment and the responses not folded yet, are read in one snapshot, so a fold
+        // committing between them cannot count its responses twice or not at all; so are the
+        // tallies and the exact seconds of their times' median.
         let snapshot = state.db.begin_read().await?;
         let counts = counts_of(&snapshot, state.versions, form, period, filter, &counted).await;
         snapshot.commit().await?;
@@ -591,6 +588,58 @@ pub async fn rebuild_form(db: &crate::db::Db, organization_id: Uuid, form_id: Uu
     tally::rebuild(db, form_id, zone).await?;
     segment::fold(db, form_id, zone).await?;
     Ok(())
+}
+
+/// Forms one pass of [`fold_pending`] reads at a time.
+const FOLD_FORMS: u64 = 100;
+/// The pause of [`folder`] after a pass that found few pending counts, so that the next
+/// pass folds a batch rather than a response at a time.
+pub const FOLD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Folds the pending counts of every form into the tallies, batch by batch, until none is
+/// left that another folder does not hold; how many responses it folded. Safe on several
+/// instances at once ([`tally::fold`]).
+pub async fn fold_pending(db: &crate::db::Db) -> AppResult<u64> {
+    use sea_orm::QuerySelect;
+    let mut folded = 0;
+    loop {
+        let forms: Vec<Uuid> = entity::pending_count::Entity::find()
+            .select_only()
+            .column(entity::pending_count::Column::FormId)
+            .distinct()
+            .limit(FOLD_FORMS)
+            .into_tuple()
+            .all(db.conn())
+            .await?;
+        let mut pass = 0;
+        for form_id in forms {
+            loop {
+                let n = tally::fold(db, form_id, tally::FOLD_BATCH).await?;
+                pass += n;
+                if n < tally::FOLD_BATCH {
+                    break;
+                }
+            }
+        }
+        folded += pass;
+        if pass == 0 {
+            return Ok(folded);
+        }
+    }
+}
+
+/// Folds pending counts for as long as the process lives (every instance runs one): again at
+/// once after a pass that folded full batches, else after [`FOLD_POLL`]. Nothing is lost when
+/// it stops: the pending rows wait in the database, and reads count them meanwhile.
+pub async fn folder(db: crate::db::Db) {
+    loop {
+        match fold_pending(&db).await {
+            Ok(n) if n >= tally::FOLD_BATCH => continue,
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "could not fold pending counts"),
+        }
+        tokio::time::sleep(FOLD_POLL).await;
+    }
 }
 
 /// Folds a form's finished responses not folded yet into its counts by segment (the durable

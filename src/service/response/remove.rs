@@ -54,7 +54,9 @@ pub async fn delete(
         .ok_or_else(|| AppError::not_found("response"))?;
     let answers = answers_of(&txn, vec![id]).await?.remove(&id).unwrap_or_default();
     let zone = zone_of(&txn, row.form_id).await?;
-    tally::apply(&txn, row.form_id, zone, &tally::contribution_of(&row, &answers)?, -1).await?;
+    if !tally::take_pending(&txn, &row).await? {
+        tally::apply(&txn, row.form_id, zone, &tally::contribution_of(&row, &answers)?, -1).await?;
+    }
     crate::service::report::segment::take_away(&txn, &row, answers, zone).await?;
     if crate::service::response::status_of(&row)? == ResponseStatus::Completed {
         form_counter::Entity::update_many()

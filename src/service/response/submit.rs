@@ -599,8 +599,8 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
     if finish {
         store::snapshot_attributes(&txn, &row).await?;
     }
-    let entries = tally::contribution_of(&row, &answers)?;
-    tally::apply(&txn, row.form_id, context.zone, &entries, 1).await?;
+    // Its counts wait for a fold: no row every concurrent submission shares is written.
+    tally::mark_pending(&txn, &row).await?;
     let change = if status == ResponseStatus::Completed {
         let completed = event::EventType::ResponseCompleted;
         Some(event::response_event(&txn, at, completed, &row, &context.def, &answers).await?)
@@ -766,10 +766,13 @@ async fn proceed(
         let answered_at = (status == ResponseStatus::Completed).then_some(at);
         store::insert_answers(&txn, &row, &merged, answered_at).await?;
         store::snapshot_attributes(&txn, &row).await?;
-        // The start was counted when the response began.
-        let mut entries = tally::contribution_of(&row, &merged)?;
-        entries.retain(|e| e.measure != Measure::Started);
-        tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
+        // Counts still pending are folded as the response is then; else the start is in the
+        // tallies and the rest is added now.
+        if !tally::touch_pending(&txn, &row).await? {
+            let mut entries = tally::contribution_of(&row, &merged)?;
+            entries.retain(|e| e.measure != Measure::Started);
+            tally::apply(&txn, row.form_id, zone, &entries, 1).await?;
+        }
         if status == ResponseStatus::Completed {
             let completed = event::EventType::ResponseCompleted;
             change = Some(event::response_event(&txn, at, completed, &row, &def, &merged).await?);
