@@ -41,6 +41,8 @@ pub struct AppState {
     pub public_limits: PublicLimits,
     /// Report results computed in this process.
     pub reports: ReportCache,
+    /// Responses of a form whose counts may wait for a fold before a read folds some.
+    pub pending_counts_max: u64,
     /// The time rate-limit and throttling windows, and background jobs, are read from.
     pub clock: Clock,
     /// Durable background work of this database.
@@ -60,6 +62,7 @@ impl AppState {
             db: &self.db,
             cache: &self.cache,
             reports: &self.reports,
+            pending_counts_max: self.pending_counts_max,
             versions: &self.versions,
             clock: &self.clock,
             jobs: &self.jobs,
@@ -149,6 +152,7 @@ impl App {
                 per_form: config.public_rate_limit_per_form,
             },
             reports: ReportCache::default(),
+            pending_counts_max: config.pending_counts_max.max(1),
             clock,
         };
         let limits = QueryLimits {

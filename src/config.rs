@@ -218,6 +218,11 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 10, global = true)]
     pub webhook_timeout_secs: u64,
 
+    /// Responses of one form whose report counts may wait for a fold before a report read
+    /// folds some itself (so that reads stay fast when no instance runs the folder).
+    #[arg(long, env = "PENDING_COUNTS_MAX", default_value_t = 5_000, global = true)]
+    pub pending_counts_max: u64,
+
     /// Subscription connections (WebSocket, `/graphql/ws`) a member or an API key may hold at
     /// once, across all instances sharing Redis (each instance alone without it).
     #[arg(long, env = "SUBSCRIPTIONS_PER_PRINCIPAL", default_value_t = 20, global = true)]

@@ -1187,3 +1187,38 @@ async fn a_report_read_on_another_instance_includes_a_submission_just_acknowledg
     check(&b, &owner, &form, None, None).await;
     check(&a, &owner, &form, None, None).await;
 }
+
+#[tokio::test]
+async fn a_read_folds_counts_itself_when_too_many_wait() {
+    let app = crate::helpers::spawn_app_with(|c| c.pending_counts_max = 5).await;
+    let owner = app.sign_up().await;
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    fill(&app, &form, 12, 21).await;
+    assert_eq!(pending(&app).await, 12);
+    // No folder runs here: the read folds until fewer than five wait, and is exact.
+    check(&app, &owner, &form, None, None).await;
+    let waiting = pending(&app).await;
+    assert!(waiting < 5, "{waiting} still waiting");
+    fill(&app, &form, 3, 22).await;
+    check(&app, &owner, &form, None, None).await;
+}
+
+#[tokio::test]
+async fn a_server_killed_while_it_folds_loses_and_doubles_no_count() {
+    // The test's app runs no folder; a server process on the same database does, and is
+    // killed (SIGKILL) as soon as it is ready, wherever its fold then stands.
+    let (config, dir) = crate::helpers::test_config().await;
+    let app = crate::helpers::start(config.clone(), dir).await;
+    let owner = app.sign_up().await;
+    let form = publish_document(&app, &owner, REPORT_FORM, json!({})).await;
+    for round in 0..3u64 {
+        fill(&app, &form, 150, 30 + round).await;
+        let mut process = crate::helpers::Process::start(&config, true).await;
+        process.child.kill().unwrap();
+        process.child.wait().unwrap();
+        check(&app, &owner, &form, None, None).await;
+    }
+    app.fold_counts().await;
+    assert_eq!(pending(&app).await, 0);
+    check(&app, &owner, &form, None, None).await;
+}

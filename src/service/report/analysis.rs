@@ -39,7 +39,7 @@ pub const MAX_BANDS: usize = 20;
 /// A form's current definition and freshness stamp, or an empty one.
 async fn current(state: &Reads<'_>, form: &form::Model) -> AppResult<(String, Arc<FormDef>, i64)> {
     let conn = state.db.conn();
-    let stamp = tally::stamp(conn, form.id).await?;
+    let stamp = super::fresh_stamp(state, form.id).await?;
     Ok(match version_of(conn, state.versions, form).await? {
         Some((version, def)) => (version.to_string(), def, stamp),
         None => (

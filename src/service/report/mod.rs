@@ -458,7 +458,7 @@ pub async fn form_figures(
     need: &Need,
 ) -> AppResult<Arc<FormFigures>> {
     let conn = state.db.conn();
-    let stamp = tally::stamp(conn, form.id).await?;
+    let stamp = fresh_stamp(state, form.id).await?;
     let Some((version, def)) = version_of(conn, state.versions, form).await? else {
         return Ok(Arc::new(figures(
             &FormDef::new(Vec::new(), Default::default()),
@@ -534,6 +534,20 @@ async fn counts_of(
     }
 }
 
+/// The form's freshness stamp, read once the responses a read will aggregate from the stored
+/// answers are at most [`Reads::pending_counts_max`]: past it the reader folds batches
+/// itself (a folder may not be running, or not keeping up), so every read stays bounded.
+pub async fn fresh_stamp(state: &Reads<'_>, form_id: Uuid) -> AppResult<i64> {
+    let conn = state.db.conn();
+    while tally::pending_at_least(conn, form_id, state.pending_counts_max).await? {
+        if tally::fold(state.db, form_id, tally::FOLD_BATCH).await? == 0 {
+            // Other folds hold them all: they are being folded.
+            break;
+        }
+    }
+    tally::stamp(conn, form_id).await
+}
+
 /// The organization's time zone, which local days are counted in.
 pub async fn zone_of(conn: &impl ConnectionTrait, form: &form::Model) -> AppResult<chrono_tz::Tz> {
     super::organization::get(conn, Tenant::trusted(form.organization_id))
@@ -548,6 +562,8 @@ pub struct Reads<'a> {
     pub db: &'a crate::db::Db,
     pub cache: &'a crate::cache::Cache,
     pub reports: &'a ReportCache,
+    /// Responses of a form whose counts may wait for a fold before a read folds some.
+    pub pending_counts_max: u64,
     pub versions: &'a crate::service::form::PublishedVersions,
     pub clock: &'a crate::clock::Clock,
     pub jobs: &'a crate::service::job::Jobs,

@@ -776,6 +776,22 @@ pub async fn any_pending(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResul
     Ok(found.is_some())
 }
 
+/// Whether `form_id` has at least `n` responses whose counts are pending (reads at most `n`
+/// entries of the index).
+pub async fn pending_at_least(conn: &impl ConnectionTrait, form_id: Uuid, n: u64) -> AppResult<bool> {
+    let found: Option<Uuid> = pending_count::Entity::find()
+        .select_only()
+        .column(pending_count::Column::ResponseId)
+        .filter(pending_count::Column::FormId.eq(form_id))
+        .order_by_asc(pending_count::Column::ResponseId)
+        .offset(n.saturating_sub(1))
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Responses a fold moves into the tallies per transaction.
 pub const FOLD_BATCH: u64 = 1_000;
 

@@ -169,7 +169,7 @@ impl Dispatcher {
                 slot.insert(found);
             }
             let Some(event_type) = EventType::parse(&event.event_type) else {
-                dropped.push(event.id);
+                dropped.push((event.organization_id, event.id));
                 continue;
             };
             let rows: Vec<_> = endpoints[&event.organization_id]
@@ -178,7 +178,7 @@ impl Dispatcher {
                 .map(|e| new_delivery(event.organization_id, e.id, event.id, event_type, event.subject_id, now))
                 .collect();
             if rows.is_empty() {
-                dropped.push(event.id);
+                dropped.push((event.organization_id, event.id));
                 continue;
             }
             webhook_delivery::Entity::insert_many(rows)
@@ -193,20 +193,27 @@ impl Dispatcher {
                 )
                 .exec_without_returning(&txn)
                 .await?;
-            kept.push(event.id);
+            kept.push((event.organization_id, event.id));
         }
-        for part in kept.chunks(500) {
-            outbox_event::Entity::update_many()
-                .col_expr(outbox_event::Column::FannedOut, Expr::value(true))
-                .filter(outbox_event::Column::Id.is_in(part.to_vec()))
-                .exec(&txn)
-                .await?;
+        // By organization and id: the key's order, so each is a seek, not a scan.
+        for (organization_id, ids) in by_organization(kept) {
+            for part in ids.chunks(500) {
+                outbox_event::Entity::update_many()
+                    .col_expr(outbox_event::Column::FannedOut, Expr::value(true))
+                    .filter(outbox_event::Column::OrganizationId.eq(organization_id))
+                    .filter(outbox_event::Column::Id.is_in(part.to_vec()))
+                    .exec(&txn)
+                    .await?;
+            }
         }
-        for part in dropped.chunks(500) {
-            outbox_event::Entity::delete_many()
-                .filter(outbox_event::Column::Id.is_in(part.to_vec()))
-                .exec(&txn)
-                .await?;
+        for (organization_id, ids) in by_organization(dropped) {
+            for part in ids.chunks(500) {
+                outbox_event::Entity::delete_many()
+                    .filter(outbox_event::Column::OrganizationId.eq(organization_id))
+                    .filter(outbox_event::Column::Id.is_in(part.to_vec()))
+                    .exec(&txn)
+                    .await?;
+            }
         }
         txn.commit().await?;
         Ok(events.len())
@@ -262,22 +269,31 @@ impl Dispatcher {
     async fn attempt(&self, claimed: Vec<webhook_delivery::Model>) -> AppResult<()> {
         use std::collections::HashMap;
         let conn = self.db.conn();
-        let event_ids: Vec<Uuid> = claimed.iter().map(|d| d.event_id).collect();
-        let endpoint_ids: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
-        let events: HashMap<(Uuid, Uuid), outbox_event::Model> = outbox_event::Entity::find()
-            .filter(outbox_event::Column::Id.is_in(event_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|e| ((e.organization_id, e.id), e))
-            .collect();
-        let endpoints: HashMap<(Uuid, Uuid), webhook_endpoint::Model> = webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::Id.is_in(endpoint_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|e| ((e.organization_id, e.id), e))
-            .collect();
+        let mut events: HashMap<(Uuid, Uuid), outbox_event::Model> = HashMap::new();
+        for (organization_id, ids) in by_organization(claimed.iter().map(|d| (d.organization_id, d.event_id)).collect())
+        {
+            for event in outbox_event::Entity::find()
+                .filter(outbox_event::Column::OrganizationId.eq(organization_id))
+                .filter(outbox_event::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                events.insert((event.organization_id, event.id), event);
+            }
+        }
+        let mut endpoints: HashMap<(Uuid, Uuid), webhook_endpoint::Model> = HashMap::new();
+        for (organization_id, ids) in
+            by_organization(claimed.iter().map(|d| (d.organization_id, d.endpoint_id)).collect())
+        {
+            for endpoint in webhook_endpoint::Entity::find()
+                .filter(webhook_endpoint::Column::OrganizationId.eq(organization_id))
+                .filter(webhook_endpoint::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                endpoints.insert((endpoint.organization_id, endpoint.id), endpoint);
+            }
+        }
         let at = self.clock.now();
         let sent = join_all(claimed.iter().map(|delivery| {
             let org = delivery.organization_id;
@@ -527,6 +543,20 @@ fn describe(err: &reqwest::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+/// Ids grouped by their organization (each group once, ids deduplicated), so a statement reads
+/// rows by their key: organization first.
+fn by_organization(pairs: Vec<(Uuid, Uuid)>) -> std::collections::BTreeMap<Uuid, Vec<Uuid>> {
+    let mut out: std::collections::BTreeMap<Uuid, Vec<Uuid>> = std::collections::BTreeMap::new();
+    for (organization_id, id) in pairs {
+        out.entry(organization_id).or_default().push(id);
+    }
+    for ids in out.values_mut() {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    out
 }
 
 #[cfg(test)]
