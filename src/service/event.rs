@@ -133,10 +133,14 @@ impl Event {
     }
 }
 
-/// Writes `event` to the outbox, in the caller's transaction; what to publish once it commits.
+/// Writes `event` to the outbox when an enabled endpoint of its organization receives its
+/// type (an endpoint hears of the changes that commit after it was created or enabled), in
+/// the caller's transaction; what to publish once it commits, either way.
 pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Change> {
     let change = event.change();
-    record_as(txn, event, false).await?;
+    if wanted(txn, event.organization_id, event.event_type).await? {
+        record_as(txn, event, false).await?;
+    }
     Ok(change)
 }
 
@@ -286,8 +290,30 @@ pub fn response_data(row: &response::Model, def: &FormDef, answers: &[Checked], 
 }
 
 /// Records `event_type` (`response.completed` or `response.updated`) for `row` with
-/// `answers`, in the caller's transaction.
+/// `answers`, in the caller's transaction, when an enabled endpoint receives it (as
+/// [`record`]); what to publish once it commits, either way.
 pub async fn response_event(
+    txn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    event_type: EventType,
+    row: &response::Model,
+    def: &FormDef,
+    answers: &[Checked],
+) -> AppResult<Change> {
+    if !wanted(txn, row.organization_id, event_type).await? {
+        return Ok(Change {
+            organization_id: row.organization_id,
+            form_id: Some(row.form_id),
+            event_type: event_type.as_str().to_owned(),
+            subject_id: row.id,
+            at,
+        });
+    }
+    write_response_event(txn, at, event_type, row, def, answers).await
+}
+
+/// [`response_event`] written whoever receives it (the caller asked [`wanted`]).
+pub async fn write_response_event(
     txn: &impl ConnectionTrait,
     at: DateTime<Utc>,
     event_type: EventType,
@@ -303,9 +329,8 @@ pub async fn response_event(
         None => None,
     };
     let data = response_data(row, def, answers, external_id.as_deref());
-    record(
-        txn,
-        Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id),
-    )
-    .await
+    let event = Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id);
+    let change = event.change();
+    record_as(txn, event, false).await?;
+    Ok(change)
 }

@@ -218,6 +218,11 @@ async fn completed_and_deleted_responses_reach_the_endpoint_signed_with_the_answ
     let owner = app.sign_up().await;
     let receiver = Receiver::start().await;
     let form = publish_feedback(&app, &owner, json!({})).await;
+    // Before any endpoint: nothing is written to the outbox, and the endpoint created next
+    // hears only of what commits after it.
+    submit_promoter(&app, &form).await;
+    let outbox = || crate::collect::count_rows(&app, "SELECT COUNT(*) FROM outbox_events");
+    assert_eq!(outbox().await, 0, "an event no endpoint receives");
     let (id, secret) = endpoint(
         &app,
         &owner,

@@ -609,7 +609,7 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
         && event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await?
     {
         let updated = event::EventType::ResponseUpdated;
-        Some(event::response_event(&txn, at, updated, &row, &context.def, &answers).await?)
+        Some(event::write_response_event(&txn, at, updated, &row, &context.def, &answers).await?)
     } else {
         None
     };
@@ -783,7 +783,7 @@ async fn proceed(
         store::insert_answers(&txn, &row, &answers, None).await?;
         if event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await? {
             let updated = event::EventType::ResponseUpdated;
-            change = Some(event::response_event(&txn, at, updated, &row, &def, &merged).await?);
+            change = Some(event::write_response_event(&txn, at, updated, &row, &def, &merged).await?);
         }
     }
     store::update_response(&txn, &row).await?;
