@@ -129,6 +129,7 @@ impl Event {
             event_type: self.event_type.as_str().to_owned(),
             subject_id: self.subject_id,
             at: self.at,
+            recorded: false,
         }
     }
 }
@@ -137,9 +138,10 @@ impl Event {
 /// type (an endpoint hears of the changes that commit after it was created or enabled), in
 /// the caller's transaction; what to publish once it commits, either way.
 pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Change> {
-    let change = event.change();
+    let mut change = event.change();
     if wanted(txn, event.organization_id, event.event_type).await? {
         record_as(txn, event, false).await?;
+        change.recorded = true;
     }
     Ok(change)
 }
@@ -190,9 +192,12 @@ impl Publisher {
         }
     }
 
-    /// These events were committed.
+    /// These changes were committed: the dispatcher looks at once when an event of theirs was
+    /// written to the outbox.
     pub async fn committed(&self, changes: &[Change]) {
-        self.wake();
+        if changes.iter().any(|c| c.recorded) {
+            self.wake();
+        }
         self.live.publish(changes).await;
     }
 
@@ -289,38 +294,35 @@ pub fn response_data(row: &response::Model, def: &FormDef, answers: &[Checked], 
     })
 }
 
+/// Whether a write of an event asks if an endpoint receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receivers {
+    /// Ask ([`wanted`]): written only when one does.
+    Ask,
+    /// The caller asked already: one does.
+    Known,
+}
+
 /// Records `event_type` (`response.completed` or `response.updated`) for `row` with
 /// `answers`, in the caller's transaction, when an enabled endpoint receives it (as
 /// [`record`]); what to publish once it commits, either way.
 pub async fn response_event(
     txn: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-    event_type: EventType,
+    (at, event_type, receivers): (DateTime<Utc>, EventType, Receivers),
     row: &response::Model,
     def: &FormDef,
     answers: &[Checked],
 ) -> AppResult<Change> {
-    if !wanted(txn, row.organization_id, event_type).await? {
+    if receivers == Receivers::Ask && !wanted(txn, row.organization_id, event_type).await? {
         return Ok(Change {
             organization_id: row.organization_id,
             form_id: Some(row.form_id),
             event_type: event_type.as_str().to_owned(),
             subject_id: row.id,
             at,
+            recorded: false,
         });
     }
-    write_response_event(txn, at, event_type, row, def, answers).await
-}
-
-/// [`response_event`] written whoever receives it (the caller asked [`wanted`]).
-pub async fn write_response_event(
-    txn: &impl ConnectionTrait,
-    at: DateTime<Utc>,
-    event_type: EventType,
-    row: &response::Model,
-    def: &FormDef,
-    answers: &[Checked],
-) -> AppResult<Change> {
     let external_id = match row.respondent_id {
         Some(id) => entity::respondent::Entity::find_by_id(id)
             .one(txn)
@@ -330,7 +332,8 @@ pub async fn write_response_event(
     };
     let data = response_data(row, def, answers, external_id.as_deref());
     let event = Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id);
-    let change = event.change();
+    let mut change = event.change();
     record_as(txn, event, false).await?;
+    change.recorded = true;
     Ok(change)
 }

@@ -29,6 +29,10 @@ pub struct Change {
     pub event_type: String,
     pub subject_id: Uuid,
     pub at: DateTime<Utc>,
+    /// Whether its event was written to the outbox (an endpoint receives it): only then has
+    /// the dispatcher something to do. Not sent to other instances.
+    #[serde(skip)]
+    pub recorded: bool,
 }
 
 type Messages = futures_util::stream::BoxStream<'static, String>;

@@ -231,18 +231,29 @@ async fn connections_need_credentials_and_are_limited_per_principal() {
     connect_when_free(app.addr, &owner.access_token).await;
 }
 
-#[tokio::test]
-async fn the_connection_limit_holds_across_instances_and_a_dead_instances_slots_run_out() {
+/// Two instances sharing the database and a Redis of the test's own (`None` without
+/// `redis-server`), with their settings.
+async fn two_instances(
+    adjust: impl FnOnce(&mut nazar::config::Config),
+) -> Option<(TestApp, TestApp, OwnRedis, nazar::config::Config)> {
     let Some(redis) = OwnRedis::start().await else {
         eprintln!("redis-server is not installed: this test needs it");
-        return;
+        return None;
     };
     let (mut config, dir) = test_config().await;
     config.redis_url = Some(nazar::config::Secret::new(redis.url.clone()));
     config.cache_prefix = format!("nazar-test:{}:", uuid::Uuid::now_v7().simple());
-    config.subscriptions_per_principal = 2;
+    adjust(&mut config);
     let a = start(config.clone(), dir).await;
     let b = start(config.clone(), None).await;
+    Some((a, b, redis, config))
+}
+
+#[tokio::test]
+async fn the_connection_limit_holds_across_instances_and_a_dead_instances_slots_run_out() {
+    let Some((a, b, redis, config)) = two_instances(|c| c.subscriptions_per_principal = 2).await else {
+        return;
+    };
     let owner = a.sign_up().await;
     let token = owner.access_token.as_str();
 
@@ -320,16 +331,9 @@ async fn a_forms_report_is_sent_now_then_after_changes_at_most_once_a_second() {
 
 #[tokio::test]
 async fn a_response_submitted_to_one_instance_reaches_a_subscriber_on_another() {
-    // Two instances share the database and a Redis of the test's own.
-    let Some(redis) = OwnRedis::start().await else {
-        eprintln!("redis-server is not installed: this test needs it");
+    let Some((a, b, redis, _)) = two_instances(|_| {}).await else {
         return;
     };
-    let (mut config, dir) = test_config().await;
-    config.redis_url = Some(nazar::config::Secret::new(redis.url.clone()));
-    config.cache_prefix = format!("nazar-test:{}:", uuid::Uuid::now_v7().simple());
-    let a = start(config.clone(), dir).await;
-    let b = start(config, None).await;
     let owner = a.sign_up().await;
     let form = publish_feedback(&a, &owner, json!({})).await;
     let mut socket = connect(&b, &owner.access_token).await;

@@ -603,13 +603,31 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
     tally::mark_pending(&txn, &row).await?;
     let change = if status == ResponseStatus::Completed {
         let completed = event::EventType::ResponseCompleted;
-        Some(event::response_event(&txn, at, completed, &row, &context.def, &answers).await?)
+        Some(
+            event::response_event(
+                &txn,
+                (at, completed, event::Receivers::Ask),
+                &row,
+                &context.def,
+                &answers,
+            )
+            .await?,
+        )
     } else if status == ResponseStatus::InProgress
         && !answers.is_empty()
         && event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await?
     {
         let updated = event::EventType::ResponseUpdated;
-        Some(event::write_response_event(&txn, at, updated, &row, &context.def, &answers).await?)
+        Some(
+            event::response_event(
+                &txn,
+                (at, updated, event::Receivers::Known),
+                &row,
+                &context.def,
+                &answers,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -775,7 +793,8 @@ async fn proceed(
         }
         if status == ResponseStatus::Completed {
             let completed = event::EventType::ResponseCompleted;
-            change = Some(event::response_event(&txn, at, completed, &row, &def, &merged).await?);
+            change =
+                Some(event::response_event(&txn, (at, completed, event::Receivers::Ask), &row, &def, &merged).await?);
         }
     } else {
         row.total_score = total_score(&merged);
@@ -783,7 +802,8 @@ async fn proceed(
         store::insert_answers(&txn, &row, &answers, None).await?;
         if event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await? {
             let updated = event::EventType::ResponseUpdated;
-            change = Some(event::write_response_event(&txn, at, updated, &row, &def, &merged).await?);
+            change =
+                Some(event::response_event(&txn, (at, updated, event::Receivers::Known), &row, &def, &merged).await?);
         }
     }
     store::update_response(&txn, &row).await?;
