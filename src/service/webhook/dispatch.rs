@@ -158,7 +158,7 @@ impl Dispatcher {
             .all(&txn)
             .await?;
         let mut endpoints: std::collections::HashMap<Uuid, Vec<webhook_endpoint::Model>> = Default::default();
-        let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+        let (mut kept, mut dropped, mut deliveries) = (Vec::new(), Vec::new(), Vec::new());
         for event in &events {
             if let std::collections::hash_map::Entry::Vacant(slot) = endpoints.entry(event.organization_id) {
                 let found = webhook_endpoint::Entity::find()
@@ -181,7 +181,12 @@ impl Dispatcher {
                 dropped.push((event.organization_id, event.id));
                 continue;
             }
-            webhook_delivery::Entity::insert_many(rows)
+            deliveries.extend(rows);
+            kept.push((event.organization_id, event.id));
+        }
+        // Every delivery of the batch in a few statements.
+        for part in deliveries.chunks(500) {
+            webhook_delivery::Entity::insert_many(part.to_vec())
                 .on_conflict(
                     OnConflict::columns([
                         webhook_delivery::Column::OrganizationId,
@@ -193,7 +198,6 @@ impl Dispatcher {
                 )
                 .exec_without_returning(&txn)
                 .await?;
-            kept.push((event.organization_id, event.id));
         }
         // By organization and id: the key's order, so each is a seek, not a scan.
         for (organization_id, ids) in by_organization(kept) {
@@ -318,7 +322,72 @@ impl Dispatcher {
         let now = self.clock.now();
         let txn = self.db.begin_write().await?;
         let mut log = Vec::with_capacity(claimed.len());
+        let attempt_row = |claimed: &webhook_delivery::Model,
+                           status: Option<i32>,
+                           excerpt: Option<String>,
+                           error: Option<String>,
+                           latency: i32| webhook_attempt::ActiveModel {
+            organization_id: Set(claimed.organization_id),
+            id: Set(Uuid::now_v7()),
+            delivery_id: Set(claimed.id),
+            attempt: Set(claimed.attempts + 1),
+            attempted_at: Set(at),
+            status_code: Set(status),
+            latency_ms: Set(latency),
+            response_excerpt: Set(excerpt),
+            error: Set(error),
+        };
+        // Delivered ones (nearly all), settled in one statement per organization, lease and
+        // status code, only those whose claim still holds: a dispatcher that outlived its lease
+        // leaves the rows to the one that took them over.
+        let mut delivered: std::collections::BTreeMap<(Uuid, Option<DateTime<Utc>>, Option<i32>), Vec<usize>> =
+            Default::default();
+        for (i, (claimed, ((outcome, status, _, _), _))) in claimed.iter().zip(&sent).enumerate() {
+            if matches!(outcome, Outcome::Delivered) {
+                delivered
+                    .entry((claimed.organization_id, claimed.locked_until, *status))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for ((org, lease, status), rows) in delivered {
+            let ids: Vec<Uuid> = rows.iter().map(|i| claimed[*i].id).collect();
+            let held: std::collections::HashSet<Uuid> = webhook_delivery::Entity::update_many()
+                .col_expr(
+                    webhook_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Delivered.as_str()),
+                )
+                .col_expr(
+                    webhook_delivery::Column::Attempts,
+                    sea_orm::sea_query::ExprTrait::add(Expr::col(webhook_delivery::Column::Attempts), 1),
+                )
+                .col_expr(
+                    webhook_delivery::Column::LockedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(webhook_delivery::Column::LastStatus, Expr::value(status))
+                .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
+                .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(Some(now)))
+                .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+                .filter(webhook_delivery::Column::OrganizationId.eq(org))
+                .filter(webhook_delivery::Column::Id.is_in(ids))
+                .filter(webhook_delivery::Column::LockedUntil.eq(lease))
+                .exec_with_returning(&txn)
+                .await?
+                .into_iter()
+                .map(|d| d.id)
+                .collect();
+            for i in rows {
+                let (claimed, ((_, status, excerpt, error), latency)) = (&claimed[i], &sent[i]);
+                if held.contains(&claimed.id) {
+                    log.push(attempt_row(claimed, *status, excerpt.clone(), error.clone(), *latency));
+                }
+            }
+        }
         for (claimed, ((outcome, status, excerpt, error), latency)) in claimed.into_iter().zip(sent) {
+            if matches!(outcome, Outcome::Delivered) {
+                continue;
+            }
             let org = claimed.organization_id;
             let attempts = claimed.attempts + 1;
             let (status_text, next_at, delivered_at) = match (&outcome, retry_after(attempts)) {
@@ -348,17 +417,7 @@ impl Dispatcher {
             if held.rows_affected == 0 {
                 continue;
             }
-            log.push(webhook_attempt::ActiveModel {
-                organization_id: Set(org),
-                id: Set(Uuid::now_v7()),
-                delivery_id: Set(claimed.id),
-                attempt: Set(attempts),
-                attempted_at: Set(at),
-                status_code: Set(status),
-                latency_ms: Set(latency),
-                response_excerpt: Set(excerpt),
-                error: Set(error),
-            });
+            log.push(attempt_row(&claimed, status, excerpt, error, latency));
             if matches!(outcome, Outcome::Gone) && status == Some(410) {
                 webhook_endpoint::Entity::update_many()
                     .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
