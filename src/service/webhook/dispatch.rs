@@ -340,8 +340,7 @@ impl Dispatcher {
         // Delivered ones (nearly all), settled in one statement per organization, lease and
         // status code, only those whose claim still holds: a dispatcher that outlived its lease
         // leaves the rows to the one that took them over.
-        let mut delivered: std::collections::BTreeMap<(Uuid, Option<DateTime<Utc>>, Option<i32>), Vec<usize>> =
-            Default::default();
+        let mut delivered: std::collections::BTreeMap<Settled, Vec<usize>> = Default::default();
         for (i, (claimed, ((outcome, status, _, _), _))) in claimed.iter().zip(&sent).enumerate() {
             if matches!(outcome, Outcome::Delivered) {
                 delivered
@@ -603,6 +602,10 @@ fn describe(err: &reqwest::Error) -> String {
     }
     text
 }
+
+/// Deliveries settled by one statement: their organization, the lease they were claimed
+/// under, the status code they were answered with.
+type Settled = (Uuid, Option<DateTime<Utc>>, Option<i32>);
 
 /// Ids grouped by their organization (each group once, ids deduplicated), so a statement reads
 /// rows by their key: organization first.
