@@ -10,7 +10,14 @@
 //! cargo bench --bench reports -- --backend postgres --sizes 1000,100000,1000000
 //! ```
 //! Options: `--sizes` (comma-separated, ascending; default 1000,100000,1000000),
-//! `--uncached N` (requests per size, default 50), `--cached N` (default 300).
+//! `--uncached N` (requests per size, default 50), `--cached N` (default 300), `--tail N`:
+//! after each size, the newest N responses are taken out of the tallies and left waiting for
+//! a fold (as submissions leave them), the report is checked unchanged and measured again
+//! uncached; run it with `RUN_JOBS=false` so that no folder folds them meanwhile:
+//!
+//! ```sh
+//! RUN_JOBS=false cargo bench --bench reports -- --backend postgres --sizes 1000000 --tail 10000
+//! ```
 mod common;
 
 use std::time::{Duration, Instant};
@@ -50,6 +57,32 @@ async fn timed(bench: &Bench, form: &str, count: usize, before_each: Option<(Uui
     }
     out.sort();
     out
+}
+
+/// Takes the newest `count` responses of `form_id` out of the tallies and marks their counts
+/// as waiting for a fold, in one transaction: the state submissions leave before a fold.
+async fn unfold(bench: &Bench, form_id: Uuid, count: usize) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let zone = chrono_tz::Asia::Tehran;
+    let txn = bench.db.begin_write().await.unwrap();
+    let rows = entity::response::Entity::find()
+        .filter(entity::response::Column::FormId.eq(form_id))
+        .order_by_desc(entity::response::Column::Id)
+        .limit(count as u64)
+        .all(&txn)
+        .await
+        .unwrap();
+    for part in rows.chunks(1_000) {
+        let mut answers = nazar::service::response::answers_of(&txn, part.iter().map(|r| r.id).collect())
+            .await
+            .unwrap();
+        for row in part {
+            let entries = tally::contribution_of(row, &answers.remove(&row.id).unwrap_or_default()).unwrap();
+            tally::apply(&txn, form_id, zone, &entries, -1).await.unwrap();
+            tally::mark_pending(&txn, row).await.unwrap();
+        }
+    }
+    txn.commit().await.unwrap();
 }
 
 #[tokio::main]
@@ -109,6 +142,24 @@ async fn main() {
             ms(percentile(&warm, 99.0)),
             p50.as_secs_f64() / base.as_secs_f64()
         );
+        let tail = o.number("tail", 0).min(size);
+        if tail > 0 {
+            let before = bench.gql(REPORT, json!({ "id": form })).await;
+            unfold(&bench, form_row.id, tail).await;
+            let after = bench.gql(REPORT, json!({ "id": form })).await;
+            assert_eq!(before["data"], after["data"], "the same report with {tail} waiting");
+            let cold = timed(&bench, &form, uncached, Some((form_row.id, &bench))).await;
+            println!(
+                "{size} with {tail} waiting for a fold | | {} | {} | | | {:.2}",
+                ms(percentile(&cold, 50.0)),
+                ms(percentile(&cold, 99.0)),
+                percentile(&cold, 50.0).as_secs_f64() / p50.as_secs_f64()
+            );
+            let folded = nazar::service::report::fold_pending(&bench.db).await.unwrap();
+            assert_eq!(folded as usize, tail);
+            let refolded = bench.gql(REPORT, json!({ "id": form })).await;
+            assert_eq!(before["data"], refolded["data"], "the same report once folded");
+        }
     }
     bench.finish().await;
 }

@@ -601,35 +601,21 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
     }
     // Its counts wait for a fold: no row every concurrent submission shares is written.
     tally::mark_pending(&txn, &row).await?;
-    let change = if status == ResponseStatus::Completed {
-        let completed = event::EventType::ResponseCompleted;
-        Some(
-            event::response_event(
-                &txn,
-                (at, completed, event::Receivers::Ask),
-                &row,
-                &context.def,
-                &answers,
-            )
-            .await?,
-        )
+    let event = if status == ResponseStatus::Completed {
+        Some((event::EventType::ResponseCompleted, event::Receivers::Ask))
     } else if status == ResponseStatus::InProgress
         && !answers.is_empty()
         && event::wanted(&txn, row.organization_id, event::EventType::ResponseUpdated).await?
     {
-        let updated = event::EventType::ResponseUpdated;
-        Some(
-            event::response_event(
-                &txn,
-                (at, updated, event::Receivers::Known),
-                &row,
-                &context.def,
-                &answers,
-            )
-            .await?,
-        )
+        Some((event::EventType::ResponseUpdated, event::Receivers::Known))
     } else {
         None
+    };
+    let change = match event {
+        Some((event_type, receivers)) => {
+            Some(event::response_event(&txn, (at, event_type, receivers), &row, &context.def, &answers).await?)
+        }
+        None => None,
     };
     txn.commit().await?;
     if let Some(change) = change {
