@@ -13,10 +13,11 @@
 //! `--uncached N` (requests per size, default 50), `--cached N` (default 300), `--tail N`:
 //! after each size, the newest N responses are taken out of the tallies and left waiting for
 //! a fold (as submissions leave them), the report is checked unchanged and measured again
-//! uncached; run it with `RUN_JOBS=false` so that no folder folds them meanwhile:
+//! uncached; run it with `RUN_JOBS=false` so that no folder folds them meanwhile, and with
+//! `PENDING_COUNTS_MAX` above N so that reads do not fold them either:
 //!
 //! ```sh
-//! RUN_JOBS=false cargo bench --bench reports -- --backend postgres --sizes 1000000 --tail 10000
+//! RUN_JOBS=false PENDING_COUNTS_MAX=20000 cargo bench --bench reports -- --backend postgres --sizes 100000 --tail 10000
 //! ```
 mod common;
 
@@ -155,8 +156,9 @@ async fn main() {
                 ms(percentile(&cold, 99.0)),
                 percentile(&cold, 50.0).as_secs_f64() / p50.as_secs_f64()
             );
+            // Reads fold some themselves past `PENDING_COUNTS_MAX` (set it above N to measure N).
             let folded = nazar::service::report::fold_pending(&bench.db).await.unwrap();
-            assert_eq!(folded as usize, tail);
+            println!("({folded} of the {tail} still waiting after the reads, then folded)");
             let refolded = bench.gql(REPORT, json!({ "id": form })).await;
             assert_eq!(before["data"], refolded["data"], "the same report once folded");
         }

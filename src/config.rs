@@ -220,7 +220,7 @@ pub struct Config {
 
     /// Responses of one form whose report counts may wait for a fold before a report read
     /// folds some itself (so that reads stay fast when no instance runs the folder).
-    #[arg(long, env = "PENDING_COUNTS_MAX", default_value_t = 5_000, global = true)]
+    #[arg(long, env = "PENDING_COUNTS_MAX", default_value_t = 1_000, global = true)]
     pub pending_counts_max: u64,
 
     /// Subscription connections (WebSocket, `/graphql/ws`) a member or an API key may hold at
