@@ -404,16 +404,33 @@ async fn main() {
     }
 
     println!(
-        "round | HTTP submissions/s | HTTP p50 | HTTP p99 | database alone rows/s | db p50 | db p99 | HTTP / database"
+        "round | HTTP submissions/s | HTTP p50 | HTTP p99 | database alone rows/s | db p50 | db p99 | HTTP / database | most waiting for a fold"
     );
     let (mut http_rates, mut db_rates, mut ratios, mut p50s, mut p99s) = (vec![], vec![], vec![], vec![], vec![]);
     for round in 0..rounds {
+        // The responses whose counts wait for the server's fold, looked at every 100 ms.
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let sampler = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let mut most = 0;
+                loop {
+                    most = most.max(common::count(&db, "SELECT COUNT(*) FROM pending_counts").await);
+                    tokio::select! {
+                        _ = &mut stopped => return most,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    }
+                }
+            }
+        });
         let http = http_round(&url, &public_id, requests, concurrency, 1000 * (round as u64 + 1)).await;
+        let _ = stop.send(());
+        let most_waiting = sampler.await.unwrap();
         let rows = stored_rows(&db, requests).await;
         let database = database_round(&db, &rows, concurrency).await;
         let ratio = http.per_second / database.per_second;
         println!(
-            "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2}",
+            "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {most_waiting}",
             round + 1,
             http.per_second,
             ms(http.p50),
