@@ -468,7 +468,7 @@ async fn tail_of(
     starts: Option<&[NaiveDate]>,
     times: Times,
 ) -> AppResult<Tail> {
-    if !any_pending(conn, form_id).await? {
+    if !pending_at_least(conn, form_id, 1).await? {
         return Ok(Tail::default());
     }
     let Some(zone) = zone_of_form(conn, form_id).await? else {
@@ -520,8 +520,8 @@ async fn tail_of(
     Ok(tail)
 }
 
-/// The time zone `form_id` counts days in; `None` when the form is gone.
-async fn zone_of_form(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<Option<Tz>> {
+/// The time zone `form_id` counts days in (its organization's); `None` when the form is gone.
+pub async fn zone_of_form(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<Option<Tz>> {
     let name: Option<Option<String>> = entity::form::Entity::find_by_id(form_id)
         .select_only()
         .column_as(entity::organization::Column::TimeZone, "time_zone")
@@ -761,19 +761,6 @@ pub fn pending_of(form_id: Uuid) -> Expr {
         .filter(pending_count::Column::FormId.eq(form_id))
         .into_query();
     Expr::col((response::Entity, response::Column::Id)).in_subquery(ids)
-}
-
-/// Whether `form_id` has responses whose counts are pending (one seek of the index).
-pub async fn any_pending(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<bool> {
-    let found: Option<Uuid> = pending_count::Entity::find()
-        .select_only()
-        .column(pending_count::Column::ResponseId)
-        .filter(pending_count::Column::FormId.eq(form_id))
-        .limit(1)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(found.is_some())
 }
 
 /// Whether `form_id` has at least `n` responses whose counts are pending (reads at most `n`

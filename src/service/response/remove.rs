@@ -3,11 +3,10 @@
 //! personal in their responses, while their closed answers stay as anonymous data, so every
 //! unfiltered figure is the same before and after.
 use entity::{
-    answer, form, form_counter, idempotency_key, organization, respondent, respondent_attribute_value, response,
-    response_attribute,
+    answer, form_counter, idempotency_key, respondent, respondent_attribute_value, response, response_attribute,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -26,18 +25,6 @@ use crate::{
     },
 };
 
-/// The time zone a form's organization counts days in.
-async fn zone_of(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<chrono_tz::Tz> {
-    let name: Option<String> = form::Entity::find_by_id(form_id)
-        .select_only()
-        .column_as(organization::Column::TimeZone, "time_zone")
-        .inner_join(organization::Entity)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(name.map_or(chrono_tz::Tz::UTC, |n| tally::zone(&n)))
-}
-
 /// Deletes a response of the tenant's organization with its answers; every count it added is
 /// taken away (and the quota counter, for a completed one), in one transaction.
 pub async fn delete(
@@ -53,7 +40,9 @@ pub async fn delete(
         .filter(|r| r.organization_id == tenant.organization_id)
         .ok_or_else(|| AppError::not_found("response"))?;
     let answers = answers_of(&txn, vec![id]).await?.remove(&id).unwrap_or_default();
-    let zone = zone_of(&txn, row.form_id).await?;
+    let zone = tally::zone_of_form(&txn, row.form_id)
+        .await?
+        .unwrap_or(chrono_tz::Tz::UTC);
     if !tally::take_pending(&txn, &row).await? {
         tally::apply(&txn, row.form_id, zone, &tally::contribution_of(&row, &answers)?, -1).await?;
     }
