@@ -18,23 +18,12 @@
 mod common;
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use common::{Bench, Options, gql, median, ms, percentile};
-use nazar::{
-    db::Db,
-    form::answer::Checked,
-    service::{
-        report::tally,
-        response::{answers_of, idempotency, store},
-    },
-};
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use common::{Bench, Options, Run, median, ms, percentile};
+use rand::{Rng, rngs::StdRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -138,138 +127,28 @@ fn answers(rng: &mut StdRng, i: usize) -> Value {
     Value::Array(list)
 }
 
-struct Run {
-    /// Submissions that completed (not disqualified): each is a `response.completed` event.
-    completed: usize,
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-fn summarize(count: usize, wall: Duration, mut latencies: Vec<Duration>, completed: usize) -> Run {
-    latencies.sort();
-    Run {
-        completed,
-        per_second: count as f64 / wall.as_secs_f64(),
-        p50: percentile(&latencies, 50.0),
-        p99: percentile(&latencies, 99.0),
-    }
-}
-
-/// `count` submissions over HTTP from `concurrency` clients.
+/// `count` submissions over HTTP from `concurrency` clients; counts the completions (each a
+/// `response.completed` event).
 async fn http_round(url: &str, public_id: &str, count: usize, concurrency: usize, seed: u64) -> Run {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    let next = Arc::new(AtomicUsize::new(0));
+    let public_id = public_id.to_owned();
     let query = "mutation($input: NewResponseInput!) { submitResponse(input: $input) { response { id status } } }";
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let (client, next, url, public_id) = (client.clone(), next.clone(), url.to_owned(), public_id.to_owned());
-            tokio::spawn(async move {
-                let mut rng = StdRng::seed_from_u64(seed + worker as u64);
-                let mut latencies = Vec::new();
-                let mut completed = 0;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count {
-                        return (latencies, completed);
-                    }
-                    let input = json!({ "publicId": public_id, "idempotencyKey": Uuid::now_v7().to_string(),
-                        "channel": "IN_APP", "locale": "fa", "answers": answers(&mut rng, i),
-                        "hidden": [{ "key": "order_id", "value": format!("A-{i}") }] });
-                    let began = Instant::now();
-                    let body = gql(&client, &url, None, query, json!({ "input": input })).await;
-                    latencies.push(began.elapsed());
-                    assert!(body["errors"].is_null(), "submission refused: {body}");
-                    completed += usize::from(body["data"]["submitResponse"]["response"]["status"] == "COMPLETED");
-                }
-            })
-        })
-        .collect();
-    let (mut latencies, mut completed) = (Vec::with_capacity(count), 0);
-    for task in tasks {
-        let (mine, done) = task.await.unwrap();
-        latencies.extend(mine);
-        completed += done;
-    }
-    summarize(count, started.elapsed(), latencies, completed)
-}
-
-/// The same rows again, inserted by the database alone: one transaction per response with
-/// its idempotency key, response row, answers, chosen options and pending-counts record.
-async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)], concurrency: usize) -> Run {
-    let rows = Arc::new(rows.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (db, rows, next) = (db.clone(), rows.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((row, answers)) = rows.get(i) else {
-                        return latencies;
-                    };
-                    let mut row = row.clone();
-                    row.id = Uuid::now_v7();
-                    let began = Instant::now();
-                    let txn = db.begin_write().await.unwrap();
-                    let scope = format!("form:{}", row.form_id);
-                    let outcome = json!({ "responseId": row.id });
-                    let key = Uuid::now_v7().to_string();
-                    let claimed = idempotency::claim(
-                        &txn,
-                        nazar::service::now(),
-                        row.organization_id,
-                        &scope,
-                        &key,
-                        "h",
-                        &outcome,
-                    )
-                    .await;
-                    assert!(matches!(claimed, Ok(None)), "claim");
-                    assert!(store::insert_response(&txn, row.clone()).await.is_ok());
-                    assert!(
-                        store::insert_answers(&txn, &row, answers, row.completed_at)
-                            .await
-                            .is_ok()
-                    );
-                    // The counts wait for a fold, as a submission leaves them.
-                    assert!(tally::mark_pending(&txn, &row).await.is_ok());
-                    txn.commit().await.unwrap();
-                    latencies.push(began.elapsed());
-                }
-            })
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(rows.len());
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    summarize(rows.len(), started.elapsed(), latencies, rows.len())
-}
-
-/// The responses stored so far with their answers, to insert again.
-async fn stored_rows(db: &Db, limit: usize) -> Vec<(entity::response::Model, Vec<Checked>)> {
-    use sea_orm::{EntityTrait, QuerySelect};
-    let rows = entity::response::Entity::find()
-        .limit(limit as u64)
-        .all(db.conn())
-        .await
-        .unwrap();
-    let mut answers = answers_of(db.conn(), rows.iter().map(|r| r.id).collect())
-        .await
-        .unwrap();
-    rows.into_iter()
-        .map(|r| {
-            let a = answers.remove(&r.id).unwrap_or_default();
-            (r, a)
-        })
-        .collect()
+    common::load(
+        url,
+        count,
+        concurrency,
+        seed,
+        move |rng, i| {
+            let input = json!({ "publicId": public_id, "idempotencyKey": Uuid::now_v7().to_string(),
+                "channel": "IN_APP", "locale": "fa", "answers": answers(rng, i),
+                "hidden": [{ "key": "order_id", "value": format!("A-{i}") }] });
+            json!({ "query": query, "variables": { "input": input } })
+        },
+        |body| {
+            assert!(body["errors"].is_null(), "submission refused: {body}");
+            usize::from(body["data"]["submitResponse"]["response"]["status"] == "COMPLETED")
+        },
+    )
+    .await
 }
 
 #[tokio::main]
@@ -307,8 +186,8 @@ async fn main() {
     );
     // Warm-up: connections, caches, the published version.
     http_round(&url, &public_id, 200.min(requests), concurrency, 0).await;
-    let warm = stored_rows(&db, 200).await;
-    database_round(&db, &warm, concurrency).await;
+    let warm = common::stored_rows(&db, 200).await;
+    common::database_round(&db, &warm, concurrency).await;
 
     // `--webhook yes`: an endpoint subscribed to completions, enabled only for the rounds
     // measured with it.
@@ -362,7 +241,7 @@ async fn main() {
             }
             enable(true).await;
             let hooked = http_round(&url, &public_id, requests, concurrency, seed + 500).await;
-            let delays = delivered(&arrivals, hooked.completed).await;
+            let delays = delivered(&arrivals, hooked.counted).await;
             enable(false).await;
             let plain = match plain {
                 Some(plain) => plain,
@@ -426,8 +305,8 @@ async fn main() {
         let http = http_round(&url, &public_id, requests, concurrency, 1000 * (round as u64 + 1)).await;
         let _ = stop.send(());
         let most_waiting = sampler.await.unwrap();
-        let rows = stored_rows(&db, requests).await;
-        let database = database_round(&db, &rows, concurrency).await;
+        let rows = common::stored_rows(&db, requests).await;
+        let database = common::database_round(&db, &rows, concurrency).await;
         let ratio = http.per_second / database.per_second;
         println!(
             "{} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {most_waiting}",

@@ -4,13 +4,25 @@
 #![allow(dead_code)]
 pub mod generate;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use nazar::{
     app::App,
     config::{Config, Secret},
     db::Db,
+    form::answer::Checked,
+    service::{
+        report::tally,
+        response::{answers_of, idempotency, store},
+    },
 };
+use rand::{SeedableRng, rngs::StdRng};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -262,6 +274,159 @@ pub async fn gql(client: &reqwest::Client, url: &str, token: Option<&str>, query
     request.send().await.expect("request").json().await.expect("JSON")
 }
 
+/// One round of load: its rate and latencies.
+pub struct Run {
+    /// What the round's check counted in the answers (completions, say).
+    pub counted: usize,
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Run {
+    pub fn of(count: usize, wall: Duration, mut latencies: Vec<Duration>, counted: usize) -> Run {
+        latencies.sort();
+        Run {
+            counted,
+            per_second: count as f64 / wall.as_secs_f64(),
+            p50: percentile(&latencies, 50.0),
+            p99: percentile(&latencies, 99.0),
+        }
+    }
+}
+
+/// `count` GraphQL requests over HTTP from `concurrency` clients, each keeping one in flight:
+/// `body(rng, i)` makes the `i`th request's `{ query, variables }`, `check` looks at its answer
+/// (panicking on a refusal) and says what it counts.
+pub async fn load<B, C>(url: &str, count: usize, concurrency: usize, seed: u64, body: B, check: C) -> Run
+where
+    B: Fn(&mut StdRng, usize) -> Value + Send + Sync + 'static,
+    C: Fn(&Value) -> usize + Send + Sync + 'static,
+{
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let (body, check) = (Arc::new(body), Arc::new(check));
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let (client, next, url, body, check) = (
+                client.clone(),
+                next.clone(),
+                url.to_owned(),
+                body.clone(),
+                check.clone(),
+            );
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed + worker as u64);
+                let (mut latencies, mut counted) = (Vec::new(), 0);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return (latencies, counted);
+                    }
+                    let request = body(&mut rng, i);
+                    let began = Instant::now();
+                    let answer: Value = client
+                        .post(&url)
+                        .json(&request)
+                        .send()
+                        .await
+                        .expect("request")
+                        .json()
+                        .await
+                        .expect("JSON");
+                    latencies.push(began.elapsed());
+                    counted += check(&answer);
+                }
+            })
+        })
+        .collect();
+    let (mut latencies, mut counted) = (Vec::with_capacity(count), 0);
+    for task in tasks {
+        let (mine, n) = task.await.unwrap();
+        latencies.extend(mine);
+        counted += n;
+    }
+    Run::of(count, started.elapsed(), latencies, counted)
+}
+
+/// The same rows again, inserted by the database alone: one transaction per response with
+/// its idempotency key, response row, answers, chosen options and pending-counts record.
+pub async fn database_round(db: &Db, rows: &[(entity::response::Model, Vec<Checked>)], concurrency: usize) -> Run {
+    let rows = Arc::new(rows.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (db, rows, next) = (db.clone(), rows.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((row, answers)) = rows.get(i) else {
+                        return latencies;
+                    };
+                    let mut row = row.clone();
+                    row.id = Uuid::now_v7();
+                    let began = Instant::now();
+                    let txn = db.begin_write().await.unwrap();
+                    let scope = format!("form:{}", row.form_id);
+                    let outcome = json!({ "responseId": row.id });
+                    let key = Uuid::now_v7().to_string();
+                    let claimed = idempotency::claim(
+                        &txn,
+                        nazar::service::now(),
+                        row.organization_id,
+                        &scope,
+                        &key,
+                        "h",
+                        &outcome,
+                    )
+                    .await;
+                    assert!(matches!(claimed, Ok(None)), "claim");
+                    assert!(store::insert_response(&txn, row.clone()).await.is_ok());
+                    assert!(
+                        store::insert_answers(&txn, &row, answers, row.completed_at)
+                            .await
+                            .is_ok()
+                    );
+                    // The counts wait for a fold, as a submission leaves them.
+                    assert!(tally::mark_pending(&txn, &row).await.is_ok());
+                    txn.commit().await.unwrap();
+                    latencies.push(began.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(rows.len());
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Run::of(rows.len(), started.elapsed(), latencies, rows.len())
+}
+
+/// The responses stored so far with their answers, to insert again.
+pub async fn stored_rows(db: &Db, limit: usize) -> Vec<(entity::response::Model, Vec<Checked>)> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let rows = entity::response::Entity::find()
+        .limit(limit as u64)
+        .all(db.conn())
+        .await
+        .unwrap();
+    let mut answers = answers_of(db.conn(), rows.iter().map(|r| r.id).collect())
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            let a = answers.remove(&r.id).unwrap_or_default();
+            (r, a)
+        })
+        .collect()
+}
+
 /// The `p`th percentile of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -288,8 +453,12 @@ pub fn ms(d: Duration) -> String {
 
 /// `SELECT COUNT(*)` of something.
 pub async fn count(db: &Db, sql: &str) -> i64 {
-    db.conn()
-        .query_one_raw(sea_orm::Statement::from_string(db.backend(), sql))
+    count_on(db.conn(), sql).await
+}
+
+/// [`count`] on any connection.
+pub async fn count_on(conn: &impl ConnectionTrait, sql: &str) -> i64 {
+    conn.query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
         .await
         .unwrap()
         .unwrap()

@@ -121,6 +121,19 @@ impl Event {
         self
     }
 
+    /// Its outbox row (`fanned_out`: the caller makes its deliveries).
+    pub fn into_row(self, fanned_out: bool) -> outbox_event::ActiveModel {
+        outbox_event::ActiveModel {
+            organization_id: Set(self.organization_id),
+            id: Set(self.id),
+            event_type: Set(self.event_type.as_str().to_owned()),
+            subject_id: Set(self.subject_id),
+            body: Set(self.body),
+            fanned_out: Set(fanned_out),
+            created_at: Set(self.at),
+        }
+    }
+
     /// What live subscribers hear of it once committed.
     pub fn change(&self) -> Change {
         Change {
@@ -149,30 +162,32 @@ pub async fn record(txn: &impl ConnectionTrait, event: Event) -> AppResult<Chang
 /// [`record`], marked fanned out already when `fanned_out` (the caller makes its deliveries).
 pub async fn record_as(txn: &impl ConnectionTrait, event: Event, fanned_out: bool) -> AppResult<Uuid> {
     let id = event.id;
-    outbox_event::Entity::insert(outbox_event::ActiveModel {
-        organization_id: Set(event.organization_id),
-        id: Set(id),
-        event_type: Set(event.event_type.as_str().to_owned()),
-        subject_id: Set(event.subject_id),
-        body: Set(event.body),
-        fanned_out: Set(fanned_out),
-        created_at: Set(event.at),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    outbox_event::Entity::insert(event.into_row(fanned_out))
+        .exec_without_returning(txn)
+        .await?;
     Ok(id)
 }
 
 /// Whether an enabled endpoint of the organization receives `event_type` (events written only
 /// for such endpoints, as `response.updated`, ask first).
 pub async fn wanted(conn: &impl ConnectionTrait, organization_id: Uuid, event_type: EventType) -> AppResult<bool> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+    use sea_orm::{PaginatorTrait, QueryFilter};
     let endpoints = entity::webhook_endpoint::Entity::find()
-        .filter(entity::webhook_endpoint::Column::OrganizationId.eq(organization_id))
-        .filter(entity::webhook_endpoint::Column::Enabled.eq(true))
-        .all(conn)
+        .filter(receivers(organization_id, event_type))
+        .count(conn)
         .await?;
-    Ok(endpoints.iter().any(|e| super::webhook::receives(e, event_type)))
+    Ok(endpoints > 0)
+}
+
+/// The enabled endpoints of the organization that receive `event_type`, as a condition on
+/// `webhook_endpoints` (for [`wanted`], or inside a statement that writes the event only then).
+pub fn receivers(organization_id: Uuid, event_type: EventType) -> sea_orm::Condition {
+    use entity::webhook_endpoint::Column;
+    use sea_orm::ColumnTrait;
+    sea_orm::Condition::all()
+        .add(Column::OrganizationId.eq(organization_id))
+        .add(Column::Enabled.eq(true))
+        .add(super::webhook::receives_where(event_type))
 }
 
 /// Told after a transaction that wrote events commits: this instance's dispatcher looks at
@@ -303,6 +318,18 @@ pub enum Receivers {
     Known,
 }
 
+/// The event `event_type` about `row` with `answers` (its respondent's external id given).
+pub fn about_response(
+    (at, event_type): (DateTime<Utc>, EventType),
+    row: &response::Model,
+    def: &FormDef,
+    answers: &[Checked],
+    external_id: Option<&str>,
+) -> Event {
+    let data = response_data(row, def, answers, external_id);
+    Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id)
+}
+
 /// Records `event_type` (`response.completed` or `response.updated`) for `row` with
 /// `answers`, in the caller's transaction, when an enabled endpoint receives it (as
 /// [`record`]); what to publish once it commits, either way.
@@ -330,8 +357,7 @@ pub async fn response_event(
             .and_then(|r| r.external_id),
         None => None,
     };
-    let data = response_data(row, def, answers, external_id.as_deref());
-    let event = Event::new(at, row.organization_id, event_type, row.id, data).of_form(row.form_id);
+    let event = about_response((at, event_type), row, def, answers, external_id.as_deref());
     let mut change = event.change();
     record_as(txn, event, false).await?;
     change.recorded = true;

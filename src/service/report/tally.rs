@@ -693,15 +693,20 @@ pub async fn stamp(conn: &impl ConnectionTrait, form_id: Uuid) -> AppResult<i64>
 /// its own, where writing the tallies would update rows every concurrent submission shares),
 /// and reports add them from the stored response meanwhile. In the caller's transaction.
 pub async fn mark_pending(txn: &impl ConnectionTrait, row: &response::Model) -> AppResult<()> {
-    pending_count::Entity::insert(pending_count::ActiveModel {
+    pending_count::Entity::insert(pending_row(row))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The record [`mark_pending`] writes for a response just stored.
+pub fn pending_row(row: &response::Model) -> pending_count::ActiveModel {
+    pending_count::ActiveModel {
         organization_id: Set(row.organization_id),
         response_id: Set(row.id),
         form_id: Set(row.form_id),
         changes: Set(1),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// Counts one more change of a response whose counts are pending, so the fold will count it

@@ -83,20 +83,9 @@ pub async fn claim<T: Serialize + DeserializeOwned>(
     hash: &str,
     result: &T,
 ) -> AppResult<Option<T>> {
-    let row = idempotency_key::ActiveModel {
-        scope: Set(scope.to_owned()),
-        key: Set(key.to_owned()),
-        organization_id: Set(organization_id),
-        request_hash: Set(hash.to_owned()),
-        result: Set(serde_json::to_string(result).map_err(|e| AppError::internal("idempotent outcome", e))?),
-        created_at: Set(at),
-    };
+    let row = key_row(at, organization_id, (scope, key, hash), result)?;
     let inserted = idempotency_key::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([idempotency_key::Column::Scope, idempotency_key::Column::Key])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(on_conflict())
         .exec_without_returning(txn)
         .await?;
     if inserted == 1 {
@@ -107,6 +96,31 @@ pub async fn claim<T: Serialize + DeserializeOwned>(
         .await?
         .ok_or_else(|| AppError::Internal("a conflicting idempotency key vanished".to_owned()))?;
     outcome(row, hash).map(Some)
+}
+
+/// The row that claims `key` in `scope` for a request with fingerprint `hash`, its outcome
+/// `result`.
+pub fn key_row<T: Serialize>(
+    at: chrono::DateTime<chrono::Utc>,
+    organization_id: Uuid,
+    (scope, key, hash): (&str, &str, &str),
+    result: &T,
+) -> AppResult<idempotency_key::ActiveModel> {
+    Ok(idempotency_key::ActiveModel {
+        scope: Set(scope.to_owned()),
+        key: Set(key.to_owned()),
+        organization_id: Set(organization_id),
+        request_hash: Set(hash.to_owned()),
+        result: Set(serde_json::to_string(result).map_err(|e| AppError::internal("idempotent outcome", e))?),
+        created_at: Set(at),
+    })
+}
+
+/// A claim that finds the key taken leaves the earlier one: the first to commit wins.
+pub fn on_conflict() -> OnConflict {
+    OnConflict::columns([idempotency_key::Column::Scope, idempotency_key::Column::Key])
+        .do_nothing()
+        .to_owned()
 }
 
 /// Replaces the stored outcome of a claimed key (when the write went otherwise than planned).

@@ -20,7 +20,7 @@ use std::{net::IpAddr, sync::Arc};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{form, response};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -544,6 +544,56 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
         resumed: false,
     };
 
+    let answered_at = (status == ResponseStatus::Completed)
+        .then_some(row.completed_at)
+        .flatten();
+    // PostgreSQL, a whole anonymous response with no limit or quota to check: one statement.
+    if state.db.backend() == DbBackend::Postgres
+        && finish
+        && row.limit_key.is_none()
+        && row.respondent_id.is_none()
+        && context.settings.response_quota.is_none()
+    {
+        let event = (status == ResponseStatus::Completed).then(|| {
+            event::about_response(
+                (at, event::EventType::ResponseCompleted),
+                &row,
+                &context.def,
+                &answers,
+                None,
+            )
+        });
+        let mut change = event.as_ref().map(event::Event::change);
+        let claim = idempotency::key_row(at, row.organization_id, (&scope, &key, &hash), &outcome)?;
+        let wrote = store::insert_at_once(
+            state.db.conn(),
+            store::AtOnce {
+                claim,
+                row: &row,
+                answers: &answers,
+                answered_at,
+                event,
+            },
+        )
+        .await?;
+        if !wrote.claimed {
+            let earlier = idempotency::earlier::<Outcome>(state.db.conn(), &scope, &key, &hash)
+                .await?
+                .ok_or_else(|| AppError::Internal("a conflicting idempotency key vanished".to_owned()))?;
+            return replay(state, earlier).await;
+        }
+        if let Some(change) = &mut change {
+            change.recorded = wrote.recorded;
+            state.events.committed(std::slice::from_ref(change)).await;
+        }
+        return Ok(Done {
+            outcome,
+            response: row,
+            def: context.def,
+            replayed: false,
+            show_scores: context.settings.show_scores,
+        });
+    }
     let txn = state.db.begin_write().await?;
     if let Some(earlier) =
         idempotency::claim(&txn, at, context.form.organization_id, &scope, &key, &hash, &outcome).await?
@@ -592,9 +642,6 @@ async fn open(state: &Collect<'_>, author: Author, key: String, opening: Opening
             }
         };
     }
-    let answered_at = (status == ResponseStatus::Completed)
-        .then_some(row.completed_at)
-        .flatten();
     store::insert_answers(&txn, &row, &answers, answered_at).await?;
     if finish {
         store::snapshot_attributes(&txn, &row).await?;

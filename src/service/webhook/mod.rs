@@ -113,6 +113,18 @@ pub fn receives(endpoint: &webhook_endpoint::Model, event_type: EventType) -> bo
     events_of(&endpoint.events).contains(&event_type)
 }
 
+/// [`receives`] as a condition on `webhook_endpoints`: `events` names the type among its
+/// space-separated names (no name is a part of another's between spaces).
+pub fn receives_where(event_type: EventType) -> sea_orm::Condition {
+    use sea_orm::ColumnTrait;
+    let (name, events) = (event_type.as_str(), webhook_endpoint::Column::Events);
+    sea_orm::Condition::any()
+        .add(events.eq(name))
+        .add(events.like(format!("{name} %")))
+        .add(events.like(format!("% {name}")))
+        .add(events.like(format!("% {name} %")))
+}
+
 /// Changes to an endpoint; `None` keeps what is there.
 #[derive(Debug, Default)]
 pub struct EndpointInput {
