@@ -64,64 +64,45 @@ pub struct Wrote {
 /// rest: under a key another request holds, nothing else is written, and concurrent requests
 /// under one key wait on its unique index for the first to commit, so one response is stored.
 pub async fn insert_at_once(conn: &impl ConnectionTrait, parts: AtOnce<'_>) -> AppResult<Wrote> {
-    use entity::{idempotency_key, webhook_endpoint};
-    use sea_orm::{
-        QueryTrait,
-        sea_query::{Alias, CommonTableExpression, Query},
-    };
     if parts.row.limit_key.is_some() || conn.get_database_backend() != DbBackend::Postgres {
         return Err(AppError::Internal(
             "a response written at once is one without a limit key, on PostgreSQL".to_owned(),
         ));
     }
-    let cte = |name: &str, insert: sea_orm::sea_query::InsertStatement| {
-        CommonTableExpression::new()
-            .query(insert)
-            .table_name(Alias::new(name))
-            .to_owned()
-    };
-    let mut with = Query::with();
-    let mut claim = idempotency_key::Entity::insert(parts.claim)
-        .on_conflict(super::idempotency::on_conflict())
-        .into_query();
-    claim.returning_col(idempotency_key::Column::Scope);
-    with.cte(cte("claim", claim));
-    let model: response::ActiveModel = parts.row.clone().into();
-    let mut stored = gated_insert(vec![model], "claim", None)?;
-    stored.returning_col(response::Column::Id);
-    with.cte(cte("stored", stored));
     let (answers, choices) = answer_rows(parts.row, parts.answers, parts.answered_at);
-    if !answers.is_empty() {
-        with.cte(cte("answered", gated_insert(answers, "stored", None)?));
+    let shape = Shape {
+        answers: answers.len(),
+        choices: choices.len(),
+        event: parts.event.is_some(),
+    };
+    let mut values = Vec::new();
+    row_values(parts.claim, &mut values)?;
+    let row: response::ActiveModel = parts.row.clone().into();
+    row_values(row, &mut values)?;
+    for answer in answers {
+        row_values(answer, &mut values)?;
     }
-    if !choices.is_empty() {
-        with.cte(cte("chosen", gated_insert(choices, "stored", None)?));
+    for choice in choices {
+        row_values(choice, &mut values)?;
     }
-    let pending = crate::service::report::tally::pending_row(parts.row);
-    with.cte(cte("pending", gated_insert(vec![pending], "stored", None)?));
-    let mut main = Query::select();
-    main.expr_as(Expr::cust("(SELECT COUNT(*) FROM claim)"), Alias::new("claimed"));
-    match parts.event {
-        Some(event) => {
-            let asked = Query::select()
-                .expr(Expr::val(1))
-                .from(webhook_endpoint::Entity)
-                .cond_where(crate::service::event::receivers(
-                    event.organization_id,
-                    event.event_type,
-                ))
-                .to_owned();
-            let mut recorded = gated_insert(vec![event.into_row(false)], "stored", Some(Expr::exists(asked)))?;
-            recorded.returning_col(entity::outbox_event::Column::Id);
-            with.cte(cte("recorded", recorded));
-            main.expr_as(Expr::cust("(SELECT COUNT(*) FROM recorded)"), Alias::new("recorded"));
-        }
-        None => {
-            main.expr_as(Expr::val(0i64), Alias::new("recorded"));
-        }
+    row_values(crate::service::report::tally::pending_row(parts.row), &mut values)?;
+    if let Some(event) = parts.event {
+        let (organization_id, event_type) = (event.organization_id, event.event_type);
+        row_values(event.into_row(false), &mut values)?;
+        values.push(organization_id.into());
+        values.extend(
+            crate::service::webhook::receives_patterns(event_type)
+                .into_iter()
+                .map(sea_orm::Value::from),
+        );
     }
+    let sql = at_once_sql(shape);
     let wrote = conn
-        .query_one(&main.with(with))
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql.as_ref(),
+            values,
+        ))
         .await?
         .ok_or_else(|| AppError::Internal("a response written at once answered no row".to_owned()))?;
     Ok(Wrote {
@@ -130,48 +111,132 @@ pub async fn insert_at_once(conn: &impl ConnectionTrait, parts: AtOnce<'_>) -> A
     })
 }
 
-/// `INSERT INTO <rows' table> SELECT <row> FROM <gate> [WHERE <condition>] UNION ALL …`: the
-/// rows are written once for each row of the common table expression `gate` (one, or none).
-fn gated_insert<A: sea_orm::ActiveModelTrait>(
-    rows: Vec<A>,
-    gate: &str,
-    condition: Option<sea_orm::sea_query::SimpleExpr>,
-) -> AppResult<sea_orm::sea_query::InsertStatement> {
-    use sea_orm::{
-        Iterable,
-        sea_query::{Alias, Query, SelectStatement, UnionType},
-    };
-    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
-    let mut union: Option<SelectStatement> = None;
-    for row in rows {
-        let mut select = Query::select();
-        for column in &columns {
-            let value = row
-                .get(*column)
+/// What the statement of [`insert_at_once`] depends on: one text (and one prepared statement
+/// per connection) for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Shape {
+    answers: usize,
+    choices: usize,
+    event: bool,
+}
+
+/// Appends a row's values in its entity's column order (every column set).
+fn row_values<A: sea_orm::ActiveModelTrait>(row: A, values: &mut Vec<sea_orm::Value>) -> AppResult<()> {
+    use sea_orm::Iterable;
+    for column in <A::Entity as EntityTrait>::Column::iter() {
+        values.push(
+            row.get(column)
                 .into_value()
-                .ok_or_else(|| AppError::Internal("a row written at once with a column unset".to_owned()))?;
-            select.expr(Expr::val(value));
-        }
-        select.from(Alias::new(gate));
-        if let Some(condition) = &condition {
-            select.and_where(condition.clone());
-        }
-        union = Some(match union {
-            None => select,
-            Some(mut first) => {
-                first.union(UnionType::All, select);
-                first
-            }
-        });
+                .ok_or_else(|| AppError::Internal("a row written at once with a column unset".to_owned()))?,
+        );
     }
-    let union = union.ok_or_else(|| AppError::Internal("no rows to write at once".to_owned()))?;
-    let mut insert = sea_orm::sea_query::Query::insert();
-    insert
-        .into_table(<A::Entity as Default>::default())
-        .columns(columns)
-        .select_from(union)
-        .map_err(|e| AppError::internal("a row written at once", e))?;
-    Ok(insert)
+    Ok(())
+}
+
+/// The statement of [`insert_at_once`] for `shape`, its parameters in the order `row_values`
+/// appends them; made once per shape (a few hundred at most are kept).
+fn at_once_sql(shape: Shape) -> std::sync::Arc<str> {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex, OnceLock},
+    };
+    static MADE: OnceLock<Mutex<HashMap<Shape, Arc<str>>>> = OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    if let Some(sql) = made.lock().unwrap_or_else(|e| e.into_inner()).get(&shape) {
+        return sql.clone();
+    }
+    let sql: Arc<str> = make_at_once_sql(shape).into();
+    let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
+    if made.len() < 512 {
+        made.insert(shape, sql.clone());
+    }
+    sql
+}
+
+fn make_at_once_sql(shape: Shape) -> String {
+    use entity::{idempotency_key, outbox_event, pending_count, webhook_endpoint};
+    use sea_orm::{IdenStatic, Iterable};
+    fn columns<E: EntityTrait>() -> (String, usize) {
+        let names: Vec<String> = E::Column::iter().map(|c| format!("\"{}\"", c.as_str())).collect();
+        (names.join(", "), names.len())
+    }
+    fn table<E: EntityTrait + Default>() -> String {
+        format!("\"{}\"", E::default().table_name())
+    }
+    let mut next = 0;
+    let mut params = |n: usize| {
+        let list: Vec<String> = (next + 1..=next + n).map(|i| format!("${i}")).collect();
+        next += n;
+        list.join(", ")
+    };
+    let mut sql = String::from("WITH ");
+    let (names, n) = columns::<idempotency_key::Entity>();
+    sql += &format!(
+        "claim AS (INSERT INTO {} ({names}) VALUES ({}) ON CONFLICT (\"{}\", \"{}\") DO NOTHING RETURNING 1), ",
+        table::<idempotency_key::Entity>(),
+        params(n),
+        idempotency_key::Column::Scope.as_str(),
+        idempotency_key::Column::Key.as_str(),
+    );
+    let (names, n) = columns::<response::Entity>();
+    sql += &format!(
+        "stored AS (INSERT INTO {} ({names}) SELECT {} FROM claim RETURNING 1), ",
+        table::<response::Entity>(),
+        params(n)
+    );
+    let mut rows = |name: &str, table: String, (names, n): (String, usize), count: usize| {
+        if count == 0 {
+            return String::new();
+        }
+        let list: Vec<String> = (0..count).map(|_| format!("({})", params(n))).collect();
+        format!(
+            "{name} AS (INSERT INTO {table} ({names}) SELECT * FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM stored)), ",
+            list.join(", ")
+        )
+    };
+    sql += &rows(
+        "answered",
+        table::<answer::Entity>(),
+        columns::<answer::Entity>(),
+        shape.answers,
+    );
+    sql += &rows(
+        "chosen",
+        table::<answer_choice::Entity>(),
+        columns::<answer_choice::Entity>(),
+        shape.choices,
+    );
+    let (names, n) = columns::<pending_count::Entity>();
+    sql += &format!(
+        "pending AS (INSERT INTO {} ({names}) SELECT {} FROM stored)",
+        table::<pending_count::Entity>(),
+        params(n)
+    );
+    if shape.event {
+        let (names, n) = columns::<outbox_event::Entity>();
+        let row = params(n);
+        let organization = params(1);
+        let patterns = params(4);
+        let patterns: Vec<&str> = patterns.split(", ").collect();
+        sql += &format!(
+            ", recorded AS (INSERT INTO {} ({names}) SELECT {row} FROM stored WHERE EXISTS (SELECT 1 FROM {} e \
+             WHERE e.\"{}\" = {organization} AND e.\"{}\" AND (e.\"{events}\" = {} OR e.\"{events}\" LIKE {} \
+             OR e.\"{events}\" LIKE {} OR e.\"{events}\" LIKE {})) RETURNING 1)",
+            table::<outbox_event::Entity>(),
+            table::<webhook_endpoint::Entity>(),
+            webhook_endpoint::Column::OrganizationId.as_str(),
+            webhook_endpoint::Column::Enabled.as_str(),
+            patterns[0],
+            patterns[1],
+            patterns[2],
+            patterns[3],
+            events = webhook_endpoint::Column::Events.as_str(),
+        );
+        sql += " SELECT (SELECT COUNT(*) FROM claim) AS claimed, (SELECT COUNT(*) FROM recorded) AS recorded";
+    } else {
+        sql += " SELECT (SELECT COUNT(*) FROM claim) AS claimed, 0::bigint AS recorded";
+    }
+    sql
 }
 
 /// Keeps, with a finished response, its respondent's attribute values as they are now (one

@@ -117,12 +117,25 @@ pub fn receives(endpoint: &webhook_endpoint::Model, event_type: EventType) -> bo
 /// space-separated names (no name is a part of another's between spaces).
 pub fn receives_where(event_type: EventType) -> sea_orm::Condition {
     use sea_orm::ColumnTrait;
-    let (name, events) = (event_type.as_str(), webhook_endpoint::Column::Events);
+    let [name, first, last, between] = receives_patterns(event_type);
+    let events = webhook_endpoint::Column::Events;
     sea_orm::Condition::any()
         .add(events.eq(name))
-        .add(events.like(format!("{name} %")))
-        .add(events.like(format!("% {name}")))
-        .add(events.like(format!("% {name} %")))
+        .add(events.like(first))
+        .add(events.like(last))
+        .add(events.like(between))
+}
+
+/// What `events` is equal to when the type is its only name, then `LIKE` when the type is the
+/// first, last, or a middle one of several.
+pub fn receives_patterns(event_type: EventType) -> [String; 4] {
+    let name = event_type.as_str();
+    [
+        name.to_owned(),
+        format!("{name} %"),
+        format!("% {name}"),
+        format!("% {name} %"),
+    ]
 }
 
 /// Changes to an endpoint; `None` keeps what is there.
