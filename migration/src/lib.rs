@@ -22,6 +22,7 @@ mod m20261203_000016_segment_dimensions;
 mod m20261203_000017_kept_times;
 mod m20261204_000018_webhooks;
 mod m20261205_000019_pending_counts;
+mod m20261206_000020_lean_indexes;
 
 /// Every migration of the product, in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_kept_times::Migration),
             Box::new(m20261204_000018_webhooks::Migration),
             Box::new(m20261205_000019_pending_counts::Migration),
+            Box::new(m20261206_000020_lean_indexes::Migration),
         ]
     }
 }

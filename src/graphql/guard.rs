@@ -328,16 +328,34 @@ impl Walker<'_> {
     }
 }
 
+/// Refuses NUL anywhere in `value`; the path of the first is built only when there is one.
 fn storable_const(value: &ConstValue, path: String) -> Result<(), Refusal> {
+    if holds_nul(value) {
+        named_nul(value, path)
+    } else {
+        Ok(())
+    }
+}
+
+fn holds_nul(value: &ConstValue) -> bool {
+    match value {
+        ConstValue::String(text) => text.contains('\0'),
+        ConstValue::List(items) => items.iter().any(holds_nul),
+        ConstValue::Object(fields) => fields.values().any(holds_nul),
+        _ => false,
+    }
+}
+
+fn named_nul(value: &ConstValue, path: String) -> Result<(), Refusal> {
     match value {
         ConstValue::String(text) => nul_free(text, path),
         ConstValue::List(items) => items
             .iter()
             .enumerate()
-            .try_for_each(|(i, item)| storable_const(item, format!("{path}[{i}]"))),
+            .try_for_each(|(i, item)| named_nul(item, format!("{path}[{i}]"))),
         ConstValue::Object(fields) => fields
             .iter()
-            .try_for_each(|(name, item)| storable_const(item, format!("{path}.{name}"))),
+            .try_for_each(|(name, item)| named_nul(item, format!("{path}.{name}"))),
         _ => Ok(()),
     }
 }

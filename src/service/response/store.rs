@@ -25,8 +25,10 @@ pub async fn insert_response(txn: &impl ConnectionTrait, row: response::Model) -
     let model: response::ActiveModel = row.into();
     let mut insert = response::Entity::insert(model);
     if limited {
+        // The unique index is partial (responses with a key): the target names its predicate.
         insert = insert.on_conflict(
             OnConflict::columns([response::Column::FormId, response::Column::LimitKey])
+                .target_and_where(Expr::col(response::Column::LimitKey).is_not_null())
                 .do_nothing()
                 .to_owned(),
         );
