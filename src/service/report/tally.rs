@@ -825,17 +825,32 @@ pub async fn fold(db: &Db, form_id: Uuid, batch: u64) -> AppResult<u64> {
         txn.rollback().await?;
         return Ok(0);
     };
-    let mut select = pending_count::Entity::find()
-        .filter(pending_count::Column::FormId.eq(form_id))
-        .order_by_asc(pending_count::Column::ResponseId)
-        .limit(batch.max(1));
+    // Claimed by deleting them (in this transaction: a rollback puts them back), through the
+    // form's index, the oldest first: one statement whose cost does not depend on how many
+    // wait (a delete by a list of ids may be planned as a scan of every pending row).
+    let mut oldest = Query::select()
+        .columns([pending_count::Column::OrganizationId, pending_count::Column::ResponseId])
+        .from(pending_count::Entity)
+        .and_where(pending_count::Column::FormId.eq(form_id))
+        .order_by(pending_count::Column::ResponseId, sea_orm::Order::Asc)
+        .limit(batch.max(1))
+        .to_owned();
     if db.backend() == sea_orm::DbBackend::Postgres {
-        select = select.lock_with_behavior(
+        oldest.lock_with_behavior(
             sea_orm::sea_query::LockType::Update,
             sea_orm::sea_query::LockBehavior::SkipLocked,
         );
     }
-    let claimed = select.all(&txn).await?;
+    let claimed = pending_count::Entity::delete_many()
+        .filter(sea_orm::sea_query::ExprTrait::in_subquery(
+            Expr::tuple([
+                Expr::col((pending_count::Entity, pending_count::Column::OrganizationId)),
+                Expr::col((pending_count::Entity, pending_count::Column::ResponseId)),
+            ]),
+            oldest,
+        ))
+        .exec_with_returning(&txn)
+        .await?;
     if claimed.is_empty() {
         txn.rollback().await?;
         return Ok(0);
@@ -864,14 +879,6 @@ pub async fn fold(db: &Db, form_id: Uuid, batch: u64) -> AppResult<u64> {
     *total.entry(changes).or_default() += moved;
     let slot = rand::random_range(0..SLOTS);
     upsert(&txn, rows(form_id, slot, total, &fixed)).await?;
-    let organization_id = claimed[0].organization_id;
-    for part in ids.chunks(CHUNK) {
-        pending_count::Entity::delete_many()
-            .filter(pending_count::Column::OrganizationId.eq(organization_id))
-            .filter(pending_count::Column::ResponseId.is_in(part.to_vec()))
-            .exec(&txn)
-            .await?;
-    }
     txn.commit().await?;
     Ok(claimed.len() as u64)
 }
