@@ -160,24 +160,7 @@ async fn main() {
         o.number("rounds", 3),
     );
     let bench = Bench::start(&o).await;
-    let imported = bench
-        .gql(
-            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
-            json!({ "input": { "document": FORM } }),
-        )
-        .await;
-    let form = &imported["data"]["importForm"]["form"];
-    let published = bench
-        .gql(
-            "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
-            json!({ "id": form["id"] }),
-        )
-        .await;
-    assert_eq!(
-        published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
-        "{published}"
-    );
-    let public_id = form["publicId"].as_str().unwrap().to_owned();
+    let public_id = bench.publish(FORM).await;
     let (url, db) = (bench.url.clone(), bench.db.clone());
 
     println!(

@@ -291,24 +291,7 @@ async fn main() {
         o.number("rounds", 5),
     );
     let bench = Bench::start(&o).await;
-    let imported = bench
-        .gql(
-            "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
-            json!({ "input": { "document": FORM } }),
-        )
-        .await;
-    let form = &imported["data"]["importForm"]["form"];
-    let published = bench
-        .gql(
-            "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
-            json!({ "id": form["id"] }),
-        )
-        .await;
-    assert_eq!(
-        published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
-        "{published}"
-    );
-    let public_id = form["publicId"].as_str().unwrap().to_owned();
+    let public_id = bench.publish(FORM).await;
 
     // The peer's database, beside this server's.
     let name = format!("nazar_peer_{}", Uuid::now_v7().simple());

@@ -237,6 +237,28 @@ impl Bench {
         *self.token.lock().unwrap() = token;
     }
 
+    /// Imports and publishes a form document; its public id.
+    pub async fn publish(&self, document: &str) -> String {
+        let imported = self
+            .gql(
+                "mutation($input: ImportFormInput!) { importForm(input: $input) { form { id publicId } } }",
+                json!({ "input": { "document": document } }),
+            )
+            .await;
+        let form = &imported["data"]["importForm"]["form"];
+        let published = self
+            .gql(
+                "mutation($id: ID!) { publishForm(input: { id: $id }) { form { status } } }",
+                json!({ "id": form["id"] }),
+            )
+            .await;
+        assert_eq!(
+            published["data"]["publishForm"]["form"]["status"], "PUBLISHED",
+            "{published}"
+        );
+        form["publicId"].as_str().expect("a public id").to_owned()
+    }
+
     /// A GraphQL operation as the owner.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         let token = self.token.lock().unwrap().clone();
