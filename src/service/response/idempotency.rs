@@ -117,7 +117,7 @@ pub fn key_row<T: Serialize>(
 }
 
 /// A claim that finds the key taken leaves the earlier one: the first to commit wins.
-pub fn on_conflict() -> OnConflict {
+fn on_conflict() -> OnConflict {
     OnConflict::columns([idempotency_key::Column::Scope, idempotency_key::Column::Key])
         .do_nothing()
         .to_owned()
